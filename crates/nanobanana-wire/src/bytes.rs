@@ -1,0 +1,244 @@
+//! Base64-on-the-wire bytes fields (`inlineData.data`, `thoughtSignature`).
+//!
+//! The service sends standard, padded base64; python-genai sends back URL-safe base64 (WIRE.md,
+//! "Encoding rules"). [`Base64Bytes`] accepts both alphabets, with or without padding, and always
+//! writes standard padded base64.
+//!
+//! Decoding goes through [`serde::Deserializer::deserialize_bytes`]: for a JSON string without
+//! escapes, `serde_json` hands over the raw bytes borrowed from the input buffer, without a UTF-8
+//! pass and without an intermediate `String`, and they are decoded straight into an exactly sized
+//! buffer. Strings with JSON escapes (e.g. `\/`) arrive unescaped in `serde_json`'s scratch buffer
+//! and are decoded from there.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, general_purpose};
+
+/// Standard alphabet, padding optional on input.
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// URL-safe alphabet, padding optional on input.
+const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Bytes that travel as base64 text in JSON.
+///
+/// Holds the decoded bytes. [`Debug`](fmt::Debug) prints the length and a short fingerprint,
+/// never the content, so multi-megabyte images and opaque signatures stay out of logs.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Base64Bytes(Vec<u8>);
+
+impl Base64Bytes {
+    /// Wraps raw (already decoded) bytes.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+
+    /// Decodes base64 text in the standard or the URL-safe alphabet, padded or not.
+    pub fn from_base64(text: impl AsRef<[u8]>) -> Result<Self, Base64Error> {
+        decode(text.as_ref()).map(Self)
+    }
+
+    /// The decoded bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Number of decoded bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes the decoded bytes out.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0
+    }
+
+    /// The bytes as standard padded base64, as the service writes them.
+    pub fn to_base64(&self) -> String {
+        general_purpose::STANDARD.encode(&self.0)
+    }
+
+    /// A short, stable fingerprint of the content (FNV-1a, 64 bits, in hex), for logs and
+    /// snapshots. Not a cryptographic hash.
+    pub fn fingerprint(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in &self.0 {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{hash:016x}")
+    }
+}
+
+impl fmt::Debug for Base64Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Base64Bytes({} bytes, fnv1a {})", self.0.len(), self.fingerprint())
+    }
+}
+
+impl AsRef<[u8]> for Base64Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for Base64Bytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
+
+impl From<&[u8]> for Base64Bytes {
+    fn from(bytes: &[u8]) -> Self {
+        Self(bytes.to_vec())
+    }
+}
+
+impl From<Base64Bytes> for Vec<u8> {
+    fn from(bytes: Base64Bytes) -> Self {
+        bytes.0
+    }
+}
+
+/// Base64 text that is neither valid standard nor valid URL-safe base64.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Base64Error {
+    detail: String,
+    encoded_len: usize,
+}
+
+impl Base64Error {
+    /// Length of the rejected base64 text, in bytes.
+    pub fn encoded_len(&self) -> usize {
+        self.encoded_len
+    }
+}
+
+impl fmt::Display for Base64Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid base64 ({} bytes of text): {}; expected the standard (+/) or URL-safe (-_) alphabet, padding optional",
+            self.encoded_len, self.detail
+        )
+    }
+}
+
+impl std::error::Error for Base64Error {}
+
+/// Decodes standard or URL-safe base64 into an exactly sized buffer.
+fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
+    let url_safe = text.iter().any(|&b| b == b'-' || b == b'_');
+    let engine = if url_safe { &URL_SAFE_LENIENT } else { &STANDARD_LENIENT };
+    let mut out = vec![0u8; decoded_len_estimate(text)];
+    match engine.decode_slice(text, &mut out) {
+        Ok(written) => {
+            out.truncate(written);
+            Ok(out)
+        }
+        Err(err) => Err(Base64Error { detail: err.to_string(), encoded_len: text.len() }),
+    }
+}
+
+/// The exact decoded length for well-formed input (padding stripped), an upper bound otherwise.
+fn decoded_len_estimate(text: &[u8]) -> usize {
+    let mut len = text.len();
+    while len > 0 && text[len - 1] == b'=' {
+        len -= 1;
+    }
+    len / 4 * 3 + (len % 4 * 3 / 4)
+}
+
+impl serde::Serialize for Base64Bytes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_base64())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Base64Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_bytes(Base64Visitor)
+    }
+}
+
+struct Base64Visitor;
+
+impl Base64Visitor {
+    fn decode<E: serde::de::Error>(text: &[u8]) -> Result<Base64Bytes, E> {
+        decode(text).map(Base64Bytes).map_err(E::custom)
+    }
+}
+
+impl serde::de::Visitor<'_> for Base64Visitor {
+    type Value = Base64Bytes;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a base64 string (standard or URL-safe alphabet)")
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Base64Bytes, E> {
+        Self::decode(v)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Base64Bytes, E> {
+        Self::decode(v.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_both_alphabets_and_optional_padding() {
+        let raw: Vec<u8> = (0u8..=255).collect();
+        let standard = general_purpose::STANDARD.encode(&raw);
+        let url_safe = general_purpose::URL_SAFE.encode(&raw);
+        let unpadded = general_purpose::STANDARD_NO_PAD.encode(&raw[..10]);
+        assert_ne!(standard, url_safe);
+        assert_eq!(Base64Bytes::from_base64(&standard).unwrap().as_slice(), &raw[..]);
+        assert_eq!(Base64Bytes::from_base64(&url_safe).unwrap().as_slice(), &raw[..]);
+        assert_eq!(Base64Bytes::from_base64(&unpadded).unwrap().as_slice(), &raw[..10]);
+    }
+
+    #[test]
+    fn decodes_json_string_with_escaped_slash() {
+        let bytes: Base64Bytes = serde_json::from_str(r#""ab\/+""#).unwrap();
+        assert_eq!(bytes, Base64Bytes::from_base64("ab/+").unwrap());
+    }
+
+    #[test]
+    fn serializes_standard_padded() {
+        let bytes = Base64Bytes::new(vec![0xfb, 0xff]);
+        assert_eq!(serde_json::to_string(&bytes).unwrap(), r#""+/8=""#);
+    }
+
+    #[test]
+    fn rejects_bad_base64_with_a_readable_error() {
+        let err = serde_json::from_str::<Base64Bytes>(r#""not base64!""#).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("invalid base64"), "{text}");
+        assert!(text.contains("URL-safe"), "{text}");
+    }
+
+    #[test]
+    fn debug_never_prints_content() {
+        let bytes = Base64Bytes::new(b"secret-signature".to_vec());
+        let debug = format!("{bytes:?}");
+        assert!(debug.starts_with("Base64Bytes(16 bytes, fnv1a "), "{debug}");
+        assert!(!debug.contains("secret"));
+    }
+}

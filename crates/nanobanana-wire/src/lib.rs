@@ -1,0 +1,78 @@
+//! Wire types of the Gemini image-generation API ("Nano Banana": `gemini-3.1-flash-image-preview`,
+//! `gemini-3-pro-image-preview`, `gemini-2.5-flash-image`).
+//!
+//! The structs and enums are **generated** by `cargo xtask codegen` from the JSON bodies of the
+//! fixture corpus (`fixtures/cases/`) plus a small overlay (`overlay.json`: type names, enums,
+//! bytes fields, docs). This crate does no HTTP and no async; the client and the fake server
+//! build on it.
+//!
+//! # Quickstart
+//!
+//! ```
+//! use nanobanana_wire::{
+//!     Content, GenerateContentRequest, GenerateContentResponse, GenerationConfig, ImageConfig,
+//!     Modality, Part,
+//! };
+//!
+//! // A request: camelCase on the wire, builders on the Rust side.
+//! let request = GenerateContentRequest::new()
+//!     .with_contents([Content::new()
+//!         .with_role("user")
+//!         .with_parts([Part::new().with_text("A nano banana dish in a fancy restaurant")])])
+//!     .with_generation_config(
+//!         GenerationConfig::new()
+//!             .with_response_modalities([Modality::Image])
+//!             .with_image_config(ImageConfig::new().with_aspect_ratio("16:9").with_image_size("2K")),
+//!     );
+//! let json = serde_json::to_value(&request)?;
+//! assert_eq!(json["generationConfig"]["imageConfig"]["imageSize"], "2K");
+//!
+//! // A response: image bytes are decoded from base64 once, straight from the input buffer.
+//! let body = br#"{"candidates": [{"content": {"role": "model", "parts": [
+//!     {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}, "thoughtSignature": "c2ln"}
+//!   ]}, "finishReason": "STOP", "index": 0}], "turnToken": "kept"}"#;
+//! let response: GenerateContentResponse = serde_json::from_slice(body)?;
+//! let part = &response.candidates[0].content.as_ref().unwrap().parts[0];
+//! assert_eq!(&part.inline_data.as_ref().unwrap().data.as_ref().unwrap().as_slice()[1..4], b"PNG");
+//! // Fields this crate does not know are kept and written back.
+//! assert_eq!(response.unknown_fields["turnToken"], "kept");
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+//!
+//! # Guarantees
+//!
+//! - **Lossless**: every body of the corpus decodes and re-encodes to the same JSON value (up to
+//!   camelCase field names, canonical enum spelling and standard base64). Unknown fields land in
+//!   each struct's `unknown_fields` and are written back; unknown enum values decode into the
+//!   enum's `Unknown` variant.
+//! - **Faithful**: camelCase out; snake_case accepted in (`inline_data`, `mime_type`), as the
+//!   service accepts it. Bytes fields ([`Base64Bytes`]) accept the standard and the URL-safe base64
+//!   alphabets and write standard padded base64.
+//! - **Fast**: bytes fields are read with `deserialize_bytes`, which lets `serde_json` hand over
+//!   the base64 text borrowed from the input, without a UTF-8 pass or an intermediate `String`.
+//! - **Pleasant**: structs are `#[non_exhaustive]` with `new()` and `with_*` builders; enums are
+//!   `#[non_exhaustive]`.
+//!
+//! # Modules
+//!
+//! - The generated types are re-exported at the crate root.
+//! - [`corpus`] reads the fixture corpus (case files and blobs).
+//! - [`routes`] maps endpoints to body types.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod bytes;
+pub mod corpus;
+#[doc(hidden)]
+pub mod enums;
+mod generated;
+pub mod inspect;
+pub mod routes;
+
+pub use crate::bytes::{Base64Bytes, Base64Error};
+pub use crate::generated::*;
+pub use crate::inspect::{Inspect, UnknownReport};
+
+/// Fields a struct does not know, by wire name, in the order the map keeps them.
+pub type UnknownFields = serde_json::Map<String, serde_json::Value>;
