@@ -30,12 +30,12 @@
 //! // A response: image bytes are decoded from base64 once, straight from the input buffer.
 //! let body = br#"{"candidates": [{"content": {"role": "model", "parts": [
 //!     {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}, "thoughtSignature": "c2ln"}
-//!   ]}, "finishReason": "STOP", "index": 0}], "turnToken": "kept"}"#;
+//!   ]}, "finishReason": "STOP", "index": 0}], "someFutureField": "kept"}"#;
 //! let response: GenerateContentResponse = serde_json::from_slice(body)?;
 //! let part = &response.candidates[0].content.as_ref().unwrap().parts[0];
 //! assert_eq!(&part.inline_data.as_ref().unwrap().data.as_ref().unwrap().as_slice()[1..4], b"PNG");
 //! // Fields this crate does not know are kept and written back.
-//! assert_eq!(response.unknown_fields["turnToken"], "kept");
+//! assert_eq!(response.unknown_fields["someFutureField"], "kept");
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 //!
