@@ -48,6 +48,7 @@ fn rust_type(kind: &Kind, parent: &str) -> String {
         Kind::Bytes => "crate::Base64Bytes".into(),
         Kind::Enum(name) => name.clone(),
         Kind::StringMap => "std::collections::BTreeMap<String, String>".into(),
+        Kind::Int64 => "crate::Int64".into(),
         Kind::Any => "serde_json::Value".into(),
         Kind::Object(name) if name == parent => format!("Box<{name}>"),
         Kind::Object(name) => name.clone(),

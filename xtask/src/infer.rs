@@ -18,6 +18,7 @@ pub(crate) enum Kind {
     Bytes,
     Enum(String),
     StringMap,
+    Int64,
     Any,
     Object(String),
     Array(Box<Kind>),
@@ -33,6 +34,7 @@ impl Kind {
             Kind::Bytes => "base64 bytes".into(),
             Kind::Enum(name) => format!("enum {name}"),
             Kind::StringMap => "a string map".into(),
+            Kind::Int64 => "an int64".into(),
             Kind::Any => "any JSON".into(),
             Kind::Object(name) => format!("object {name}"),
             Kind::Array(inner) => format!("an array of {}", inner.describe()),
@@ -177,6 +179,15 @@ impl Model {
                 Ok(Kind::Array(Box::new(merged.expect("non-empty"))))
             }
             (Some(FieldType::Any), _) => Ok(Kind::Any),
+            (Some(FieldType::Int64), Value::Number(n)) if n.is_i64() || n.is_u64() => {
+                Ok(Kind::Int64)
+            }
+            (Some(FieldType::Int64), Value::String(s)) if s.parse::<i64>().is_ok() => {
+                Ok(Kind::Int64)
+            }
+            (Some(FieldType::Int64), other) => Err(format!(
+                "{at}: an int64 is a decimal string or an integer, found {other}"
+            )),
             (Some(FieldType::Bytes), Value::String(_)) => Ok(Kind::Bytes),
             (Some(FieldType::Bytes), Value::Object(o))
                 if o.len() == 1 && o.contains_key("$blob") =>

@@ -47,6 +47,8 @@ pub(crate) enum FieldType {
     Enum(String),
     /// An object with free-form keys and string values.
     StringMap,
+    /// A proto JSON int64: a decimal string or a number on the wire.
+    Int64,
     /// Any JSON value, kept as is.
     Any,
 }
@@ -166,11 +168,12 @@ fn parse_field_type(text: &str, ctx: &str) -> Result<FieldType, String> {
         "bytes" => FieldType::Bytes,
         "map<string>" => FieldType::StringMap,
         "any" => FieldType::Any,
+        "int64" => FieldType::Int64,
         t if t.starts_with("enum:") => FieldType::Enum(t["enum:".len()..].to_owned()),
         t if t.starts_with(|c: char| c.is_ascii_uppercase()) => FieldType::Struct(t.to_owned()),
         t => {
             return Err(format!(
-                "{ctx}: unknown field type {t:?} (bytes, map<string>, any, enum:Name, or a TypeName)"
+                "{ctx}: unknown field type {t:?} (bytes, int64, map<string>, any, enum:Name, or a TypeName)"
             ));
         }
     })

@@ -85,7 +85,12 @@ impl Base64Bytes {
 
 impl fmt::Debug for Base64Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Base64Bytes({} bytes, fnv1a {})", self.0.len(), self.fingerprint())
+        write!(
+            f,
+            "Base64Bytes({} bytes, fnv1a {})",
+            self.0.len(),
+            self.fingerprint()
+        )
     }
 }
 
@@ -142,14 +147,21 @@ impl std::error::Error for Base64Error {}
 /// Decodes standard or URL-safe base64 into an exactly sized buffer.
 fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
     let url_safe = text.iter().any(|&b| b == b'-' || b == b'_');
-    let engine = if url_safe { &URL_SAFE_LENIENT } else { &STANDARD_LENIENT };
+    let engine = if url_safe {
+        &URL_SAFE_LENIENT
+    } else {
+        &STANDARD_LENIENT
+    };
     let mut out = vec![0u8; decoded_len_estimate(text)];
     match engine.decode_slice(text, &mut out) {
         Ok(written) => {
             out.truncate(written);
             Ok(out)
         }
-        Err(err) => Err(Base64Error { detail: err.to_string(), encoded_len: text.len() }),
+        Err(err) => Err(Base64Error {
+            detail: err.to_string(),
+            encoded_len: text.len(),
+        }),
     }
 }
 
@@ -209,9 +221,18 @@ mod tests {
         let url_safe = general_purpose::URL_SAFE.encode(&raw);
         let unpadded = general_purpose::STANDARD_NO_PAD.encode(&raw[..10]);
         assert_ne!(standard, url_safe);
-        assert_eq!(Base64Bytes::from_base64(&standard).unwrap().as_slice(), &raw[..]);
-        assert_eq!(Base64Bytes::from_base64(&url_safe).unwrap().as_slice(), &raw[..]);
-        assert_eq!(Base64Bytes::from_base64(&unpadded).unwrap().as_slice(), &raw[..10]);
+        assert_eq!(
+            Base64Bytes::from_base64(&standard).unwrap().as_slice(),
+            &raw[..]
+        );
+        assert_eq!(
+            Base64Bytes::from_base64(&url_safe).unwrap().as_slice(),
+            &raw[..]
+        );
+        assert_eq!(
+            Base64Bytes::from_base64(&unpadded).unwrap().as_slice(),
+            &raw[..10]
+        );
     }
 
     #[test]

@@ -155,7 +155,10 @@ pub struct CorpusError {
 
 impl CorpusError {
     fn new(path: &Path, detail: impl fmt::Display) -> Self {
-        Self { path: path.to_path_buf(), detail: detail.to_string() }
+        Self {
+            path: path.to_path_buf(),
+            detail: detail.to_string(),
+        }
     }
 
     /// The file the problem is in.
@@ -187,7 +190,8 @@ impl Corpus {
         let mut cases = Vec::with_capacity(files.len());
         for file in &files {
             let bytes = fs::read(file).map_err(|e| CorpusError::new(file, e))?;
-            let mut case: Case = serde_json::from_slice(&bytes).map_err(|e| CorpusError::new(file, e))?;
+            let mut case: Case =
+                serde_json::from_slice(&bytes).map_err(|e| CorpusError::new(file, e))?;
             let expected_id = file
                 .strip_prefix(root.join("cases"))
                 .ok()
@@ -196,10 +200,15 @@ impl Corpus {
             if expected_id.as_deref() != Some(case.id.as_str()) {
                 return Err(CorpusError::new(
                     file,
-                    format!("case id {:?} does not match the file's path {:?}", case.id, expected_id),
+                    format!(
+                        "case id {:?} does not match the file's path {:?}",
+                        case.id, expected_id
+                    ),
                 ));
             }
-            let expand = |value: &mut Value| expand_blobs(value, &root).map_err(|e| CorpusError::new(file, e));
+            let expand = |value: &mut Value| {
+                expand_blobs(value, &root).map_err(|e| CorpusError::new(file, e))
+            };
             for interaction in &mut case.interactions {
                 if let Some(body) = &mut interaction.request.body {
                     expand(body)?;
@@ -229,7 +238,8 @@ impl Corpus {
 
     /// The bytes of a blob, by its path (`sha256/<hex>`).
     pub fn blob(&self, path: &str) -> Result<Vec<u8>, CorpusError> {
-        read_blob(&self.root, path).map_err(|e| CorpusError::new(&self.root.join("blobs").join(path), e))
+        read_blob(&self.root, path)
+            .map_err(|e| CorpusError::new(&self.root.join("blobs").join(path), e))
     }
 
     /// The corpus directory.
@@ -251,11 +261,13 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CorpusError> {
 }
 
 fn read_blob(root: &Path, path: &str) -> Result<Vec<u8>, String> {
-    let valid = path
-        .strip_prefix("sha256/")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    let valid = path.strip_prefix("sha256/").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    });
     if !valid {
-        return Err(format!("blob path {path:?} is not of the form sha256/<64 lower-case hex digits>"));
+        return Err(format!(
+            "blob path {path:?} is not of the form sha256/<64 lower-case hex digits>"
+        ));
     }
     fs::read(root.join("blobs").join(path)).map_err(|e| format!("blob {path}: {e}"))
 }

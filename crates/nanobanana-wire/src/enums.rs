@@ -5,7 +5,11 @@ use std::fmt;
 /// Deserializes a wire enum from a JSON string through its `from_wire` constructor, so that an
 /// unknown value never fails decoding.
 #[doc(hidden)]
-pub fn deserialize_wire_enum<'de, D, T>(deserializer: D, name: &'static str, from_wire: fn(&str) -> T) -> Result<T, D::Error>
+pub fn deserialize_wire_enum<'de, D, T>(
+    deserializer: D,
+    name: &'static str,
+    from_wire: fn(&str) -> T,
+) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
 {

@@ -68,11 +68,13 @@ pub mod corpus;
 pub mod enums;
 mod generated;
 pub mod inspect;
+mod int64;
 pub mod routes;
 
 pub use crate::bytes::{Base64Bytes, Base64Error};
 pub use crate::generated::*;
 pub use crate::inspect::{Inspect, UnknownReport};
+pub use crate::int64::Int64;
 
 /// Fields a struct does not know, by wire name, in the order the map keeps them.
 pub type UnknownFields = serde_json::Map<String, serde_json::Value>;

@@ -24,7 +24,9 @@ impl Route {
     /// `/v1beta/models/gemini-3-pro-image-preview:generateContent`, without query).
     pub fn matches(&self, method: &str, path: &str) -> bool {
         match split_version(path) {
-            Some((upload, rest)) => self.method == method && self.upload == upload && glob_match(self.pattern, rest),
+            Some((upload, rest)) => {
+                self.method == method && self.upload == upload && glob_match(self.pattern, rest)
+            }
             None => false,
         }
     }
@@ -38,12 +40,16 @@ pub fn route(method: &str, path: &str) -> Option<&'static Route> {
 /// Splits `/v1beta/models/x` into (upload?, `models/x`). Any `v<digit>...` version is accepted,
 /// so `/v1/` (what recent official SDKs call) and `/v1beta/` are served alike.
 pub fn split_version(path: &str) -> Option<(bool, &str)> {
-    let (upload, rest) = match path.strip_prefix("/upload/").or_else(|| path.strip_prefix("/resumable/upload/")) {
+    let (upload, rest) = match path
+        .strip_prefix("/upload/")
+        .or_else(|| path.strip_prefix("/resumable/upload/"))
+    {
         Some(rest) => (true, rest),
         None => (false, path.strip_prefix('/')?),
     };
     let (version, rest) = rest.split_once('/')?;
-    let is_version = version.len() > 1 && version.starts_with('v') && version.as_bytes()[1].is_ascii_digit();
+    let is_version =
+        version.len() > 1 && version.starts_with('v') && version.as_bytes()[1].is_ascii_digit();
     is_version.then_some((upload, rest))
 }
 
@@ -52,7 +58,9 @@ fn glob_match(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
         Some((head, tail)) => {
-            let Some(rest) = text.strip_prefix(head) else { return false };
+            let Some(rest) = text.strip_prefix(head) else {
+                return false;
+            };
             let end = rest.find(['/', ':']).unwrap_or(rest.len());
             end > 0 && glob_match(tail, &rest[end..])
         }

@@ -2,8 +2,8 @@
 //! accepted, both base64 alphabets, camelCase and standard base64 written, readable errors.
 
 use nanobanana_wire::{
-    Base64Bytes, Content, FinishReason, GenerateContentRequest, GenerateContentResponse, ImageSize, Modality, Part,
-    Role, ThinkingLevel, UnknownReport,
+    Base64Bytes, Content, FinishReason, GenerateContentRequest, GenerateContentResponse, ImageSize,
+    Modality, Part, Role, ThinkingLevel, UnknownReport,
 };
 use serde_json::{Value, json};
 
@@ -24,7 +24,11 @@ fn unknown_fields_kept_and_written_back() {
     let report = UnknownReport::of(&response);
     assert_eq!(
         report.fields,
-        ["/futureTopLevel", "/candidates/0/futureCandidateField", "/candidates/0/content/parts/0/futurePartField"]
+        [
+            "/futureTopLevel",
+            "/candidates/0/futureCandidateField",
+            "/candidates/0/content/parts/0/futurePartField"
+        ]
     );
     assert_eq!(serde_json::to_value(&response).unwrap(), body);
 }
@@ -37,7 +41,10 @@ fn unknown_enum_values_kept_and_reported() {
     let reason = response.candidates[0].finish_reason.as_ref().unwrap();
     assert_eq!(reason, &FinishReason::Unknown("SOMETHING_NEW".into()));
     assert!(!reason.is_known());
-    assert_eq!(UnknownReport::of(&response).enum_values, [("/candidates/0/finishReason".into(), "SOMETHING_NEW".into())]);
+    assert_eq!(
+        UnknownReport::of(&response).enum_values,
+        [("/candidates/0/finishReason".into(), "SOMETHING_NEW".into())]
+    );
     assert_eq!(serde_json::to_value(&response).unwrap(), body);
 }
 
@@ -67,7 +74,11 @@ fn snake_case_requests_decode_like_camel_case() {
     let a: GenerateContentRequest = decode(&snake);
     let b: GenerateContentRequest = decode(&camel);
     assert_eq!(a, b);
-    assert_eq!(serde_json::to_value(&a).unwrap(), camel, "camelCase and canonical enums go out");
+    assert_eq!(
+        serde_json::to_value(&a).unwrap(),
+        camel,
+        "camelCase and canonical enums go out"
+    );
 }
 
 /// WIRE.md, Encoding rules (rule `base64-alphabets`): python-genai sends signatures back URL-safe;
@@ -77,10 +88,20 @@ fn url_safe_signatures_decode_to_the_same_bytes() {
     let raw: Vec<u8> = (0u8..=255).rev().collect();
     let standard = Base64Bytes::new(raw.clone()).to_base64();
     assert!(standard.contains('+') && standard.contains('/'));
-    let url_safe = standard.replace('+', "-").replace('/', "_").trim_end_matches('=').to_owned();
+    let url_safe = standard
+        .replace('+', "-")
+        .replace('/', "_")
+        .trim_end_matches('=')
+        .to_owned();
     let part: Part = decode(&json!({"text": "", "thoughtSignature": url_safe}));
-    assert_eq!(part.thought_signature.as_ref().unwrap().as_slice(), &raw[..]);
-    assert_eq!(serde_json::to_value(&part).unwrap()["thoughtSignature"], standard);
+    assert_eq!(
+        part.thought_signature.as_ref().unwrap().as_slice(),
+        &raw[..]
+    );
+    assert_eq!(
+        serde_json::to_value(&part).unwrap()["thoughtSignature"],
+        standard
+    );
 }
 
 #[test]
@@ -93,7 +114,10 @@ fn bad_base64_is_an_error_naming_the_problem() {
 fn builders_make_camel_case_requests() {
     let request = GenerateContentRequest::new().with_contents([Content::new()
         .with_role(Role::User)
-        .with_parts([Part::new().with_text("a banana"), Part::new().with_thought_signature(vec![1u8, 2, 3])])]);
+        .with_parts([
+            Part::new().with_text("a banana"),
+            Part::new().with_thought_signature(vec![1u8, 2, 3]),
+        ])]);
     assert_eq!(
         serde_json::to_value(&request).unwrap(),
         json!({"contents": [{"role": "user", "parts": [{"text": "a banana"}, {"thoughtSignature": "AQID"}]}]})
@@ -104,6 +128,12 @@ fn builders_make_camel_case_requests() {
 fn debug_prints_only_what_is_set_and_never_bytes() {
     let part = Part::new().with_thought_signature(b"opaque-signature".to_vec());
     let debug = format!("{part:?}");
-    assert_eq!(debug, format!("Part {{ thought_signature: {:?} }}", part.thought_signature.as_ref().unwrap()));
+    assert_eq!(
+        debug,
+        format!(
+            "Part {{ thought_signature: {:?} }}",
+            part.thought_signature.as_ref().unwrap()
+        )
+    );
     assert!(!debug.contains("opaque"));
 }

@@ -11,6 +11,24 @@ struct Body<'a> {
     at: String,
     ty: BodyType,
     value: &'a Value,
+    /// The case says this request carries an undecodable signature (rule `signature-base64`):
+    /// the typed layer must refuse it.
+    corrupt: bool,
+}
+
+/// Interactions whose request a case marks as breaking `signature-base64`.
+fn corrupt_requests(case: &Case) -> Vec<usize> {
+    let violations = case
+        .expect
+        .as_ref()
+        .and_then(|e| e.get("violations"))
+        .and_then(Value::as_array);
+    violations
+        .into_iter()
+        .flatten()
+        .filter(|v| v["rule"] == "signature-base64")
+        .map(|v| v.get("interaction").and_then(Value::as_u64).unwrap_or(0) as usize)
+        .collect()
 }
 
 fn corpus() -> Corpus {
@@ -21,6 +39,7 @@ fn corpus() -> Corpus {
 /// one-element array (WIRE.md, Errors) are yielded element by element.
 fn bodies(case: &Case) -> Vec<Body<'_>> {
     let mut out = Vec::new();
+    let corrupt = corrupt_requests(case);
     for (i, interaction) in case.interactions.iter().enumerate() {
         let request = &interaction.request;
         let route = route(&request.method, &request.path).unwrap_or_else(|| {
@@ -35,6 +54,7 @@ fn bodies(case: &Case) -> Vec<Body<'_>> {
                 at: format!("{}#{i}/request", case.id),
                 ty,
                 value: body,
+                corrupt: corrupt.contains(&i),
             });
         }
         let response = &interaction.response;
@@ -47,12 +67,14 @@ fn bodies(case: &Case) -> Vec<Body<'_>> {
                             at: format!("{at}/{k}"),
                             ty: ERROR_BODY,
                             value: v,
+                            corrupt: false,
                         }))
                     }
                     _ => out.push(Body {
                         at,
                         ty: ERROR_BODY,
                         value: body,
+                        corrupt: false,
                     }),
                 }
             } else {
@@ -60,6 +82,7 @@ fn bodies(case: &Case) -> Vec<Body<'_>> {
                     at,
                     ty: route.response.expect("route answers a body"),
                     value: body,
+                    corrupt: false,
                 });
             }
         }
@@ -73,6 +96,7 @@ fn bodies(case: &Case) -> Vec<Body<'_>> {
                 at: format!("{}#{i}/event/{j}", case.id),
                 ty,
                 value: event,
+                corrupt: false,
             });
         }
     }
@@ -82,7 +106,8 @@ fn bodies(case: &Case) -> Vec<Body<'_>> {
 /// Semantic equality of an original body and its re-encoding: field names compared in camelCase
 /// (snake_case is accepted in, camelCase goes out), strings equal, or equal ignoring ASCII case
 /// (case-insensitive enums are written canonically), or both base64 of the same bytes (URL-safe
-/// in, standard out). Returns the first difference.
+/// in, standard out), or an int64 number written back as its canonical string. Returns the first
+/// difference.
 fn same(original: &Value, encoded: &Value, at: &str) -> Result<(), String> {
     match (original, encoded) {
         (Value::Object(a), Value::Object(b)) => {
@@ -118,6 +143,8 @@ fn same(original: &Value, encoded: &Value, at: &str) -> Result<(), String> {
             }
         }
         (a, b) if a == b => Ok(()),
+        // Proto JSON int64 fields are written as strings; python-genai sends numbers.
+        (Value::Number(n), Value::String(s)) if n.to_string() == *s => Ok(()),
         (a, b) => Err(format!("{at}: {a} became {b}")),
     }
 }
@@ -152,11 +179,16 @@ fn camel_case(name: &str) -> String {
 fn every_fixture_body_round_trips_losslessly() {
     let corpus = corpus();
     let mut checked = 0;
+    let mut refused = 0;
     let mut failures = Vec::new();
     for case in corpus.cases() {
         for body in bodies(case) {
             let bytes = serde_json::to_vec(body.value).unwrap();
             match body.ty.reencode(&bytes) {
+                Err(e) if body.corrupt && e.to_string().contains("invalid base64") => refused += 1,
+                Ok(_) if body.corrupt => {
+                    failures.push(format!("{}: a corrupted signature decoded", body.at))
+                }
                 Ok(encoded) => {
                     if let Err(diff) = same(body.value, &encoded, &body.at) {
                         failures.push(diff);
@@ -174,6 +206,10 @@ fn every_fixture_body_round_trips_losslessly() {
         failures.join("\n")
     );
     assert!(checked > 100, "only {checked} bodies checked");
+    assert!(
+        refused > 0,
+        "no case exercises an undecodable signature (rule signature-base64)"
+    );
 }
 
 #[test]
@@ -181,7 +217,7 @@ fn every_fixture_field_is_a_named_field() {
     let corpus = corpus();
     let mut unnamed = Vec::new();
     for case in corpus.cases() {
-        for body in bodies(case) {
+        for body in bodies(case).into_iter().filter(|b| !b.corrupt) {
             let bytes = serde_json::to_vec(body.value).unwrap();
             let report = body.ty.unknown_report(&bytes).unwrap();
             unnamed.extend(report.fields.iter().map(|f| format!("{}{f}", body.at)));
@@ -210,7 +246,15 @@ fn decoded_fixtures_snapshot() {
             })
         }) {
             let bytes = serde_json::to_vec(body.value).unwrap();
-            let decoded = decode_debug(body.ty, &bytes);
+            let decoded = if body.corrupt {
+                let err = body
+                    .ty
+                    .reencode(&bytes)
+                    .expect_err("a corrupted signature is refused");
+                format!("refused: {err}")
+            } else {
+                decode_debug(body.ty, &bytes)
+            };
             text.push_str(&format!("── {} ({})\n{decoded}\n", body.at, body.ty.name()));
         }
         let name = case.id.replace('/', "__");
