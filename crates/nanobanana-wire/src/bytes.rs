@@ -11,22 +11,22 @@
 //! and are decoded from there.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::{DecodePaddingMode, general_purpose};
+use base64::engine::general_purpose::GeneralPurposeConfig;
+use base64::engine::{DecodePaddingMode, Simd};
 
-/// Standard alphabet, padding optional on input.
-const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+/// Padding written on output, optional on input.
+const LENIENT: GeneralPurposeConfig =
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
 
-/// URL-safe alphabet, padding optional on input.
-const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+/// Standard alphabet. `Simd` picks AVX2 (x86_64) or NEON (aarch64) at run time and falls back to
+/// the scalar engine elsewhere.
+static STANDARD: LazyLock<Simd> = LazyLock::new(|| Simd::standard(LENIENT));
+
+/// URL-safe alphabet, as python-genai sends bytes back.
+static URL_SAFE: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(LENIENT));
 
 /// Bytes that travel as base64 text in JSON.
 ///
@@ -68,7 +68,7 @@ impl Base64Bytes {
 
     /// The bytes as standard padded base64, as the service writes them.
     pub fn to_base64(&self) -> String {
-        general_purpose::STANDARD.encode(&self.0)
+        STANDARD.encode(&self.0)
     }
 
     /// A short, stable fingerprint of the content (FNV-1a, 64 bits, in hex), for logs and
@@ -145,15 +145,19 @@ impl fmt::Display for Base64Error {
 impl std::error::Error for Base64Error {}
 
 /// Decodes standard or URL-safe base64 into an exactly sized buffer.
+///
+/// The standard alphabet is tried first (it is what the service sends); only when that fails and
+/// the text holds a URL-safe symbol is it decoded again as URL-safe, so no pass over the text is
+/// spent guessing the alphabet.
 fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
-    let url_safe = text.iter().any(|&b| b == b'-' || b == b'_');
-    let engine = if url_safe {
-        &URL_SAFE_LENIENT
-    } else {
-        &STANDARD_LENIENT
-    };
     let mut out = vec![0u8; decoded_len_estimate(text)];
-    match engine.decode_slice(text, &mut out) {
+    let result = match STANDARD.decode_slice(text, &mut out) {
+        Err(_) if text.iter().any(|&b| b == b'-' || b == b'_') => {
+            URL_SAFE.decode_slice(text, &mut out)
+        }
+        other => other,
+    };
+    match result {
         Ok(written) => {
             out.truncate(written);
             Ok(out)
@@ -213,6 +217,7 @@ impl serde::de::Visitor<'_> for Base64Visitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose;
 
     #[test]
     fn accepts_both_alphabets_and_optional_padding() {

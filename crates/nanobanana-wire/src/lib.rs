@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 mod bytes;
+mod convenience;
 pub mod corpus;
 #[doc(hidden)]
 pub mod enums;
