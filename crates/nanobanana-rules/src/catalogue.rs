@@ -258,10 +258,17 @@ impl<'a> Lookup<'a> {
         }
     }
 
-    /// The `model-catalogue` warning for an unknown id; `None` for a known model.
+    /// Whether the id is a Gemini model known to produce no images (see [`TEXT_ONLY_MODELS`]).
+    pub fn is_text_only(&self) -> bool {
+        matches!(self, Lookup::Unknown(id) if TEXT_ONLY_MODELS.contains(id))
+    }
+
+    /// The `model-catalogue` warning for an unknown id; `None` for a known image model and for a
+    /// known text-only model (which is not unknown: asking it for images is an error instead).
     pub fn warning(&self) -> Option<Violation> {
         match self {
             Lookup::Known(_) => None,
+            Lookup::Unknown(_) if self.is_text_only() => None,
             Lookup::Unknown(id) => Some(Violation::warning(
                 Rule::ModelCatalogue,
                 String::new(),
@@ -292,6 +299,19 @@ pub fn lookup(model_id: &str) -> Lookup<'_> {
         None => Lookup::Unknown(id),
     }
 }
+
+/// Gemini models known to make no images. The service answers a request for image output to
+/// them with `400 INVALID_ARGUMENT "Model does not support the requested response modalities:
+/// image"` (WIRE.md, Errors), so validation reports that under `model-catalogue` instead of the
+/// permissive unknown-model warning. The list is deliberately explicit, not a guess from the
+/// id's spelling: any other id stays permissive, because the service adds image models.
+pub const TEXT_ONLY_MODELS: &[&str] = &[
+    "gemini-2.0-flash",
+    "gemini-2.0-flash-lite",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.5-pro",
+];
 
 /// Strips the `models/` prefix of a resource name.
 fn normalise(model_id: &str) -> &str {

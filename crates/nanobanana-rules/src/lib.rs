@@ -57,6 +57,10 @@
 //!   (`responseModalities`, `imageSize`, `aspectRatio`, `thinkingConfig`, then `tools`), then the
 //!   conversation (`role-alternation`, `input-modality`, `input-image-count`,
 //!   `signature-circulation`), each in document order.
+//! - **Models**: an id the catalogue does not know is allowed with a `model-catalogue` warning
+//!   (the service adds models). The exception is the short, explicit list of Gemini models known
+//!   to make no images ([`catalogue::TEXT_ONLY_MODELS`]): asking one of them for `IMAGE` output is
+//!   an error with the service's own text.
 //! - **Input images** are counted in the *last user turn*: the user contents after the last model
 //!   content. Earlier turns are history the caller cannot shorten without losing the
 //!   conversation, and the documented limits are about the references of one instruction.

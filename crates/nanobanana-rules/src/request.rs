@@ -134,6 +134,14 @@ fn check_modalities(lookup: Lookup<'_>, view: &RequestView<'_>, out: &mut Vec<Vi
                     "Invalid value at 'generation_config.response_modalities[{index}]' (type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig.Modality), \"{sent}\""
                 ),
             ));
+        } else if lookup.is_text_only() && value == Modality::Image {
+            out.push(Violation::error(
+                Rule::ModelCatalogue,
+                path,
+                value.as_str(),
+                "TEXT (this model makes no images)",
+                "Model does not support the requested response modalities: image".to_owned(),
+            ));
         } else if lookup.model().is_some() && !IMAGE_MODEL_MODALITIES.contains(&value) {
             // Modalities are case-insensitive: a known one is named by its canonical spelling.
             out.push(Violation::error(

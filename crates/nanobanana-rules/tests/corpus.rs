@@ -16,12 +16,7 @@ use serde_json::Value;
 /// Fixtures whose expectation disagrees with SPEC.md and `fixtures/rules.json`, with the reason.
 /// They are reported to the lead rather than bent into the rules; the test checks that they
 /// still disagree, so the entry is removed when the fixture is fixed.
-const DISAGREEMENTS: &[(&str, &str)] = &[(
-    "validation/text-model-asked-for-image",
-    "expects an *error* under `model-catalogue` for the unknown id gemini-2.5-flash, but the \
-     catalogue rule says unknown model ids are allowed with a warning (and SPEC.md knows only \
-     the three image models, so it cannot say that gemini-2.5-flash makes no images)",
-)];
+const DISAGREEMENTS: &[(&str, &str)] = &[];
 
 fn corpus() -> Corpus {
     Corpus::load(Corpus::repository_dir()).expect("the fixture corpus loads")
