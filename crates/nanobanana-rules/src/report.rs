@@ -164,14 +164,14 @@ impl Violation {
         allowed: impl Into<String>,
         message: String,
     ) -> Self {
-        Self {
+        Self::new(
             rule,
-            severity: Severity::Error,
+            Severity::Error,
             path,
-            sent: sent.into(),
-            allowed: allowed.into(),
+            sent.into(),
+            allowed.into(),
             message,
-        }
+        )
     }
 
     /// A violation at warning level.
@@ -182,12 +182,30 @@ impl Violation {
         allowed: impl Into<String>,
         message: String,
     ) -> Self {
+        Self::new(
+            rule,
+            Severity::Warning,
+            path,
+            sent.into(),
+            allowed.into(),
+            message,
+        )
+    }
+
+    fn new(
+        rule: Rule,
+        severity: Severity,
+        path: String,
+        sent: String,
+        allowed: String,
+        message: String,
+    ) -> Self {
         Self {
             rule,
-            severity: Severity::Warning,
+            severity,
             path,
-            sent: sent.into(),
-            allowed: allowed.into(),
+            sent,
+            allowed,
             message,
         }
     }
