@@ -165,7 +165,7 @@ pub(crate) fn generate_from(
         ),
         (
             dir.join("routes.rs"),
-            rustfmt(root, &emit::routes(overlay, &roots))?,
+            rustfmt(root, &emit::routes(overlay, &roots, &model.rejected))?,
         ),
     ];
     outputs.push((
@@ -277,7 +277,9 @@ fn check_overlay(overlay: &Overlay, model: &Model) -> Result<(), String> {
             None => problems.push(format!("type {name} (no fixture body has it)")),
             Some(shape) => {
                 for field in ty.fields.keys() {
-                    if !shape.fields.contains_key(field) {
+                    if !shape.fields.contains_key(field)
+                        && !model.rejected.contains(&format!("{name}.{field}"))
+                    {
                         problems.push(format!("field {name}.{field} (no fixture body has it)"));
                     }
                 }

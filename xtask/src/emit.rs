@@ -300,7 +300,11 @@ fn emit_enum(out: &mut String, name: &str, e: &EnumOverlay) {
 }
 
 /// `generated/routes.rs`: which type each endpoint's bodies have.
-pub(crate) fn routes(overlay: &Overlay, roots: &BTreeSet<String>) -> String {
+pub(crate) fn routes(
+    overlay: &Overlay,
+    roots: &BTreeSet<String>,
+    rejected: &BTreeSet<String>,
+) -> String {
     let mut out = String::from(PREAMBLE);
     out.push_str("//! The route table: which wire type each endpoint's request and response bodies have.\n\n");
     out.push_str("use crate::routes::Route;\n\n");
@@ -338,6 +342,11 @@ pub(crate) fn routes(overlay: &Overlay, roots: &BTreeSet<String>) -> String {
         "/// The type of every error body (non-2xx answers and `{{\"error\": ...}}` stream events).\npub const ERROR_BODY: BodyType = BodyType::{};\n",
         overlay.error_type
     );
+    out.push_str("/// Fields (`Type.wireName`) that the corpus holds only to show the service rejecting them\n/// (`Invalid JSON payload received. Unknown name ...`). They are not part of the types, so a\n/// typed request cannot carry them; decoded, they land in `unknown_fields`.\npub const REJECTED_FIELDS: &[&str] = &[");
+    for field in rejected {
+        let _ = write!(out, "\"{field}\", ");
+    }
+    out.push_str("];\n\n");
     out.push_str("/// Every endpoint the corpus exercises, in the overlay's order.\npub static ROUTES: &[Route] = &[\n");
     for r in &overlay.routes {
         let opt = |t: &Option<String>| match t {
@@ -363,7 +372,7 @@ pub(crate) fn module(types: &BTreeMap<String, Shape>, enums: &BTreeSet<String>) 
     let mut out = String::from(PREAMBLE);
     out.push_str("//! Code generated from the fixture corpus; see the crate docs.\n\n");
     out.push_str("mod enums;\nmod routes;\nmod types;\n\n");
-    out.push_str("pub use self::routes::{BodyType, ERROR_BODY, ROUTES};\n");
+    out.push_str("pub use self::routes::{BodyType, ERROR_BODY, REJECTED_FIELDS, ROUTES};\n");
     let names: Vec<&str> = enums.iter().map(String::as_str).collect();
     let _ = writeln!(out, "pub use self::enums::{{{}}};", names.join(", "));
     let names: Vec<&str> = types.keys().map(String::as_str).collect();

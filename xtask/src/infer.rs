@@ -2,7 +2,7 @@
 //! fields it has and the kinds of their values. Field identity is the camelCase wire name, so a
 //! snake_case request (`inline_data`) and a camelCase one (`inlineData`) describe the same field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -74,6 +74,8 @@ pub(crate) struct Model {
     pub(crate) types: BTreeMap<String, Shape>,
     /// Enum values seen per enum (wire spelling), to report values the overlay does not list.
     pub(crate) enum_values: BTreeMap<String, BTreeMap<String, String>>,
+    /// `Type.field` names the overlay marks `rejected` that the corpus has (left out of the types).
+    pub(crate) rejected: BTreeSet<String>,
 }
 
 impl Model {
@@ -100,6 +102,10 @@ impl Model {
             let wire = camel_case(key);
             let field_at = format!("{at}/{key}");
             let declared = overlay.field(ty, &wire).and_then(|f| f.ty.clone());
+            if declared == Some(FieldType::Rejected) {
+                self.rejected.insert(format!("{ty}.{wire}"));
+                continue;
+            }
             let kind = self.classify(
                 overlay,
                 ty,
@@ -179,6 +185,9 @@ impl Model {
                 Ok(Kind::Array(Box::new(merged.expect("non-empty"))))
             }
             (Some(FieldType::Any), _) => Ok(Kind::Any),
+            (Some(FieldType::Rejected), _) => Err(format!(
+                "{at}: a rejected field inside an array is not supported"
+            )),
             (Some(FieldType::Int64), Value::Number(n)) if n.is_i64() || n.is_u64() => {
                 Ok(Kind::Int64)
             }

@@ -51,6 +51,9 @@ pub(crate) enum FieldType {
     Int64,
     /// Any JSON value, kept as is.
     Any,
+    /// Not a field of the API: the corpus has it only to show the service rejecting it, so it is
+    /// left out of the types (it lands in `unknown_fields`) and the typed client cannot send it.
+    Rejected,
 }
 
 pub(crate) struct EnumOverlay {
@@ -169,11 +172,12 @@ fn parse_field_type(text: &str, ctx: &str) -> Result<FieldType, String> {
         "map<string>" => FieldType::StringMap,
         "any" => FieldType::Any,
         "int64" => FieldType::Int64,
+        "rejected" => FieldType::Rejected,
         t if t.starts_with("enum:") => FieldType::Enum(t["enum:".len()..].to_owned()),
         t if t.starts_with(|c: char| c.is_ascii_uppercase()) => FieldType::Struct(t.to_owned()),
         t => {
             return Err(format!(
-                "{ctx}: unknown field type {t:?} (bytes, int64, map<string>, any, enum:Name, or a TypeName)"
+                "{ctx}: unknown field type {t:?} (bytes, int64, map<string>, any, rejected, enum:Name, or a TypeName)"
             ));
         }
     })

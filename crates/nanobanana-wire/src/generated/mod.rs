@@ -11,7 +11,7 @@ pub use self::enums::{
     AspectRatio, BatchState, BlockReason, FileState, FinishReason, ImageSize, Modality, Role,
     ThinkingLevel,
 };
-pub use self::routes::{BodyType, ERROR_BODY, ROUTES};
+pub use self::routes::{BodyType, ERROR_BODY, REJECTED_FIELDS, ROUTES};
 pub use self::types::{
     BatchGenerateContentRequest, BatchOutput, Blob, Candidate, Content, CreateFileRequest,
     CreateFileResponse, Empty, ErrorDetail, ErrorResponse, File, FileData, GenerateContentBatch,

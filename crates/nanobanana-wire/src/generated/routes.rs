@@ -141,6 +141,11 @@ impl BodyType {
 /// The type of every error body (non-2xx answers and `{"error": ...}` stream events).
 pub const ERROR_BODY: BodyType = BodyType::ErrorResponse;
 
+/// Fields (`Type.wireName`) that the corpus holds only to show the service rejecting them
+/// (`Invalid JSON payload received. Unknown name ...`). They are not part of the types, so a
+/// typed request cannot carry them; decoded, they land in `unknown_fields`.
+pub const REJECTED_FIELDS: &[&str] = &["ImageConfig.numberOfImages"];
+
 /// Every endpoint the corpus exercises, in the overlay's order.
 pub static ROUTES: &[Route] = &[
     Route {

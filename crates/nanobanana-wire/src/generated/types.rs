@@ -2039,14 +2039,6 @@ pub struct ImageConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub image_size: Option<ImageSize>,
-    /// The `numberOfImages` field.
-    #[serde(
-        rename = "numberOfImages",
-        alias = "number_of_images",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number_of_images: Option<i64>,
     /// Fields this version of the crate does not know: kept on decode and written back on encode.
     #[serde(flatten)]
     pub unknown_fields: crate::UnknownFields,
@@ -2069,12 +2061,6 @@ impl ImageConfig {
         self.image_size = Some(value.into());
         self
     }
-
-    /// Sets `numberOfImages`.
-    pub fn with_number_of_images(mut self, value: impl Into<i64>) -> Self {
-        self.number_of_images = Some(value.into());
-        self
-    }
 }
 
 impl std::fmt::Debug for ImageConfig {
@@ -2086,9 +2072,6 @@ impl std::fmt::Debug for ImageConfig {
         }
         if let Some(value) = &self.image_size {
             d.field("image_size", value);
-        }
-        if let Some(value) = &self.number_of_images {
-            d.field("number_of_images", value);
         }
         if !self.unknown_fields.is_empty() {
             d.field("unknown_fields", &self.unknown_fields);
