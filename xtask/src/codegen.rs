@@ -409,7 +409,22 @@ mod tests {
             .map(|c| remove_everywhere(&mut c.json, "totalTokenCount"))
             .sum();
         assert!(removed > 0);
-        let after = generate_from(&root, &overlay(), &cases).unwrap();
+
+        // The overlay still documents the field, so it is now stale: a loud error.
+        let err = generate_from(&root, &overlay(), &cases).unwrap_err();
+        assert!(
+            err.contains("field UsageMetadata.totalTokenCount (no fixture body has it)"),
+            "{err}"
+        );
+
+        let mut overlay = overlay();
+        overlay
+            .types
+            .get_mut("UsageMetadata")
+            .unwrap()
+            .fields
+            .remove("totalTokenCount");
+        let after = generate_from(&root, &overlay, &cases).unwrap();
         assert!(!types_rs(&after).contains("total_token_count"));
     }
 

@@ -199,7 +199,7 @@ pub struct Candidate {
     /// The answer's parts; may be `{}` (NO_IMAGE) or hold a role and no parts.
     #[serde(rename = "content", default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
-    /// The `finishMessage` field.
+    /// Why generation stopped, in words (e.g. with `IMAGE_PROHIBITED_CONTENT`).
     #[serde(
         rename = "finishMessage",
         alias = "finish_message",
@@ -526,7 +526,7 @@ pub struct ErrorDetail {
     /// The detail's type URL.
     #[serde(rename = "@type", default, skip_serializing_if = "Option::is_none")]
     pub type_url: Option<String>,
-    /// The `domain` field.
+    /// `ErrorInfo`: the reason's domain, e.g. `googleapis.com`.
     #[serde(rename = "domain", default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// `Help`: where to read more.
@@ -713,7 +713,7 @@ impl crate::Inspect for ErrorResponse {
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct File {
-    /// The `createTime` field.
+    /// When the file was created (RFC 3339).
     #[serde(
         rename = "createTime",
         alias = "create_time",
@@ -721,7 +721,7 @@ pub struct File {
         skip_serializing_if = "Option::is_none"
     )]
     pub create_time: Option<String>,
-    /// The `displayName` field.
+    /// Human-readable name given at upload.
     #[serde(
         rename = "displayName",
         alias = "display_name",
@@ -729,7 +729,7 @@ pub struct File {
         skip_serializing_if = "Option::is_none"
     )]
     pub display_name: Option<String>,
-    /// The `expirationTime` field.
+    /// When the service deletes the file (RFC 3339); uploads live about 48 hours.
     #[serde(
         rename = "expirationTime",
         alias = "expiration_time",
@@ -737,7 +737,7 @@ pub struct File {
         skip_serializing_if = "Option::is_none"
     )]
     pub expiration_time: Option<String>,
-    /// The `mimeType` field.
+    /// IANA MIME type of the content.
     #[serde(
         rename = "mimeType",
         alias = "mime_type",
@@ -748,7 +748,7 @@ pub struct File {
     /// `files/{id}`.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The `sha256Hash` field.
+    /// SHA-256 of the content (base64 text).
     #[serde(
         rename = "sha256Hash",
         alias = "sha256_hash",
@@ -764,13 +764,13 @@ pub struct File {
         skip_serializing_if = "Option::is_none"
     )]
     pub size_bytes: Option<crate::Int64>,
-    /// The `source` field.
+    /// Where the file came from, e.g. `UPLOADED`.
     #[serde(rename = "source", default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Processing state.
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<FileState>,
-    /// The `updateTime` field.
+    /// When the file was last updated (RFC 3339).
     #[serde(
         rename = "updateTime",
         alias = "update_time",
@@ -986,10 +986,10 @@ impl crate::Inspect for FileData {
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GenerateContentBatch {
-    /// The `@type` field.
+    /// Type URL of the batch resource inside an operation.
     #[serde(rename = "@type", default, skip_serializing_if = "Option::is_none")]
     pub type_url: Option<String>,
-    /// The `createTime` field.
+    /// When the batch was created (RFC 3339).
     #[serde(
         rename = "createTime",
         alias = "create_time",
@@ -997,7 +997,7 @@ pub struct GenerateContentBatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub create_time: Option<String>,
-    /// The `displayName` field.
+    /// Human-readable name given at creation.
     #[serde(
         rename = "displayName",
         alias = "display_name",
@@ -1005,7 +1005,7 @@ pub struct GenerateContentBatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub display_name: Option<String>,
-    /// The `endTime` field.
+    /// When the batch finished (RFC 3339).
     #[serde(
         rename = "endTime",
         alias = "end_time",
@@ -1021,7 +1021,7 @@ pub struct GenerateContentBatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub input_config: Option<InputConfig>,
-    /// The `model` field.
+    /// The model, as `models/{id}`.
     #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Results, once done.
@@ -1030,7 +1030,7 @@ pub struct GenerateContentBatch {
     /// Where the batch is.
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<BatchState>,
-    /// The `updateTime` field.
+    /// When the batch last changed (RFC 3339).
     #[serde(
         rename = "updateTime",
         alias = "update_time",
@@ -1285,7 +1285,7 @@ pub struct GenerateContentResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub response_id: Option<String>,
-    /// The `turnToken` field.
+    /// Opaque token seen in real traffic and in no SDK type (WIRE.md); kept and sent nowhere.
     #[serde(
         rename = "turnToken",
         alias = "turn_token",
@@ -1780,7 +1780,7 @@ impl crate::Inspect for GroundingMetadata {
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GroundingSupport {
-    /// The `confidenceScores` field.
+    /// Confidence per referenced chunk, in the order of `groundingChunkIndices`.
     #[serde(
         rename = "confidenceScores",
         alias = "confidence_scores",
@@ -1871,14 +1871,14 @@ impl crate::Inspect for GroundingSupport {
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct HelpLink {
-    /// The `description` field.
+    /// What the link explains.
     #[serde(
         rename = "description",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
-    /// The `url` field.
+    /// The link.
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Fields this version of the crate does not know: kept on decode and written back on encode.
@@ -1932,7 +1932,7 @@ impl crate::Inspect for HelpLink {
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct ImageChunk {
-    /// The `domain` field.
+    /// Domain of the containing page.
     #[serde(rename = "domain", default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// The image itself.
@@ -1951,7 +1951,7 @@ pub struct ImageChunk {
         skip_serializing_if = "Option::is_none"
     )]
     pub source_uri: Option<String>,
-    /// The `title` field.
+    /// Title of the containing page.
     #[serde(rename = "title", default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Fields this version of the crate does not know: kept on decode and written back on encode.
@@ -2467,7 +2467,7 @@ pub struct ListFilesResponse {
     /// The files.
     #[serde(rename = "files", default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<File>,
-    /// The `nextPageToken` field.
+    /// Token of the next page; absent on the last.
     #[serde(
         rename = "nextPageToken",
         alias = "next_page_token",
@@ -2535,7 +2535,7 @@ pub struct ListModelsResponse {
     /// The models.
     #[serde(rename = "models", default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<Model>,
-    /// The `nextPageToken` field.
+    /// Token of the next page; absent on the last.
     #[serde(
         rename = "nextPageToken",
         alias = "next_page_token",
@@ -2739,7 +2739,7 @@ impl crate::Inspect for ModalityTokenCount {
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Model {
-    /// The `baseModelId` field.
+    /// The base model's id.
     #[serde(
         rename = "baseModelId",
         alias = "base_model_id",
@@ -2747,14 +2747,14 @@ pub struct Model {
         skip_serializing_if = "Option::is_none"
     )]
     pub base_model_id: Option<String>,
-    /// The `description` field.
+    /// What the model is for.
     #[serde(
         rename = "description",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
-    /// The `displayName` field.
+    /// Human-readable name, e.g. `Nano Banana Pro`.
     #[serde(
         rename = "displayName",
         alias = "display_name",
@@ -2762,7 +2762,7 @@ pub struct Model {
         skip_serializing_if = "Option::is_none"
     )]
     pub display_name: Option<String>,
-    /// The `inputTokenLimit` field.
+    /// Maximum input tokens.
     #[serde(
         rename = "inputTokenLimit",
         alias = "input_token_limit",
@@ -2770,10 +2770,10 @@ pub struct Model {
         skip_serializing_if = "Option::is_none"
     )]
     pub input_token_limit: Option<i64>,
-    /// The `name` field.
+    /// Resource name, `models/{id}`.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The `outputTokenLimit` field.
+    /// Maximum output tokens.
     #[serde(
         rename = "outputTokenLimit",
         alias = "output_token_limit",
@@ -2781,7 +2781,7 @@ pub struct Model {
         skip_serializing_if = "Option::is_none"
     )]
     pub output_token_limit: Option<i64>,
-    /// The `supportedGenerationMethods` field.
+    /// Methods the model serves, e.g. `generateContent`, `batchGenerateContent`.
     #[serde(
         rename = "supportedGenerationMethods",
         alias = "supported_generation_methods",
@@ -2789,10 +2789,10 @@ pub struct Model {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub supported_generation_methods: Vec<String>,
-    /// The `thinking` field.
+    /// Whether the model thinks.
     #[serde(rename = "thinking", default, skip_serializing_if = "Option::is_none")]
     pub thinking: Option<bool>,
-    /// The `version` field.
+    /// The model's version.
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Fields this version of the crate does not know: kept on decode and written back on encode.
@@ -3117,7 +3117,7 @@ pub struct PromptFeedback {
         skip_serializing_if = "Option::is_none"
     )]
     pub block_reason: Option<BlockReason>,
-    /// The `blockReasonMessage` field.
+    /// Why the prompt was blocked, in words.
     #[serde(
         rename = "blockReasonMessage",
         alias = "block_reason_message",
@@ -3190,7 +3190,7 @@ pub struct QuotaViolation {
         skip_serializing_if = "Option::is_none"
     )]
     pub quota_dimensions: Option<std::collections::BTreeMap<String, String>>,
-    /// The `quotaId` field.
+    /// The quota's id.
     #[serde(
         rename = "quotaId",
         alias = "quota_id",
@@ -3198,7 +3198,7 @@ pub struct QuotaViolation {
         skip_serializing_if = "Option::is_none"
     )]
     pub quota_id: Option<String>,
-    /// The `quotaMetric` field.
+    /// The metric that ran out, e.g. generate requests per minute.
     #[serde(
         rename = "quotaMetric",
         alias = "quota_metric",
@@ -3206,7 +3206,7 @@ pub struct QuotaViolation {
         skip_serializing_if = "Option::is_none"
     )]
     pub quota_metric: Option<String>,
-    /// The `quotaValue` field.
+    /// The quota's limit.
     #[serde(
         rename = "quotaValue",
         alias = "quota_value",
@@ -3438,7 +3438,7 @@ pub struct Segment {
         skip_serializing_if = "Option::is_none"
     )]
     pub start_index: Option<i64>,
-    /// The `text` field.
+    /// The text of the span.
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Fields this version of the crate does not know: kept on decode and written back on encode.
@@ -3608,7 +3608,7 @@ pub struct ThinkingConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub include_thoughts: Option<bool>,
-    /// The `thinkingBudget` field.
+    /// Thinking token budget (`0` off, `-1` dynamic); the Gemini 3 image models think always and refuse `0`.
     #[serde(
         rename = "thinkingBudget",
         alias = "thinking_budget",
@@ -3746,7 +3746,7 @@ impl crate::Inspect for Tool {
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct UsageMetadata {
-    /// The `candidatesTokenCount` field.
+    /// Output tokens (image tokens per the resolution table).
     #[serde(
         rename = "candidatesTokenCount",
         alias = "candidates_token_count",
@@ -3762,7 +3762,7 @@ pub struct UsageMetadata {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub candidates_tokens_details: Vec<ModalityTokenCount>,
-    /// The `promptTokenCount` field.
+    /// Input tokens.
     #[serde(
         rename = "promptTokenCount",
         alias = "prompt_token_count",
@@ -3778,7 +3778,7 @@ pub struct UsageMetadata {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub prompt_tokens_details: Vec<ModalityTokenCount>,
-    /// The `thoughtsTokenCount` field.
+    /// Thinking tokens; billed whether or not thoughts are returned.
     #[serde(
         rename = "thoughtsTokenCount",
         alias = "thoughts_token_count",
@@ -3786,7 +3786,7 @@ pub struct UsageMetadata {
         skip_serializing_if = "Option::is_none"
     )]
     pub thoughts_token_count: Option<i64>,
-    /// The `totalTokenCount` field.
+    /// Total tokens.
     #[serde(
         rename = "totalTokenCount",
         alias = "total_token_count",
