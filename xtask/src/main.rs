@@ -4,9 +4,12 @@
 //!   the overlay `crates/nanobanana-wire/overlay.json`, and writes
 //!   `crates/nanobanana-wire/src/generated/*.rs` plus `fixtures/manifest.json`. With `--check` it
 //!   writes nothing and fails when the committed output is stale.
+//! - `bench-report [criterion flags]`: runs the decode benchmarks (`benches/`) once, plus the
+//!   peak-memory probe, and prints throughput and memory against the performance targets.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_report;
 mod codegen;
 mod corpus;
 mod emit;
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
                 "unknown codegen flag {other:?}; expected --check or nothing"
             )),
         },
+        Some("bench-report") => bench_report::run(&project_root(), &args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
@@ -49,6 +53,8 @@ Commands:
   codegen          regenerate crates/nanobanana-wire/src/generated/ and fixtures/manifest.json
                    from fixtures/cases/ and crates/nanobanana-wire/overlay.json
   codegen --check  fail if the committed generated files are stale (what CI runs)
+  bench-report     run the decode benchmarks (benches/) and the peak-memory probe once and print
+                   GB/s and peak memory against the targets (extra arguments go to Criterion)
 ";
 
 /// The workspace root: the parent of this crate's directory.
