@@ -1,0 +1,158 @@
+//! The fast decode path (typed structs, `Base64Bytes` read through `deserialize_bytes` and decoded
+//! with the SIMD engine) agrees with the naive path (`serde_json::Value`, then a plain base64
+//! decode) on every fixture and on random payloads: random bytes, both base64 alphabets, escaped
+//! slashes (`\/`) inside the JSON string, padding present or not, signatures on image parts.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, general_purpose};
+use nanobanana_wire::GenerateContentResponse;
+use nanobanana_wire::corpus::Corpus;
+use proptest::prelude::*;
+use serde_json::Value;
+
+const LENIENT: GeneralPurposeConfig =
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+const NAIVE_STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+const NAIVE_URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+
+/// Every bytes field of a response in document order, decoded the naive way.
+fn naive(body: &[u8]) -> Vec<Vec<u8>> {
+    let value: Value = serde_json::from_slice(body).expect("valid JSON");
+    let mut out = Vec::new();
+    for candidate in value["candidates"].as_array().into_iter().flatten() {
+        for part in candidate["content"]["parts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for text in [&part["inlineData"]["data"], &part["thoughtSignature"]] {
+                if let Some(text) = text.as_str() {
+                    let engine = if text.contains(['-', '_']) {
+                        &NAIVE_URL_SAFE
+                    } else {
+                        &NAIVE_STANDARD
+                    };
+                    out.push(engine.decode(text).expect("naive decode"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The same fields, decoded through the generated types.
+fn fast(body: &[u8]) -> Vec<Vec<u8>> {
+    let response: GenerateContentResponse = serde_json::from_slice(body).expect("typed decode");
+    let mut out = Vec::new();
+    for candidate in &response.candidates {
+        for part in candidate.content.iter().flat_map(|c| &c.parts) {
+            if let Some(data) = part.inline_data.as_ref().and_then(|b| b.data.as_ref()) {
+                out.push(data.as_slice().to_vec());
+            }
+            if let Some(signature) = &part.thought_signature {
+                out.push(signature.as_slice().to_vec());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn fast_and_naive_paths_agree_on_every_fixture_response() {
+    let corpus = Corpus::load(Corpus::repository_dir()).expect("corpus loads");
+    let mut fields = 0;
+    for case in corpus.cases() {
+        for interaction in &case.interactions {
+            let response = &interaction.response;
+            if !(200..300).contains(&response.status) {
+                continue;
+            }
+            let bodies = response.body.iter().chain(response.events.iter().flatten());
+            for body in bodies.filter(|b| b.get("candidates").is_some()) {
+                let bytes = serde_json::to_vec(body).unwrap();
+                let expected = naive(&bytes);
+                assert_eq!(fast(&bytes), expected, "{}", case.id);
+                fields += expected.len();
+            }
+        }
+    }
+    assert!(fields > 200, "only {fields} bytes fields compared");
+}
+
+/// How a random payload writes its base64.
+#[derive(Clone, Copy, Debug)]
+struct Spelling {
+    url_safe: bool,
+    padded: bool,
+    escape_slashes: bool,
+}
+
+fn spelling() -> impl Strategy<Value = Spelling> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(url_safe, padded, escape_slashes)| {
+        Spelling {
+            url_safe,
+            padded,
+            escape_slashes,
+        }
+    })
+}
+
+/// `bytes` as base64 text inside a JSON string (quotes included).
+fn json_base64(bytes: &[u8], spelling: Spelling) -> String {
+    let text = match (spelling.url_safe, spelling.padded) {
+        (false, true) => general_purpose::STANDARD.encode(bytes),
+        (false, false) => general_purpose::STANDARD_NO_PAD.encode(bytes),
+        (true, true) => general_purpose::URL_SAFE.encode(bytes),
+        (true, false) => general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+    };
+    let text = if spelling.escape_slashes {
+        text.replace('/', "\\/")
+    } else {
+        text
+    };
+    format!("\"{text}\"")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn fast_and_naive_paths_agree_on_random_payloads(
+        images in prop::collection::vec((prop::collection::vec(any::<u8>(), 0..3000), spelling(), any::<bool>()), 1..4),
+        signature in prop::collection::vec(any::<u8>(), 1..300),
+        signature_spelling in spelling(),
+    ) {
+        let mut parts = Vec::new();
+        let last = images.len() - 1;
+        for (i, (bytes, spelling, thought)) in images.iter().enumerate() {
+            let data = json_base64(bytes, *spelling);
+            if i == last {
+                let sig = json_base64(&signature, signature_spelling);
+                parts.push(format!(r#"{{"inlineData":{{"mimeType":"image/png","data":{data}}},"thoughtSignature":{sig}}}"#));
+            } else {
+                parts.push(format!(r#"{{"inlineData":{{"mimeType":"image/png","data":{data}}},"thought":{thought}}}"#));
+            }
+        }
+        let body = format!(
+            r#"{{"candidates":[{{"content":{{"role":"model","parts":[{}]}},"finishReason":"STOP","index":0}}]}}"#,
+            parts.join(",")
+        );
+        let decoded = fast(body.as_bytes());
+        prop_assert_eq!(&decoded, &naive(body.as_bytes()));
+        let mut expected: Vec<Vec<u8>> = images.iter().map(|(bytes, _, _)| bytes.clone()).collect();
+        expected.push(signature.clone());
+        prop_assert_eq!(decoded, expected);
+    }
+
+    /// Bad base64 is an error naming the problem, never a panic and never silent loss.
+    #[test]
+    fn corrupted_base64_is_refused(bytes in prop::collection::vec(any::<u8>(), 1..200), at in any::<prop::sample::Index>(), bad in "[!#$%&*.:;<>?@^`|~]") {
+        let mut text = general_purpose::STANDARD.encode(&bytes);
+        let i = at.index(text.len());
+        text.replace_range(i..=i, &bad);
+        let body = format!(r#"{{"candidates":[{{"content":{{"parts":[{{"inlineData":{{"data":"{text}"}}}}]}}}}]}}"#);
+        let err = serde_json::from_str::<GenerateContentResponse>(&body).unwrap_err();
+        prop_assert!(err.to_string().contains("invalid base64"), "{}", err);
+    }
+}
