@@ -45,6 +45,25 @@ fn decode(c: &mut Criterion) {
             });
         });
 
+        // The caller's-buffer path: one buffer reused across iterations (warmed once outside the
+        // measurement), as a program decoding response after response would.
+        let mut buffer = Vec::new();
+        nanobanana_wire::decode_images_into(json_of(body, sse), &mut buffer)
+            .expect("images decode");
+        group.bench_function("images_into", |b| {
+            b.iter(|| {
+                let spans =
+                    nanobanana_wire::decode_images_into(json_of(black_box(body), sse), &mut buffer)
+                        .expect("images decode");
+                debug_assert_eq!(
+                    spans.iter().map(|s| s.range.len()).sum::<usize>(),
+                    buffer.len()
+                );
+                black_box(buffer.as_slice());
+                spans
+            });
+        });
+
         group.bench_function("naive", |b| {
             b.iter(|| {
                 let parts = decode_naive(json_of(black_box(body), sse)).expect("naive decode");

@@ -151,26 +151,26 @@ impl std::error::Error for Base64Error {}
 /// spent guessing the alphabet.
 fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
     let mut out = vec![0u8; decoded_len_estimate(text)];
-    let result = match STANDARD.decode_slice(text, &mut out) {
-        Err(_) if text.iter().any(|&b| b == b'-' || b == b'_') => {
-            URL_SAFE.decode_slice(text, &mut out)
-        }
+    let written = decode_to_slice(text, &mut out)?;
+    out.truncate(written);
+    Ok(out)
+}
+
+/// Decodes standard or URL-safe base64 into `out`, which must hold at least
+/// [`decoded_len_estimate`] bytes; returns how many bytes were written.
+pub(crate) fn decode_to_slice(text: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
+    let result = match STANDARD.decode_slice(text, out) {
+        Err(_) if text.iter().any(|&b| b == b'-' || b == b'_') => URL_SAFE.decode_slice(text, out),
         other => other,
     };
-    match result {
-        Ok(written) => {
-            out.truncate(written);
-            Ok(out)
-        }
-        Err(err) => Err(Base64Error {
-            detail: err.to_string(),
-            encoded_len: text.len(),
-        }),
-    }
+    result.map_err(|err| Base64Error {
+        detail: err.to_string(),
+        encoded_len: text.len(),
+    })
 }
 
 /// The exact decoded length for well-formed input (padding stripped), an upper bound otherwise.
-fn decoded_len_estimate(text: &[u8]) -> usize {
+pub(crate) fn decoded_len_estimate(text: &[u8]) -> usize {
     let mut len = text.len();
     while len > 0 && text[len - 1] == b'=' {
         len -= 1;

@@ -58,6 +58,7 @@
 //! - The generated types are re-exported at the crate root.
 //! - [`corpus`] reads the fixture corpus (case files and blobs).
 //! - [`routes`] maps endpoints to body types.
+//! - [`decode_images_into`] decodes only the images of a response into a buffer you reuse.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -68,12 +69,14 @@ pub mod corpus;
 #[doc(hidden)]
 pub mod enums;
 mod generated;
+mod images;
 pub mod inspect;
 mod int64;
 pub mod routes;
 
 pub use crate::bytes::{Base64Bytes, Base64Error};
 pub use crate::generated::*;
+pub use crate::images::{ImageSpan, ImagesError, decode_images_into};
 pub use crate::inspect::{Inspect, UnknownReport};
 pub use crate::int64::Int64;
 

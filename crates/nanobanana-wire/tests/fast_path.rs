@@ -141,6 +141,14 @@ proptest! {
         let decoded = fast(body.as_bytes());
         prop_assert_eq!(&decoded, &naive(body.as_bytes()));
         let mut expected: Vec<Vec<u8>> = images.iter().map(|(bytes, _, _)| bytes.clone()).collect();
+
+        // The caller's-buffer path yields the same images, reusing a dirty buffer.
+        let mut buffer = vec![0xAA; 17];
+        let spans = nanobanana_wire::decode_images_into(body.as_bytes(), &mut buffer).unwrap();
+        let via_buffer: Vec<Vec<u8>> = spans.iter().map(|s| buffer[s.range.clone()].to_vec()).collect();
+        prop_assert_eq!(&via_buffer, &expected);
+        prop_assert_eq!(buffer.len(), expected.iter().map(Vec::len).sum::<usize>());
+
         expected.push(signature.clone());
         prop_assert_eq!(decoded, expected);
     }
