@@ -52,20 +52,17 @@ impl Kind {
     }
 }
 
-/// One observed field: its merged kind, where it was first seen, how often.
+/// One observed field: its merged kind and where it was first seen (for conflict messages).
 #[derive(Debug)]
 pub(crate) struct FieldShape {
     pub(crate) kind: Kind,
     pub(crate) first_seen: String,
-    pub(crate) count: usize,
 }
 
 /// One observed object type.
 #[derive(Debug, Default)]
 pub(crate) struct Shape {
     pub(crate) fields: BTreeMap<String, FieldShape>,
-    pub(crate) count: usize,
-    pub(crate) first_seen: String,
 }
 
 /// Everything inferred from the corpus.
@@ -93,11 +90,7 @@ impl Model {
                 json_kind(value)
             ));
         };
-        let shape = self.types.entry(ty.to_owned()).or_default();
-        shape.count += 1;
-        if shape.first_seen.is_empty() {
-            shape.first_seen = at.to_owned();
-        }
+        self.types.entry(ty.to_owned()).or_default();
         for (key, field_value) in object {
             let wire = camel_case(key);
             let field_at = format!("{at}/{key}");
@@ -122,7 +115,6 @@ impl Model {
                         FieldShape {
                             kind,
                             first_seen: field_at,
-                            count: 1,
                         },
                     );
                 }
@@ -136,7 +128,6 @@ impl Model {
                         )
                     })?;
                     existing.kind = merged;
-                    existing.count += 1;
                 }
             }
         }
