@@ -53,7 +53,8 @@
 //! body does not decode into the typed request at all. The rules' open questions are settled so:
 //!
 //! - **Checking order**, which decides the message a server answers with (the first error):
-//!   the model (`model-catalogue`, a warning), decoding (`signature-base64`), the configuration
+//!   the model (`model-catalogue`, a warning), field names (`unknown-request-field`, the
+//!   service's proto JSON decoding), decoding (`signature-base64`), the configuration
 //!   (`responseModalities`, `imageSize`, `aspectRatio`, `thinkingConfig`, then `tools`), then the
 //!   conversation (`role-alternation`, `input-modality`, `input-image-count`,
 //!   `signature-circulation`), each in document order.

@@ -13,6 +13,9 @@ use std::fmt;
 pub enum Rule {
     /// `model-catalogue`: the model is one of the three image models (unknown ids only warn).
     ModelCatalogue,
+    /// `unknown-request-field`: every field name of a request is one the service knows
+    /// (camelCase or snake_case); the service rejects the whole request otherwise.
+    UnknownRequestField,
     /// `image-size-casing`: `imageSize` takes an upper-case `K`.
     ImageSizeCasing,
     /// `image-size-supported`: `imageSize` is one the model supports.
@@ -59,6 +62,7 @@ impl Rule {
     /// Every rule, in the catalogue's order.
     pub const ALL: &'static [Rule] = &[
         Rule::ModelCatalogue,
+        Rule::UnknownRequestField,
         Rule::ImageSizeCasing,
         Rule::ImageSizeSupported,
         Rule::ImageSizeNotConfigurable,
@@ -84,6 +88,7 @@ impl Rule {
     pub fn id(self) -> &'static str {
         match self {
             Rule::ModelCatalogue => "model-catalogue",
+            Rule::UnknownRequestField => "unknown-request-field",
             Rule::ImageSizeCasing => "image-size-casing",
             Rule::ImageSizeSupported => "image-size-supported",
             Rule::ImageSizeNotConfigurable => "image-size-not-configurable",

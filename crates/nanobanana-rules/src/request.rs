@@ -8,6 +8,7 @@
 //!
 //! The decisions behind the checks are in the crate docs, under "Validation".
 
+mod fields;
 mod view;
 
 use std::fmt::Write as _;
@@ -43,7 +44,10 @@ use crate::report::{Report, Rule, Violation};
 /// );
 /// ```
 pub fn validate_request(model: &str, request: &GenerateContentRequest) -> Report {
-    check(model, &RequestView::from_typed(request))
+    let mut unknown = Vec::new();
+    let report = nanobanana_wire::UnknownReport::of(request);
+    fields::check_pointers(report.fields.iter().map(String::as_str), &mut unknown);
+    check(model, &RequestView::from_typed(request), unknown)
 }
 
 /// Validates a raw JSON request body for a model, accepting camelCase and snake_case keys.
@@ -70,7 +74,9 @@ pub fn validate_request(model: &str, request: &GenerateContentRequest) -> Report
 /// assert_eq!(report.violations()[0].path(), "/contents/1/parts/0/thoughtSignature");
 /// ```
 pub fn validate_request_json(model: &str, body: &Value) -> Report {
-    check(model, &RequestView::from_json(body))
+    let mut unknown = Vec::new();
+    fields::check_json(body, &mut unknown);
+    check(model, &RequestView::from_json(body), unknown)
 }
 
 /// Whether a request part is an input image: inline data or a file reference whose MIME type is
@@ -79,10 +85,14 @@ pub(crate) fn is_image_part(part: &Part) -> bool {
     PartView::from_typed(part).is_image()
 }
 
-fn check(model_id: &str, view: &RequestView<'_>) -> Report {
+fn check(model_id: &str, view: &RequestView<'_>, mut unknown_fields: Vec<Violation>) -> Report {
+    // Sorted by path, so that a typed request and its JSON report the same first error whatever
+    // order their maps keep.
+    unknown_fields.sort_by(|a, b| a.path().cmp(b.path()));
     let lookup = catalogue::lookup(model_id);
     let mut out = Vec::new();
     out.extend(lookup.warning());
+    out.extend(unknown_fields);
     check_signature_encoding(view, &mut out);
     check_modalities(lookup, view, &mut out);
     if let Lookup::Known(model) = lookup {

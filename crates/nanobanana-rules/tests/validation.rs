@@ -476,3 +476,39 @@ fn violations_expose_what_was_sent_and_what_is_allowed() {
     assert!(violation.is_error() && !report.is_valid() && !report.is_clean());
     assert_eq!(report.model(), PRO);
 }
+
+/// WIRE.md "Encoding rules": unknown request fields are rejected with proto JSON's message, the
+/// name as sent and the parent path in snake_case with array indices.
+#[test]
+fn unknown_request_field_is_rejected_with_the_proto_json_message() {
+    check(
+        FLASH31,
+        json!({"contents": [user("A banana")], "numberOfImages": 2}),
+        r#"gemini-3.1-flash-image-preview: 1 error, 0 warnings
+        error[unknown-request-field] /numberOfImages: Invalid JSON payload received. Unknown name "numberOfImages": Cannot find field."#,
+    );
+    check(
+        PRO,
+        json!({"contents": [{"role": "user", "parts": [{"text": "A banana"}, {"inline_data": {"mime_type": "image/png", "data": "iVBORw==", "uri": "x"}}]}]}),
+        r#"gemini-3-pro-image-preview: 1 error, 0 warnings
+        error[unknown-request-field] /contents/0/parts/1/inlineData/uri: Invalid JSON payload received. Unknown name "uri" at 'contents[0].parts[1].inline_data': Cannot find field."#,
+    );
+}
+
+/// Fields the service knows but the image rules never read (and the wire types may not name)
+/// are not refused: a system instruction, sampling settings, safety settings, snake_case names.
+#[test]
+fn known_request_fields_outside_the_image_rules_are_accepted() {
+    check(
+        FLASH31,
+        json!({
+            "contents": [user("A banana")],
+            "system_instruction": {"parts": [{"text": "Be brief."}]},
+            "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}],
+            "generation_config": {"temperature": 0.4, "candidate_count": 1, "seed": 7,
+                "thinking_config": {"include_thoughts": true, "thinking_level": "HIGH"}},
+            "tools": [{"google_search": {"search_types": {"web_search": {}}}}]
+        }),
+        "gemini-3.1-flash-image-preview: 0 errors, 0 warnings",
+    );
+}

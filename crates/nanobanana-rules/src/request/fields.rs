@@ -1,0 +1,245 @@
+//! The `generateContent` request's field names as the service knows them (WIRE.md, "Encoding
+//! rules": unknown request fields are rejected with 400), so that a client refuses, and the fake
+//! server rejects, exactly the names the real service does not know.
+//!
+//! The table lists every field of the Gemini API's request messages, not only the ones the fixture
+//! corpus exercises (and so the wire types name): `systemInstruction`, `safetySettings`,
+//! `temperature` and the like are valid requests that must not be refused. Messages the image
+//! rules never look into (`toolConfig`, `functionCall`, `responseSchema`, ...) are accepted
+//! whole, whatever they hold.
+
+use serde_json::Value;
+
+use crate::report::{Rule, Violation};
+
+/// What a field holds, as far as the check goes.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A scalar, or a message whose inside is not checked.
+    Opaque,
+    /// A message whose field names are checked (also for each element of a repeated field).
+    Message(&'static [(&'static str, Kind)]),
+}
+
+use Kind::{Message, Opaque};
+
+const BLOB: &[(&str, Kind)] = &[("mimeType", Opaque), ("data", Opaque)];
+const FILE_DATA: &[(&str, Kind)] = &[("mimeType", Opaque), ("fileUri", Opaque)];
+const PART: &[(&str, Kind)] = &[
+    ("text", Opaque),
+    ("inlineData", Message(BLOB)),
+    ("fileData", Message(FILE_DATA)),
+    ("functionCall", Opaque),
+    ("functionResponse", Opaque),
+    ("executableCode", Opaque),
+    ("codeExecutionResult", Opaque),
+    ("toolCall", Opaque),
+    ("toolResponse", Opaque),
+    ("thought", Opaque),
+    ("thoughtSignature", Opaque),
+    ("videoMetadata", Opaque),
+    ("mediaResolution", Opaque),
+    ("partMetadata", Opaque),
+];
+const CONTENT: &[(&str, Kind)] = &[("role", Opaque), ("parts", Message(PART))];
+const SEARCH_TYPES: &[(&str, Kind)] = &[("webSearch", Opaque), ("imageSearch", Opaque)];
+const GOOGLE_SEARCH: &[(&str, Kind)] = &[
+    ("searchTypes", Message(SEARCH_TYPES)),
+    ("timeRangeFilter", Opaque),
+];
+const TOOL: &[(&str, Kind)] = &[
+    ("functionDeclarations", Opaque),
+    ("googleSearch", Message(GOOGLE_SEARCH)),
+    ("googleSearchRetrieval", Opaque),
+    ("codeExecution", Opaque),
+    ("urlContext", Opaque),
+    ("googleMaps", Opaque),
+    ("fileSearch", Opaque),
+    ("computerUse", Opaque),
+];
+const IMAGE_CONFIG: &[(&str, Kind)] = &[("aspectRatio", Opaque), ("imageSize", Opaque)];
+const THINKING_CONFIG: &[(&str, Kind)] = &[
+    ("includeThoughts", Opaque),
+    ("thinkingBudget", Opaque),
+    ("thinkingLevel", Opaque),
+];
+const GENERATION_CONFIG: &[(&str, Kind)] = &[
+    ("stopSequences", Opaque),
+    ("responseMimeType", Opaque),
+    ("responseSchema", Opaque),
+    ("responseJsonSchema", Opaque),
+    ("responseModalities", Opaque),
+    ("candidateCount", Opaque),
+    ("maxOutputTokens", Opaque),
+    ("temperature", Opaque),
+    ("topP", Opaque),
+    ("topK", Opaque),
+    ("seed", Opaque),
+    ("presencePenalty", Opaque),
+    ("frequencyPenalty", Opaque),
+    ("responseLogprobs", Opaque),
+    ("logprobs", Opaque),
+    ("enableEnhancedCivicAnswers", Opaque),
+    ("speechConfig", Opaque),
+    ("thinkingConfig", Message(THINKING_CONFIG)),
+    ("imageConfig", Message(IMAGE_CONFIG)),
+    ("mediaResolution", Opaque),
+];
+const REQUEST: &[(&str, Kind)] = &[
+    ("model", Opaque),
+    ("contents", Message(CONTENT)),
+    ("systemInstruction", Message(CONTENT)),
+    ("tools", Message(TOOL)),
+    ("toolConfig", Opaque),
+    ("safetySettings", Opaque),
+    ("generationConfig", Message(GENERATION_CONFIG)),
+    ("cachedContent", Opaque),
+    ("serviceTier", Opaque),
+];
+
+/// The first field of a JSON request body that the service does not know, as the service's 400
+/// answer words it, e.g. `Invalid JSON payload received. Unknown name "numberOfImages" at
+/// 'generation_config.image_config': Cannot find field.`
+///
+/// Names are matched in camelCase or snake_case; the message quotes the name as sent and spells
+/// the parent path in snake_case with `[index]` for array elements, as proto JSON does.
+pub(super) fn check_json(body: &Value, out: &mut Vec<Violation>) {
+    let mut pointer = String::new();
+    let mut proto_path = String::new();
+    walk(body, REQUEST, &mut pointer, &mut proto_path, out);
+}
+
+/// The same check for the unknown fields a typed request carries, given as JSON pointers with
+/// camelCase names (from `UnknownReport`).
+pub(super) fn check_pointers<'a>(
+    pointers: impl IntoIterator<Item = &'a str>,
+    out: &mut Vec<Violation>,
+) {
+    for pointer in pointers {
+        let mut kind = Message(REQUEST);
+        let mut proto_path = String::new();
+        let mut segments = pointer.split('/').skip(1).peekable();
+        while let Some(segment) = segments.next() {
+            let Message(fields) = kind else { break };
+            if segment.parse::<usize>().is_ok() && !proto_path.is_empty() {
+                proto_path.push_str(&format!("[{segment}]"));
+                continue;
+            }
+            match lookup(fields, segment) {
+                Some(next) => {
+                    if !proto_path.is_empty() {
+                        proto_path.push('.');
+                    }
+                    proto_path.push_str(&snake_case(segment));
+                    kind = next;
+                }
+                None => {
+                    out.push(violation(pointer, segment, &proto_path));
+                    break;
+                }
+            }
+            if segments.peek().is_none() {
+                break;
+            }
+        }
+    }
+}
+
+fn walk(
+    value: &Value,
+    fields: &'static [(&'static str, Kind)],
+    pointer: &mut String,
+    proto_path: &mut String,
+    out: &mut Vec<Violation>,
+) {
+    match value {
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let (pointer_len, path_len) = (pointer.len(), proto_path.len());
+                pointer.push_str(&format!("/{index}"));
+                proto_path.push_str(&format!("[{index}]"));
+                walk(item, fields, pointer, proto_path, out);
+                pointer.truncate(pointer_len);
+                proto_path.truncate(path_len);
+            }
+        }
+        Value::Object(map) => {
+            for (name, child) in map {
+                let (pointer_len, path_len) = (pointer.len(), proto_path.len());
+                let Some(kind) = lookup(fields, name) else {
+                    pointer.push('/');
+                    pointer.push_str(name);
+                    out.push(violation(pointer, name, proto_path));
+                    pointer.truncate(pointer_len);
+                    continue;
+                };
+                pointer.push('/');
+                pointer.push_str(&camel_case(name));
+                if !proto_path.is_empty() {
+                    proto_path.push('.');
+                }
+                proto_path.push_str(&snake_case(name));
+                if let Message(inner) = kind {
+                    walk(child, inner, pointer, proto_path, out);
+                }
+                pointer.truncate(pointer_len);
+                proto_path.truncate(path_len);
+            }
+        }
+        // Scalars where a message belongs are the decoder's business, not this check's.
+        _ => {}
+    }
+}
+
+fn lookup(fields: &'static [(&'static str, Kind)], name: &str) -> Option<Kind> {
+    fields
+        .iter()
+        .find(|(known, _)| *known == name || (name.contains('_') && *known == camel_case(name)))
+        .map(|(_, kind)| *kind)
+}
+
+fn violation(pointer: &str, name: &str, proto_path: &str) -> Violation {
+    let message = if proto_path.is_empty() {
+        format!("Invalid JSON payload received. Unknown name \"{name}\": Cannot find field.")
+    } else {
+        format!(
+            "Invalid JSON payload received. Unknown name \"{name}\" at '{proto_path}': Cannot find field."
+        )
+    };
+    Violation::error(
+        Rule::UnknownRequestField,
+        pointer.to_owned(),
+        name,
+        "the fields of the Gemini API's GenerateContentRequest (camelCase or snake_case)",
+        message,
+    )
+}
+
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
