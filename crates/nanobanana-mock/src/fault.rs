@@ -1,0 +1,391 @@
+//! Faults: what the fake server does wrong on purpose, so clients can test their retries,
+//! timeouts and error handling. Configured per server ([`MockGeminiBuilder::fault`]), per matched
+//! request ([`Mock`]), or per request with the `x-nanobanana-fault` header from any language.
+//!
+//! # The `x-nanobanana-fault` header
+//!
+//! Directives separated by `;` (or `,`), each `name=value` or a bare name:
+//!
+//! | directive | effect |
+//! |---|---|
+//! | `status=429` | answer `429 RESOURCE_EXHAUSTED` with `QuotaFailure`, `Help` and `RetryInfo` (any status code works; 429, 500, 503, 408 and 504 carry the real service's texts) |
+//! | `retry-delay=2s` | the `RetryInfo.retryDelay` of a 429 (default `34s`, as the service) |
+//! | `retry-after=2` | also send a `Retry-After: 2` header |
+//! | `delay=250ms` | wait before sending the headers |
+//! | `event-delay=50ms` | wait between server-sent events |
+//! | `reset-after=1024` | close the connection after this many body bytes (`0`: before any response byte) |
+//! | `truncate-after=2` | end a stream after 2 whole events and half of the third |
+//! | `error-after=1` | after 1 event, send `data: {"error": ...}` (a 503 by default, or `status=`) and end |
+//! | `outcome=no-image` | answer with an outcome: `no-image`, `image-safety`, `image-prohibited`, `image-recitation`, `blocked-prompt`, `text-only` |
+//! | `times=1` | apply the fault to the first N requests carrying this exact header value, then serve normally (for "fail, then succeed" retries from any client) |
+//!
+//! Durations take `ms` or `s` suffixes (plain numbers are milliseconds). An unparsable header is
+//! answered with `400` naming the directive and what is allowed, never ignored.
+//!
+//! [`MockGeminiBuilder::fault`]: crate::MockGeminiBuilder::fault
+//! [`Mock`]: crate::Mock
+
+use std::fmt;
+use std::time::Duration;
+
+/// The header that carries a per-request fault.
+pub const FAULT_HEADER: &str = "x-nanobanana-fault";
+
+/// A fault to inject: any combination of an error status, delays, a connection reset, a broken
+/// stream and an unusual model outcome. Build one with the constructors and combine with the
+/// `with_*` methods; [`Fault::parse`] reads the `x-nanobanana-fault` header syntax.
+///
+/// ```
+/// use std::time::Duration;
+/// use nanobanana_mock::{Fault, Outcome};
+///
+/// let rate_limited = Fault::status(429).with_retry_delay(Duration::from_secs(2));
+/// let slow_stream = Fault::event_delay(Duration::from_millis(20)).with_truncate_after(2);
+/// assert_eq!(Fault::parse("status=429; retry-delay=2s").unwrap(), rate_limited);
+/// assert_eq!(Fault::parse("outcome=no-image").unwrap(), Fault::outcome(Outcome::NoImage));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Fault {
+    /// Answer with this HTTP status and a Google-style error body.
+    pub status: Option<u16>,
+    /// `RetryInfo.retryDelay` of a 429.
+    pub retry_delay: Option<Duration>,
+    /// Send a `Retry-After` header (seconds).
+    pub retry_after: Option<u64>,
+    /// Wait this long before sending the headers.
+    pub delay: Option<Duration>,
+    /// Wait this long between server-sent events.
+    pub event_delay: Option<Duration>,
+    /// Close the connection after this many body bytes (0: before any response byte).
+    pub reset_after: Option<u64>,
+    /// End a stream after this many whole events and half of the next.
+    pub truncate_after: Option<usize>,
+    /// Send an error event after this many events and end the stream.
+    pub error_after: Option<usize>,
+    /// Answer with this outcome instead of an image.
+    pub outcome: Option<Outcome>,
+    /// With the header: apply to the first N requests carrying the same header value only.
+    pub times: Option<u64>,
+}
+
+/// A model outcome other than a normal image answer (WIRE.md "Response details").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// `finishReason: NO_IMAGE`, content `{}`.
+    NoImage,
+    /// `finishReason: IMAGE_SAFETY`, no content.
+    ImageSafety,
+    /// `finishReason: IMAGE_PROHIBITED_CONTENT` with a `finishMessage` and a content with a role
+    /// but no parts.
+    ImageProhibited,
+    /// `finishReason: IMAGE_RECITATION`.
+    ImageRecitation,
+    /// No candidates; `promptFeedback.blockReason: PROHIBITED_CONTENT`.
+    BlockedPrompt,
+    /// A text-only answer to an image request.
+    TextOnly,
+}
+
+impl Outcome {
+    /// Every outcome.
+    pub const ALL: &'static [Outcome] = &[
+        Outcome::NoImage,
+        Outcome::ImageSafety,
+        Outcome::ImageProhibited,
+        Outcome::ImageRecitation,
+        Outcome::BlockedPrompt,
+        Outcome::TextOnly,
+    ];
+
+    /// The header spelling, e.g. `no-image`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::NoImage => "no-image",
+            Outcome::ImageSafety => "image-safety",
+            Outcome::ImageProhibited => "image-prohibited",
+            Outcome::ImageRecitation => "image-recitation",
+            Outcome::BlockedPrompt => "blocked-prompt",
+            Outcome::TextOnly => "text-only",
+        }
+    }
+
+    /// The outcome of a header spelling.
+    pub fn from_name(name: &str) -> Option<Outcome> {
+        Outcome::ALL.iter().copied().find(|o| o.as_str() == name)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a fault description could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultParseError(String);
+
+impl fmt::Display for FaultParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FaultParseError {}
+
+const DIRECTIVES: &str = "status, retry-delay, retry-after, delay, event-delay, reset-after, truncate-after, error-after, outcome, times";
+
+impl Fault {
+    /// No fault.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Answer with an HTTP error status (429 comes with `RetryInfo` and `QuotaFailure`).
+    pub fn status(code: u16) -> Self {
+        Self::default().with_status(code)
+    }
+
+    /// Wait before sending the headers.
+    pub fn delay(delay: Duration) -> Self {
+        Self::default().with_delay(delay)
+    }
+
+    /// Wait between server-sent events.
+    pub fn event_delay(delay: Duration) -> Self {
+        Self::default().with_event_delay(delay)
+    }
+
+    /// Close the connection after `bytes` body bytes (0: before any response byte).
+    pub fn reset_after(bytes: u64) -> Self {
+        Self::default().with_reset_after(bytes)
+    }
+
+    /// End a stream after `events` whole events and half of the next.
+    pub fn truncate_after(events: usize) -> Self {
+        Self::default().with_truncate_after(events)
+    }
+
+    /// Send an error event after `events` events.
+    pub fn error_after(events: usize) -> Self {
+        Self::default().with_error_after(events)
+    }
+
+    /// Answer with an outcome instead of an image.
+    pub fn outcome(outcome: Outcome) -> Self {
+        Self::default().with_outcome(outcome)
+    }
+
+    /// Sets the error status.
+    pub fn with_status(mut self, code: u16) -> Self {
+        self.status = Some(code);
+        self
+    }
+
+    /// Sets the `RetryInfo.retryDelay` of a 429.
+    pub fn with_retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = Some(delay);
+        self
+    }
+
+    /// Also sends `Retry-After: <seconds>`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Sets the delay before the headers.
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Sets the delay between events.
+    pub fn with_event_delay(mut self, delay: Duration) -> Self {
+        self.event_delay = Some(delay);
+        self
+    }
+
+    /// Sets the connection reset point.
+    pub fn with_reset_after(mut self, bytes: u64) -> Self {
+        self.reset_after = Some(bytes);
+        self
+    }
+
+    /// Sets the stream truncation point.
+    pub fn with_truncate_after(mut self, events: usize) -> Self {
+        self.truncate_after = Some(events);
+        self
+    }
+
+    /// Sets the mid-stream error point.
+    pub fn with_error_after(mut self, events: usize) -> Self {
+        self.error_after = Some(events);
+        self
+    }
+
+    /// Sets the outcome.
+    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = Some(outcome);
+        self
+    }
+
+    /// Whether this fault changes nothing.
+    pub fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// This fault with the settings of `other` added (where `other` sets them).
+    pub fn merged_with(mut self, other: &Fault) -> Self {
+        macro_rules! take {
+            ($($field:ident),*) => { $( if other.$field.is_some() { self.$field = other.$field; } )* };
+        }
+        take!(
+            status,
+            retry_delay,
+            retry_after,
+            delay,
+            event_delay,
+            reset_after,
+            truncate_after,
+            error_after,
+            outcome,
+            times
+        );
+        self
+    }
+
+    /// Reads the `x-nanobanana-fault` header syntax (see the module docs).
+    pub fn parse(text: &str) -> Result<Fault, FaultParseError> {
+        let mut fault = Fault::default();
+        for directive in text
+            .split([';', ','])
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            let (name, value) = match directive.split_once('=') {
+                Some((n, v)) => (n.trim().to_ascii_lowercase(), v.trim()),
+                None => (directive.to_ascii_lowercase(), ""),
+            };
+            let bad = |allowed: &str| {
+                FaultParseError(format!(
+                    "Invalid {FAULT_HEADER} directive \"{directive}\": {name} takes {allowed}."
+                ))
+            };
+            match name.as_str() {
+                "status" => {
+                    let code: u16 = value.parse().map_err(|_| bad("an HTTP status code"))?;
+                    if !(400..=599).contains(&code) {
+                        return Err(bad("an HTTP error status code (400 to 599)"));
+                    }
+                    fault.status = Some(code);
+                }
+                "retry-delay" => {
+                    fault.retry_delay =
+                        Some(parse_duration(value).ok_or_else(|| bad("a duration like 2s"))?);
+                }
+                "retry-after" => {
+                    fault.retry_after = Some(value.parse().map_err(|_| bad("whole seconds"))?);
+                }
+                "delay" => {
+                    fault.delay = Some(
+                        parse_duration(value).ok_or_else(|| bad("a duration like 250ms or 2s"))?,
+                    );
+                }
+                "event-delay" => {
+                    fault.event_delay = Some(
+                        parse_duration(value).ok_or_else(|| bad("a duration like 50ms or 1s"))?,
+                    );
+                }
+                "reset-after" => {
+                    fault.reset_after =
+                        Some(value.parse().map_err(|_| bad("a number of body bytes"))?);
+                }
+                "truncate-after" => {
+                    fault.truncate_after =
+                        Some(value.parse().map_err(|_| bad("a number of events"))?);
+                }
+                "error-after" => {
+                    fault.error_after = Some(value.parse().map_err(|_| bad("a number of events"))?);
+                }
+                "outcome" => {
+                    let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+                    fault.outcome =
+                        Some(Outcome::from_name(value).ok_or_else(|| bad(&names.join(", ")))?);
+                }
+                "times" => {
+                    let n: u64 = value.parse().map_err(|_| bad("a positive count"))?;
+                    if n == 0 {
+                        return Err(bad("a positive count"));
+                    }
+                    fault.times = Some(n);
+                }
+                _ => {
+                    return Err(FaultParseError(format!(
+                        "Invalid {FAULT_HEADER} directive \"{directive}\": unknown name \"{name}\". Allowed: {DIRECTIVES}."
+                    )));
+                }
+            }
+        }
+        Ok(fault)
+    }
+}
+
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if let Some(ms) = text.strip_suffix("ms") {
+        return ms.trim().parse().ok().map(Duration::from_millis);
+    }
+    if let Some(s) = text.strip_suffix('s') {
+        let secs: f64 = s.trim().parse().ok()?;
+        return (secs.is_finite() && secs >= 0.0 && secs < 86_400.0)
+            .then(|| Duration::from_secs_f64(secs));
+    }
+    text.parse().ok().map(Duration::from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_syntax_reads_every_directive() {
+        let fault = Fault::parse(
+            "status=503; retry-delay=1.5s, retry-after=3; delay=20ms; event-delay=5; reset-after=0; truncate-after=2; error-after=1; outcome=blocked-prompt; times=2",
+        )
+        .unwrap();
+        assert_eq!(fault.status, Some(503));
+        assert_eq!(fault.retry_delay, Some(Duration::from_millis(1500)));
+        assert_eq!(fault.retry_after, Some(3));
+        assert_eq!(fault.delay, Some(Duration::from_millis(20)));
+        assert_eq!(fault.event_delay, Some(Duration::from_millis(5)));
+        assert_eq!(fault.reset_after, Some(0));
+        assert_eq!(fault.truncate_after, Some(2));
+        assert_eq!(fault.error_after, Some(1));
+        assert_eq!(fault.outcome, Some(Outcome::BlockedPrompt));
+        assert_eq!(fault.times, Some(2));
+    }
+
+    #[test]
+    fn bad_directives_name_what_is_allowed() {
+        assert_eq!(
+            Fault::parse("status=abc").unwrap_err().to_string(),
+            "Invalid x-nanobanana-fault directive \"status=abc\": status takes an HTTP status code."
+        );
+        assert_eq!(
+            Fault::parse("outcome=weird").unwrap_err().to_string(),
+            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes no-image, image-safety, image-prohibited, image-recitation, blocked-prompt, text-only."
+        );
+        assert!(
+            Fault::parse("explode")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown name \"explode\"")
+        );
+        assert!(Fault::parse("times=0").is_err());
+        assert!(Fault::parse("status=200").is_err());
+        assert_eq!(Fault::parse("").unwrap(), Fault::none());
+    }
+}

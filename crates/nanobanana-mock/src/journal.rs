@@ -1,0 +1,184 @@
+//! The journal: what the server received, decoded, bounded in size.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+/// Which endpoint a request was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `POST models/{model}:generateContent`
+    GenerateContent,
+    /// `POST models/{model}:streamGenerateContent`
+    StreamGenerateContent,
+    /// `POST models/{model}:batchGenerateContent`
+    BatchCreate,
+    /// `GET batches/{id}`
+    BatchGet,
+    /// `GET batches`
+    BatchList,
+    /// `POST batches/{id}:cancel`
+    BatchCancel,
+    /// `DELETE batches/{id}`
+    BatchDelete,
+    /// `POST /upload/.../files` (any protocol and step)
+    FileUpload,
+    /// `GET files/{id}`
+    FileGet,
+    /// `GET files`
+    FileList,
+    /// `DELETE files/{id}`
+    FileDelete,
+    /// `GET /download/.../files/{id}:download`
+    FileDownload,
+    /// `GET models`
+    ModelList,
+    /// `GET models/{model}`
+    ModelGet,
+    /// Anything else.
+    Unknown,
+}
+
+/// One request the server received, as it arrived (the API key redacted).
+#[derive(Clone)]
+pub struct ReceivedRequest {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) body_len: usize,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) model: Option<String>,
+    pub(crate) status: u16,
+}
+
+impl ReceivedRequest {
+    /// The HTTP method, e.g. `POST`.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The path without the query, e.g. `/v1beta/models/gemini-3-pro-image-preview:generateContent`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Query parameters, percent-decoded (`key` redacted as `***`).
+    pub fn query(&self) -> &[(String, String)] {
+        &self.query
+    }
+
+    /// Headers, lower-case names (`x-goog-api-key` redacted as `***`).
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The value of a header (first occurrence, name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The endpoint the request was routed to.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
+    /// The model of a `models/{model}:...` request.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+
+    /// The HTTP status the server answered with (after faults).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The body, when it was within the journal's body limit (see
+    /// [`MockGeminiBuilder::journal_body_limit`](crate::MockGeminiBuilder::journal_body_limit)).
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
+    }
+
+    /// The body's length in bytes, kept even when the body is not.
+    pub fn body_len(&self) -> usize {
+        self.body_len
+    }
+
+    /// The body decoded as JSON, if it was kept and is JSON.
+    pub fn json(&self) -> Option<Value> {
+        self.body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice(b).ok())
+    }
+}
+
+impl fmt::Debug for ReceivedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceivedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("status", &self.status)
+            .field("body_len", &self.body_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ReceivedRequest {
+    /// `POST /v1beta/models/x:generateContent (1234 bytes) -> 200`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)?;
+        if !self.query.is_empty() {
+            let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            write!(f, "?{}", query.join("&"))?;
+        }
+        write!(f, " ({} bytes) -> {}", self.body_len, self.status)
+    }
+}
+
+/// A ring of the most recent requests.
+pub(crate) struct Journal {
+    capacity: usize,
+    entries: VecDeque<ReceivedRequest>,
+    total: u64,
+}
+
+impl Journal {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: VecDeque::with_capacity(capacity.min(1024)),
+            total: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, entry: ReceivedRequest) {
+        self.total += 1;
+        if self.capacity == 0 {
+            return;
+        }
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    pub(crate) fn entries(&self) -> Vec<ReceivedRequest> {
+        self.entries.iter().cloned().collect()
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.total = 0;
+    }
+}

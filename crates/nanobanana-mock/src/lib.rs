@@ -1,0 +1,111 @@
+//! A fake Gemini image-generation server ("Nano Banana") for tests: point your client (this
+//! project's, the official Python, JS or Go SDK, or anything that speaks the REST API) at it
+//! instead of the real service, with no key and no network.
+//!
+//! - **Replay** serves the fixture corpus: a request is matched to a recorded interaction
+//!   semantically (JSON equal ignoring key order and camelCase/snake_case, base64 compared as
+//!   bytes in either alphabet, per-case ignored pointers), in order within a case. A request that
+//!   matches nothing gets a Google-style error naming the closest recording and the differences,
+//!   and fails the test when the server is dropped.
+//! - **Simulate** answers any valid request by the documented rules: real PNG (or JPEG) images of
+//!   exactly the table's size for (model, aspect ratio, image size), deterministic content (the
+//!   same request gives the same bytes), thought text and thought images with
+//!   `includeThoughts`, signatures placed per SPEC.md §4, grounding metadata with Google Search,
+//!   usage with the table's token counts, streaming in the service's SSE framing.
+//! - **Hybrid** (the default) replays what matches and simulates the rest.
+//! - **Validate** (always): what the real service rejects is rejected with its status, error
+//!   shape and message, using the same rules as the client ([`nanobanana_rules`]), plus
+//!   signature circulation: signatures are authenticated, so a model turn sent back with a
+//!   missing, altered or foreign signature gets the real `400 INVALID_ARGUMENT` texts.
+//! - **Faults**: error statuses (429 with `RetryInfo` and `QuotaFailure`, 500, 503), delays,
+//!   connection resets, truncated streams, error events mid-stream and unusual outcomes
+//!   (`NO_IMAGE`, `IMAGE_SAFETY`, a blocked prompt), per server, per [`Mock`], or per request
+//!   with the [`FAULT_HEADER`] from any language (see [`fault`] for the syntax).
+//!
+//! # Quickstart
+//!
+//! ```
+//! use nanobanana_mock::{Endpoint, Fault, Mock, MockGemini};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let server = MockGemini::start().await; // 127.0.0.1, a free port, hybrid mode
+//! let base_url = server.uri();            // give this to your client as its base URL
+//!
+//! // The first generateContent call is rate limited, later ones succeed.
+//! Mock::any()
+//!     .endpoint(Endpoint::GenerateContent)
+//!     .fault(Fault::status(429))
+//!     .up_to_n_times(1)
+//!     .mount(&server)
+//!     .await;
+//! # let _ = base_url;
+//! // ... run the code under test against `base_url` ...
+//! for request in server.received_requests() {
+//!     println!("{request}"); // POST /v1beta/models/...:generateContent (1234 bytes) -> 429
+//! }
+//! # }
+//! ```
+//!
+//! Replay the repository's corpus (or your own recordings in the same format):
+//!
+//! ```no_run
+//! # async fn run() {
+//! use nanobanana_mock::{MockGemini, Mode};
+//!
+//! let server = MockGemini::builder()
+//!     .mode(Mode::Replay)
+//!     .fixtures("fixtures")
+//!     .api_key("test-key")
+//!     .start()
+//!     .await;
+//! # }
+//! ```
+//!
+//! # Endpoints
+//!
+//! Under `/v1beta` and `/v1` alike: `models/{model}:generateContent`,
+//! `:streamGenerateContent` (`alt=sse`, or a JSON array without it), `:batchGenerateContent`,
+//! `batches` (get, list, `:cancel`, delete), `/upload/{version}/files` (raw, multipart and the
+//! resumable protocol the official SDKs use), `files` (get, list, delete),
+//! `/download/{version}/files/{id}:download`, and `models` (list, get). The API key comes from
+//! `x-goog-api-key` or `?key=`. Hybrid mode never replays batch creation, uploads or the list
+//! endpoints, which must reflect what this server stored.
+//!
+//! # Per-request headers (usable from any language)
+//!
+//! | header | effect |
+//! |---|---|
+//! | `x-nanobanana-fault` | inject a fault ([`fault`] has the syntax) |
+//! | `x-nanobanana-mode` | `simulate`, `replay` or `hybrid` for this request |
+//! | `x-nanobanana-image-format` | `png` or `jpeg` images for this request |
+//!
+//! # Invariants
+//!
+//! Depends on the wire types and the rules only, never on the client (transport, workflows), so
+//! one bug cannot hide on both sides of the wire. Nothing a client sends panics a handler or
+//! stops the server; state (files, batches, the journal, the answer cache) is bounded and per
+//! server. hyper types stay out of the public API.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod fault;
+mod handler;
+pub mod image;
+mod journal;
+mod mock;
+mod replay;
+mod reply;
+mod server;
+mod signature;
+mod simulate;
+mod store;
+
+pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, Outcome};
+pub use crate::journal::{Endpoint, ReceivedRequest};
+pub use crate::mock::{Mock, MockGuard, Times};
+pub use crate::server::{
+    IMAGE_FORMAT_HEADER, MODE_HEADER, MockError, MockGemini, MockGeminiBuilder, Mode,
+};
+pub use nanobanana_wire::corpus::LineEnding;

@@ -1,0 +1,207 @@
+//! `nanobanana-mock`: the fake Gemini server as a command, for clients in any language.
+//!
+//! Prints exactly `listening on http://HOST:PORT` as its first line on stdout, logs one line per
+//! request to stderr, and exits cleanly on SIGINT or SIGTERM.
+
+#![forbid(unsafe_code)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use nanobanana_mock::image::ImageFormat;
+use nanobanana_mock::{LineEnding, MockGemini, Mode};
+
+const USAGE: &str = "\
+nanobanana-mock: a fake Gemini image-generation server (Nano Banana) for tests
+
+USAGE:
+    nanobanana-mock [OPTIONS]
+
+OPTIONS:
+    --addr HOST:PORT          address to bind [default: 127.0.0.1:0, a free loopback port]
+    --fixtures DIR            fixture corpus to replay (the directory holding cases/ and blobs/)
+    --mode MODE               simulate | replay | hybrid [default: hybrid]
+    --api-key KEY             require this API key (a wrong one gets the real 400 API_KEY_INVALID)
+    --crlf                    end SSE lines with CRLF instead of LF
+    --image-format FORMAT     png | jpeg for simulated images [default: png]
+    --body-limit BYTES        refuse larger request bodies with 413 [default: 67108864]
+    --signature-secret TEXT   secret that authenticates thought signatures
+    --batch-polls N           polls a simulated batch stays running [default: 1]
+    --quiet                   do not log requests to stderr
+    -h, --help                print this help
+
+Per-request headers: x-nanobanana-fault (e.g. \"status=429; times=1\"), x-nanobanana-mode,
+x-nanobanana-image-format. See the crate docs of nanobanana-mock.";
+
+struct Args {
+    addr: SocketAddr,
+    fixtures: Option<PathBuf>,
+    mode: Mode,
+    api_key: Option<String>,
+    crlf: bool,
+    image_format: ImageFormat,
+    body_limit: Option<usize>,
+    signature_secret: Option<String>,
+    batch_polls: Option<u32>,
+    quiet: bool,
+}
+
+fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut args = Args {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        fixtures: None,
+        mode: Mode::Hybrid,
+        api_key: None,
+        crlf: false,
+        image_format: ImageFormat::Png,
+        body_limit: None,
+        signature_secret: None,
+        batch_polls: None,
+        quiet: false,
+    };
+    while let Some(arg) = argv.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |what: &str| {
+            inline
+                .clone()
+                .or_else(|| argv.next())
+                .ok_or_else(|| format!("{name} needs a value ({what})"))
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--addr" => {
+                let text = value("HOST:PORT")?;
+                args.addr = text.parse().map_err(|_| {
+                    format!("--addr {text:?} is not an address like 127.0.0.1:8080")
+                })?;
+            }
+            "--fixtures" => args.fixtures = Some(PathBuf::from(value("DIR")?)),
+            "--mode" => args.mode = value("MODE")?.parse().map_err(|e| format!("--mode: {e}"))?,
+            "--api-key" => args.api_key = Some(value("KEY")?),
+            "--crlf" => args.crlf = true,
+            "--quiet" => args.quiet = true,
+            "--image-format" => {
+                args.image_format = match value("FORMAT")?.to_ascii_lowercase().as_str() {
+                    "png" => ImageFormat::Png,
+                    "jpeg" | "jpg" => ImageFormat::Jpeg,
+                    other => {
+                        return Err(format!("--image-format {other:?}: allowed are png, jpeg"));
+                    }
+                }
+            }
+            "--body-limit" => {
+                let text = value("BYTES")?;
+                args.body_limit = Some(
+                    text.parse()
+                        .map_err(|_| format!("--body-limit {text:?} is not a number of bytes"))?,
+                );
+            }
+            "--signature-secret" => args.signature_secret = Some(value("TEXT")?),
+            "--batch-polls" => {
+                let text = value("N")?;
+                args.batch_polls = Some(
+                    text.parse()
+                        .map_err(|_| format!("--batch-polls {text:?} is not a count"))?,
+                );
+            }
+            other => return Err(format!("unknown option {other:?}; see --help")),
+        }
+    }
+    Ok(Some(args))
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("nanobanana-mock: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nanobanana-mock: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    let mut builder = MockGemini::builder()
+        .addr(args.addr)
+        .mode(args.mode)
+        .image_format(args.image_format)
+        .allow_unmatched();
+    if let Some(dir) = &args.fixtures {
+        builder = builder.fixtures(dir);
+    }
+    if let Some(key) = &args.api_key {
+        builder = builder.api_key(key);
+    }
+    if args.crlf {
+        builder = builder.line_ending(LineEnding::Crlf);
+    }
+    if let Some(limit) = args.body_limit {
+        builder = builder.body_limit(limit);
+    }
+    if let Some(secret) = &args.signature_secret {
+        builder = builder.signature_secret(secret);
+    }
+    if let Some(polls) = args.batch_polls {
+        builder = builder.batch_polls(polls);
+    }
+    if !args.quiet {
+        builder = builder.on_request(|request| {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{request}");
+        });
+    }
+    let server = match builder.try_start().await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("nanobanana-mock: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", server.uri());
+        let _ = out.flush();
+    }
+    wait_for_signal().await;
+    drop(server);
+    ExitCode::SUCCESS
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,489 @@
+//! Replay: serve the fixture corpus. A request matches a recorded interaction when the method,
+//! the path (any API version), the recorded query parameters and the JSON body are equal after
+//! normalisation: keys in camelCase whatever the spelling, base64 `data` and `thoughtSignature`
+//! compared as bytes (standard or URL-safe alphabet, padded or not), the case's `ignore` pointers
+//! left out. Interactions with the same request are served in order: each answers once, and the
+//! last one keeps answering after that.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use nanobanana_wire::Base64Bytes;
+use nanobanana_wire::corpus::{Corpus, LineEnding, RecordedResponse};
+use nanobanana_wire::routes::split_version;
+
+use crate::reply::{JSON, Reply, ReplyBody};
+
+/// One recorded interaction, ready to match and serve.
+struct Entry {
+    case: String,
+    index: usize,
+    name: Option<String>,
+    method: String,
+    route: String,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+    body_text: Option<String>,
+    ignore: Vec<String>,
+    reply: Reply,
+}
+
+/// The corpus, indexed by method and version-less path.
+pub(crate) struct ReplayIndex {
+    entries: Vec<Entry>,
+    by_route: HashMap<(String, String), Vec<usize>>,
+    served: Vec<AtomicU64>,
+    recorded_signatures: HashSet<Vec<u8>>,
+}
+
+/// The outcome of a look-up.
+pub(crate) enum Lookup {
+    /// The recorded answer.
+    Found(Reply),
+    /// No recording matches; the report names the closest one and the differences.
+    Missed(String),
+}
+
+impl ReplayIndex {
+    pub(crate) fn new(corpus: &Corpus, base_uri: &str) -> Self {
+        let mut entries = Vec::new();
+        let mut by_route: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut signatures = HashSet::new();
+        for case in corpus.cases() {
+            for (index, interaction) in case.interactions.iter().enumerate() {
+                let request = &interaction.request;
+                let route = route_key(&request.path);
+                let ignore = interaction.ignore.clone();
+                let body = request.body.as_ref().map(|b| {
+                    let mut normal = normalize(b);
+                    remove_pointers(&mut normal, &ignore);
+                    normal
+                });
+                for value in [&interaction.response.body]
+                    .into_iter()
+                    .flatten()
+                    .chain(interaction.response.events.iter().flatten())
+                {
+                    collect_signatures(value, &mut signatures);
+                }
+                let entry = Entry {
+                    case: case.id.clone(),
+                    index,
+                    name: interaction.name.clone(),
+                    method: request.method.to_ascii_uppercase(),
+                    route: route.clone(),
+                    query: request
+                        .query
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != "key")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    body,
+                    body_text: request.body_text.clone(),
+                    ignore,
+                    reply: recorded_reply(&interaction.response, base_uri),
+                };
+                by_route
+                    .entry((entry.method.clone(), route))
+                    .or_default()
+                    .push(entries.len());
+                entries.push(entry);
+            }
+        }
+        let served = entries.iter().map(|_| AtomicU64::new(0)).collect();
+        Self {
+            entries,
+            by_route,
+            served,
+            recorded_signatures: signatures,
+        }
+    }
+
+    /// Every thought signature the recorded answers carry, decoded.
+    pub(crate) fn recorded_signatures(&self) -> HashSet<Vec<u8>> {
+        self.recorded_signatures.clone()
+    }
+
+    pub(crate) fn reset(&self) {
+        for served in &self.served {
+            served.store(0, Ordering::SeqCst);
+        }
+    }
+
+    /// Finds the recording for a request. `body` is the parsed JSON body, if it is JSON.
+    pub(crate) fn lookup(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+        raw_body: &[u8],
+    ) -> Lookup {
+        let key = (method.to_ascii_uppercase(), route_key(path));
+        let candidates = self.by_route.get(&key).map(Vec::as_slice).unwrap_or(&[]);
+        let normal = body.map(normalize);
+        let mut matching = Vec::new();
+        for &i in candidates {
+            let entry = &self.entries[i];
+            if !query_matches(&entry.query, query) {
+                continue;
+            }
+            let equal = match (&entry.body, &normal) {
+                (Some(recorded), Some(received)) => {
+                    if entry.ignore.is_empty() {
+                        recorded == received
+                    } else {
+                        let mut received = received.clone();
+                        remove_pointers(&mut received, &entry.ignore);
+                        *recorded == received
+                    }
+                }
+                (None, None) => match &entry.body_text {
+                    Some(text) => text.as_bytes() == raw_body,
+                    None => true,
+                },
+                // A recorded request without a body matches any body (uploads' binary chunks).
+                (None, Some(_)) => entry.body_text.is_none(),
+                (Some(_), None) => false,
+            };
+            if equal {
+                matching.push(i);
+            }
+        }
+        let chosen = matching
+            .iter()
+            .copied()
+            .find(|&i| self.served[i].load(Ordering::SeqCst) == 0)
+            .or_else(|| matching.last().copied());
+        match chosen {
+            Some(i) => {
+                self.served[i].fetch_add(1, Ordering::SeqCst);
+                let entry = &self.entries[i];
+                Lookup::Found(entry.reply.clone())
+            }
+            None => Lookup::Missed(self.miss_report(method, path, query, normal.as_ref())),
+        }
+    }
+
+    fn miss_report(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> String {
+        let route = route_key(path);
+        let method = method.to_ascii_uppercase();
+        let mut out = format!("No recorded interaction matches {method} {path}");
+        let best = self
+            .entries
+            .iter()
+            .filter(|e| e.method == method)
+            .map(|e| {
+                let mut differences = Vec::new();
+                if e.route != route {
+                    differences.push(format!("path: recorded {:?}, received {route:?}", e.route));
+                }
+                if !query_matches(&e.query, query) {
+                    differences.push(format!(
+                        "query: recorded {:?}, received {:?}",
+                        e.query,
+                        query.iter().filter(|(k, _)| k != "key").collect::<Vec<_>>()
+                    ));
+                }
+                match (&e.body, body) {
+                    (Some(recorded), Some(received)) => {
+                        let mut received = received.clone();
+                        remove_pointers(&mut received, &e.ignore);
+                        diff(recorded, &received, &mut String::new(), &mut differences);
+                    }
+                    (Some(_), None) => differences
+                        .push("body: recorded JSON, received none or not JSON".to_owned()),
+                    _ => {}
+                }
+                // A different path weighs more than any number of body differences.
+                let score = differences.len() + if e.route != route { 1000 } else { 0 };
+                (score, e, differences)
+            })
+            .min_by_key(|(score, _, _)| *score);
+        match best {
+            Some((_, entry, differences)) => {
+                let _ = write!(
+                    out,
+                    ". Closest recording: case {} interaction {}{}; differences:",
+                    entry.case,
+                    entry.index,
+                    entry
+                        .name
+                        .as_ref()
+                        .map(|n| format!(" ({n:?})"))
+                        .unwrap_or_default()
+                );
+                for d in differences.iter().take(12) {
+                    let _ = write!(out, "\n  {d}");
+                }
+                if differences.len() > 12 {
+                    let _ = write!(out, "\n  ... and {} more", differences.len() - 12);
+                }
+                if differences.is_empty() {
+                    let _ = write!(out, "\n  (none left: it was already served)");
+                }
+            }
+            None => {
+                let _ = write!(out, ". The corpus has no {method} recordings at all.");
+            }
+        }
+        out
+    }
+}
+
+/// `models/x:generateContent` or `upload:files` for any API version; other paths as they are.
+fn route_key(path: &str) -> String {
+    match split_version(path) {
+        Some((true, rest)) => format!("upload:{rest}"),
+        Some((false, rest)) => rest.to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+fn query_matches(recorded: &[(String, String)], received: &[(String, String)]) -> bool {
+    recorded
+        .iter()
+        .all(|(k, v)| received.iter().any(|(rk, rv)| rk == k && rv == v))
+}
+
+fn recorded_reply(response: &RecordedResponse, base_uri: &str) -> Reply {
+    let mut headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let value = if k == "content-type" && v.starts_with("application/json") {
+                JSON.to_owned()
+            } else {
+                // Recorded upload URLs point at the real service: point them here.
+                v.replace("https://generativelanguage.googleapis.com", base_uri)
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    let body = if let Some(events) = &response.events {
+        if !headers.iter().any(|(k, _)| k == "content-type") {
+            headers.push(("content-type".into(), "text/event-stream".into()));
+        }
+        ReplyBody::Events {
+            events: events.iter().map(|e| Bytes::from(e.to_string())).collect(),
+            line_ending: response.line_ending.unwrap_or(LineEnding::Lf),
+        }
+    } else if let Some(body) = &response.body {
+        if !headers.iter().any(|(k, _)| k == "content-type") {
+            headers.push(("content-type".into(), JSON.into()));
+        }
+        ReplyBody::Full(Bytes::from(body.to_string()))
+    } else if let Some(text) = &response.body_text {
+        ReplyBody::Full(Bytes::from(text.clone()))
+    } else {
+        ReplyBody::Full(Bytes::new())
+    };
+    Reply {
+        status: response.status,
+        headers,
+        body,
+    }
+}
+
+fn collect_signatures(value: &Value, out: &mut HashSet<Vec<u8>>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "thoughtSignature"
+                    && let Value::String(s) = v
+                    && let Ok(bytes) = Base64Bytes::from_base64(s)
+                {
+                    out.insert(bytes.into_vec());
+                } else {
+                    collect_signatures(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_signatures(v, out)),
+        _ => {}
+    }
+}
+
+/// The canonical form of a request body for matching.
+pub(crate) fn normalize(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (key, v) in map {
+                let key = camel_case(key);
+                let v = if (key == "data" || key == "thoughtSignature")
+                    && let Value::String(s) = v
+                    && let Ok(bytes) = Base64Bytes::from_base64(s)
+                {
+                    Value::String(bytes.to_base64())
+                } else {
+                    normalize(v)
+                };
+                out.insert(key, v);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
+        other => other.clone(),
+    }
+}
+
+pub(crate) fn camel_case(name: &str) -> String {
+    if !name.contains('_') {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn remove_pointers(value: &mut Value, pointers: &[String]) {
+    for pointer in pointers {
+        let Some((parent, last)) = pointer.rsplit_once('/') else {
+            continue;
+        };
+        let last = last.replace("~1", "/").replace("~0", "~");
+        let target = if parent.is_empty() {
+            Some(&mut *value)
+        } else {
+            value.pointer_mut(parent)
+        };
+        match target {
+            Some(Value::Object(map)) => {
+                map.remove(&last);
+            }
+            Some(Value::Array(items)) => {
+                if let Ok(i) = last.parse::<usize>()
+                    && i < items.len()
+                {
+                    items[i] = Value::Null;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn abbreviate(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        let head: String = text.chars().take(40).collect();
+        format!("{head}... ({} chars)", text.len())
+    } else {
+        text
+    }
+}
+
+/// Appends the differences between two JSON values as `pointer: recorded X, received Y` lines.
+fn diff(recorded: &Value, received: &Value, at: &mut String, out: &mut Vec<String>) {
+    match (recorded, received) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, va) in a {
+                let len = at.len();
+                at.push('/');
+                at.push_str(k);
+                match b.get(k) {
+                    Some(vb) => diff(va, vb, at, out),
+                    None => out.push(format!(
+                        "{at}: recorded {}, received nothing",
+                        abbreviate(va)
+                    )),
+                }
+                at.truncate(len);
+            }
+            for (k, vb) in b {
+                if !a.contains_key(k) {
+                    out.push(format!(
+                        "{at}/{k}: not recorded, received {}",
+                        abbreviate(vb)
+                    ));
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (va, vb)) in a.iter().zip(b).enumerate() {
+                let len = at.len();
+                let _ = write!(at, "/{i}");
+                diff(va, vb, at, out);
+                at.truncate(len);
+            }
+            if a.len() != b.len() {
+                out.push(format!(
+                    "{at}: recorded {} elements, received {}",
+                    a.len(),
+                    b.len()
+                ));
+            }
+        }
+        (a, b) if a != b => out.push(format!(
+            "{}: recorded {}, received {}",
+            if at.is_empty() { "/" } else { at },
+            abbreviate(a),
+            abbreviate(b)
+        )),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn normalisation_ignores_key_spelling_and_base64_alphabet() {
+        let camel = json!({"inlineData": {"mimeType": "image/png", "data": "+/+/"}, "thoughtSignature": "ab+/"});
+        let snake = json!({"inline_data": {"mime_type": "image/png", "data": "-_-_"}, "thought_signature": "ab-_"});
+        assert_eq!(normalize(&camel), normalize(&snake));
+        assert_ne!(
+            normalize(&json!({"text": "+/"})),
+            normalize(&json!({"text": "-_"}))
+        );
+    }
+
+    #[test]
+    fn diff_names_every_difference() {
+        let mut out = Vec::new();
+        diff(
+            &json!({"a": 1, "b": [1, 2], "c": "x"}),
+            &json!({"a": 2, "b": [1], "d": true, "c": "x"}),
+            &mut String::new(),
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [
+                "/a: recorded 1, received 2",
+                "/b: recorded 2 elements, received 1",
+                "/d: not recorded, received true"
+            ]
+        );
+    }
+
+    #[test]
+    fn ignored_pointers_are_removed() {
+        let mut v = json!({"a": {"b": 1, "c": 2}});
+        remove_pointers(&mut v, &["/a/b".to_owned(), "/zz/q".to_owned()]);
+        assert_eq!(v, json!({"a": {"c": 2}}));
+    }
+}

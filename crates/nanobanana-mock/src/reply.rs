@@ -1,0 +1,193 @@
+//! What a handler answers, before faults are applied: a status, headers and a body that is
+//! either one buffer or a list of server-sent events; plus the Google-style error bodies
+//! (WIRE.md "Errors") every endpoint uses.
+
+use bytes::{Bytes, BytesMut};
+use serde_json::{Value, json};
+
+use nanobanana_wire::corpus::LineEnding;
+
+/// `application/json; charset=UTF-8`, what the service sends on every JSON answer (errors too:
+/// the official SDKs need it to read the error).
+pub(crate) const JSON: &str = "application/json; charset=UTF-8";
+
+/// An answer.
+#[derive(Clone, Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: ReplyBody,
+}
+
+/// The body of an answer.
+#[derive(Clone, Debug)]
+pub(crate) enum ReplyBody {
+    /// One buffer (shared, never copied per request).
+    Full(Bytes),
+    /// Server-sent events: the one-line JSON of each `data:` line.
+    Events {
+        events: Vec<Bytes>,
+        line_ending: LineEnding,
+    },
+}
+
+impl Reply {
+    /// A JSON answer.
+    pub(crate) fn json(status: u16, body: &Value) -> Self {
+        Self::json_bytes(status, Bytes::from(body.to_string()))
+    }
+
+    /// A JSON answer from already-serialised bytes.
+    pub(crate) fn json_bytes(status: u16, body: Bytes) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), JSON.into())],
+            body: ReplyBody::Full(body),
+        }
+    }
+
+    /// An empty JSON object (`{}`), what deletes answer.
+    pub(crate) fn empty() -> Self {
+        Self::json_bytes(200, Bytes::from_static(b"{}"))
+    }
+
+    /// A stream of server-sent events.
+    pub(crate) fn events(events: Vec<Bytes>, line_ending: LineEnding) -> Self {
+        Self {
+            status: 200,
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            body: ReplyBody::Events {
+                events,
+                line_ending,
+            },
+        }
+    }
+
+    /// Adds a header.
+    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+}
+
+/// Frames one event: `data: <json>` and a blank line, with the chosen line ending.
+pub(crate) fn frame_event(json: &[u8], line_ending: LineEnding) -> Bytes {
+    let end: &[u8] = match line_ending {
+        LineEnding::Lf => b"\n\n",
+        LineEnding::Crlf => b"\r\n\r\n",
+    };
+    let mut out = BytesMut::with_capacity(json.len() + 6 + end.len());
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(json);
+    out.extend_from_slice(end);
+    out.freeze()
+}
+
+/// The canonical status name of an HTTP status, as Google APIs spell it.
+pub(crate) fn status_name(code: u16) -> &'static str {
+    match code {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ALREADY_EXISTS",
+        412 => "FAILED_PRECONDITION",
+        413 => "INVALID_ARGUMENT",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        500 => "INTERNAL",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ => "UNKNOWN",
+    }
+}
+
+/// The `error` object of a Google-style error body.
+pub(crate) fn error_object(code: u16, message: &str, details: Vec<Value>) -> Value {
+    let mut error = json!({
+        "code": code,
+        "message": message,
+        "status": status_name(code),
+    });
+    if !details.is_empty() {
+        error["details"] = Value::Array(details);
+    }
+    error
+}
+
+/// A Google-style error answer: `{"error": {"code", "message", "status", "details"?}}`.
+pub(crate) fn error(code: u16, message: &str, details: Vec<Value>) -> Reply {
+    Reply::json(
+        code,
+        &json!({ "error": error_object(code, message, details) }),
+    )
+}
+
+/// `400 INVALID_ARGUMENT` with a message.
+pub(crate) fn invalid_argument(message: &str) -> Reply {
+    error(400, message, Vec::new())
+}
+
+/// `404 NOT_FOUND` with a message.
+pub(crate) fn not_found(message: &str) -> Reply {
+    error(404, message, Vec::new())
+}
+
+/// The quota error of WIRE.md: `429 RESOURCE_EXHAUSTED` with `QuotaFailure`, `Help` and
+/// `RetryInfo` details.
+pub(crate) fn quota_exhausted(model: Option<&str>, retry_delay_secs: u64) -> Reply {
+    let model = model
+        .unwrap_or("gemini-3.1-flash-image")
+        .trim_end_matches("-preview");
+    error(
+        429,
+        "You exceeded your current quota, please check your plan and billing details.",
+        vec![
+            json!({
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [{
+                    "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                    "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                    "quotaDimensions": {"location": "global", "model": model},
+                    "quotaValue": "10"
+                }]
+            }),
+            json!({
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [{
+                    "description": "Learn more about Gemini API quotas",
+                    "url": "https://ai.google.dev/gemini-api/docs/rate-limits"
+                }]
+            }),
+            json!({
+                "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                "retryDelay": format!("{retry_delay_secs}s")
+            }),
+        ],
+    )
+}
+
+/// The error a status fault answers with: the real texts where WIRE.md has them.
+pub(crate) fn status_fault(code: u16, model: Option<&str>, retry_delay_secs: u64) -> Reply {
+    match code {
+        429 => quota_exhausted(model, retry_delay_secs),
+        503 => error(
+            503,
+            "The model is overloaded. Please try again later.",
+            Vec::new(),
+        ),
+        500 => error(
+            500,
+            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+            Vec::new(),
+        ),
+        408 => error(408, "Request timed out.", Vec::new()),
+        504 => error(
+            504,
+            "The service is currently unavailable or the request timed out.",
+            Vec::new(),
+        ),
+        _ => error(code, "nanobanana-mock: injected status fault.", Vec::new()),
+    }
+}

@@ -1,0 +1,253 @@
+//! Per-server state: uploaded files (and uploads in progress) and batches, bounded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// A stored file.
+pub(crate) struct StoredFile {
+    pub(crate) resource: Value,
+    pub(crate) bytes: Bytes,
+}
+
+/// A resumable upload in progress.
+pub(crate) struct PendingUpload {
+    pub(crate) display_name: Option<String>,
+    pub(crate) mime_type: String,
+    pub(crate) declared_size: Option<u64>,
+    pub(crate) data: BytesMut,
+}
+
+/// A batch job.
+pub(crate) struct Batch {
+    pub(crate) name: String,
+    pub(crate) model: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) state: &'static str,
+    pub(crate) polls_left: u32,
+    pub(crate) create_time: String,
+    pub(crate) update_time: String,
+    pub(crate) input: BatchInput,
+    pub(crate) output: Option<Value>,
+    pub(crate) request_count: usize,
+}
+
+/// What a batch processes.
+pub(crate) enum BatchInput {
+    /// Inline requests with their metadata.
+    Inline(Vec<Value>),
+    /// A JSONL file's lines (`{"key", "request"}`).
+    File(Vec<Value>),
+}
+
+pub(crate) struct Store {
+    pub(crate) files: BTreeMap<String, StoredFile>,
+    pub(crate) uploads: HashMap<String, PendingUpload>,
+    pub(crate) batches: BTreeMap<String, Batch>,
+    stored_bytes: usize,
+    counter: u64,
+    max_files: usize,
+    max_stored_bytes: usize,
+    max_batches: usize,
+}
+
+impl Store {
+    pub(crate) fn new(max_files: usize, max_stored_bytes: usize, max_batches: usize) -> Self {
+        Self {
+            files: BTreeMap::new(),
+            uploads: HashMap::new(),
+            batches: BTreeMap::new(),
+            stored_bytes: 0,
+            counter: 0,
+            max_files,
+            max_stored_bytes,
+            max_batches,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.files.clear();
+        self.uploads.clear();
+        self.batches.clear();
+        self.stored_bytes = 0;
+    }
+
+    /// A fresh id: 12 lower-case base-36 characters, unique per server.
+    pub(crate) fn new_id(&mut self, salt: &str) -> String {
+        self.counter += 1;
+        let digest = Sha256::digest(format!("{salt}/{}", self.counter).as_bytes());
+        let mut n = u128::from_le_bytes(digest[..16].try_into().unwrap_or([0; 16]));
+        let mut id = String::with_capacity(12);
+        for _ in 0..12 {
+            let d = (n % 36) as u8;
+            n /= 36;
+            id.push(if d < 10 { b'0' + d } else { b'a' + d - 10 } as char);
+        }
+        id
+    }
+
+    /// Room for a new file of `len` bytes, or the error text.
+    pub(crate) fn check_room(&self, len: usize) -> Result<(), String> {
+        if self.files.len() + self.uploads.len() >= self.max_files {
+            return Err(format!(
+                "File storage quota exceeded: this nanobanana-mock server keeps at most {} files; delete some first.",
+                self.max_files
+            ));
+        }
+        let pending: usize = self.uploads.values().map(|u| u.data.len()).sum();
+        if self.stored_bytes + pending + len > self.max_stored_bytes {
+            return Err(format!(
+                "File storage quota exceeded: this nanobanana-mock server stores at most {} bytes of files; delete some first.",
+                self.max_stored_bytes
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn room_for_batch(&self) -> Result<(), String> {
+        if self.batches.len() >= self.max_batches {
+            return Err(format!(
+                "Batch quota exceeded: this nanobanana-mock server keeps at most {} batches; delete some first.",
+                self.max_batches
+            ));
+        }
+        Ok(())
+    }
+
+    /// Stores a finished upload and returns its `File` resource.
+    pub(crate) fn add_file(
+        &mut self,
+        base_uri: &str,
+        id: String,
+        display_name: Option<String>,
+        mime_type: &str,
+        bytes: Bytes,
+    ) -> Value {
+        let now = SystemTime::now();
+        let created = rfc3339(now);
+        let expires = rfc3339(now + Duration::from_secs(48 * 3600));
+        let hex: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut resource = json!({
+            "name": format!("files/{id}"),
+            "mimeType": mime_type,
+            "sizeBytes": bytes.len().to_string(),
+            "createTime": created,
+            "updateTime": created,
+            "expirationTime": expires,
+            // The service sends base64 of the hex digest (as recorded).
+            "sha256Hash": base64_standard(hex.as_bytes()),
+            "uri": format!("{base_uri}/v1beta/files/{id}"),
+            "state": "ACTIVE",
+            "source": "UPLOADED",
+        });
+        if let Some(name) = display_name {
+            resource["displayName"] = Value::String(name);
+        }
+        self.stored_bytes += bytes.len();
+        self.files.insert(
+            id,
+            StoredFile {
+                resource: resource.clone(),
+                bytes,
+            },
+        );
+        resource
+    }
+
+    pub(crate) fn remove_file(&mut self, id: &str) -> bool {
+        match self.files.remove(id) {
+            Some(file) => {
+                self.stored_bytes -= file.bytes.len();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The stored file a `fileUri` (`files/<id>` or a URL ending in it) names.
+    pub(crate) fn file_by_uri(&self, uri: &str) -> Option<&StoredFile> {
+        self.files.get(file_id_of_uri(uri)?)
+    }
+}
+
+/// The id in `files/<id>` or `https://host/v1beta/files/<id>`.
+pub(crate) fn file_id_of_uri(uri: &str) -> Option<&str> {
+    let (_, id) = uri.rsplit_once("files/")?;
+    let id = id.split(['?', '#', ':']).next()?;
+    (!id.is_empty() && !id.contains('/')).then_some(id)
+}
+
+pub(crate) fn base64_standard(bytes: &[u8]) -> String {
+    nanobanana_wire::Base64Bytes::new(bytes.to_vec()).to_base64()
+}
+
+/// RFC 3339 with microseconds, UTC, like the service (`2026-03-05T08:45:30.118204Z`).
+pub(crate) fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_micros()
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = UNIX_EPOCH + Duration::from_micros(1_772_700_330_118_204);
+        assert_eq!(rfc3339(t), "2026-03-05T08:45:30.118204Z");
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn file_ids_come_from_names_and_urls() {
+        assert_eq!(file_id_of_uri("files/abc"), Some("abc"));
+        assert_eq!(
+            file_id_of_uri("https://generativelanguage.googleapis.com/v1beta/files/g9ss"),
+            Some("g9ss")
+        );
+        assert_eq!(file_id_of_uri("files/"), None);
+        assert_eq!(file_id_of_uri("nothing"), None);
+    }
+
+    #[test]
+    fn ids_are_unique_and_base36() {
+        let mut store = Store::new(10, 100, 10);
+        let a = store.new_id("s");
+        let b = store.new_id("s");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 12);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        );
+    }
+}
