@@ -340,7 +340,8 @@ fn parse_duration(text: &str) -> Option<Duration> {
     }
     if let Some(s) = text.strip_suffix('s') {
         let secs: f64 = s.trim().parse().ok()?;
-        return (secs.is_finite() && secs >= 0.0 && secs < 86_400.0)
+        return (0.0..86_400.0)
+            .contains(&secs)
             .then(|| Duration::from_secs_f64(secs));
     }
     text.parse().ok().map(Duration::from_millis)

@@ -790,14 +790,14 @@ fn upload_chunk(shared: &Shared, request: &Request, upload_id: &str, command: &s
         ))
         .with_header("x-goog-upload-status", "active");
     }
-    if let Some(offset) = request.header("x-goog-upload-offset") {
-        if offset.trim().parse::<u64>().ok() != Some(received) {
-            return reply::invalid_argument(&format!(
-                "Invalid X-Goog-Upload-Offset \"{offset}\": the server has received {received} bytes of this upload, so the next chunk starts at {received}."
-            ))
-            .with_header("x-goog-upload-status", "active")
-            .with_header("x-goog-upload-size-received", received.to_string());
-        }
+    if let Some(offset) = request.header("x-goog-upload-offset")
+        && offset.trim().parse::<u64>().ok() != Some(received)
+    {
+        return reply::invalid_argument(&format!(
+            "Invalid X-Goog-Upload-Offset \"{offset}\": the server has received {received} bytes of this upload, so the next chunk starts at {received}."
+        ))
+        .with_header("x-goog-upload-status", "active")
+        .with_header("x-goog-upload-size-received", received.to_string());
     }
     pending.data.extend_from_slice(&request.body);
     let total = pending.data.len() as u64;

@@ -310,8 +310,9 @@ impl Geometry {
         let sun_x = inner.x0 + iw * rng.int(15, 85) / 100;
         let sun_y = inner.y0 + (horizon - inner.y0) * rng.int(25, 60) / 100;
         let sun_r2 = (2 * iw.min(ih) * rng.int(6, 12) / 100).max(1);
-        let ww = (iw * rng.int(18, 30) / 100).max(1);
-        let wh = (ih * rng.int(12, 22) / 100).max(1);
+        // A house, not a tower or a wall, even in very tall or very wide pictures.
+        let ww = (iw.min(2 * ih) * rng.int(18, 30) / 100).max(1);
+        let wh = (ih.min(2 * iw) * rng.int(12, 22) / 100).clamp(1, ww);
         let wx0 = inner.x0 + (iw - ww).max(0) * rng.int(5, 95) / 100;
         let wy1 = horizon + (inner.y1 - horizon) * rng.int(25, 50) / 100;
         let wall = Rect {
@@ -573,11 +574,13 @@ impl Scene {
             }
         }
         if let Some((a, b)) = g.roof_span(y) {
-            if y == g.wall.y0 - 1 {
-                self.fill_inner(row, a, b, PENCIL);
-            } else {
-                self.fill_inner(row, a, a + 1, PENCIL);
-                self.fill_inner(row, b - 1, b, PENCIL);
+            // The eaves and the apex are lines; the slopes join each row's ends to the row above.
+            match g.roof_span(y - 1) {
+                Some((above_a, above_b)) if y != g.wall.y0 - 1 => {
+                    self.fill_inner(row, a, above_a.max(a + 1), PENCIL);
+                    self.fill_inner(row, above_b.min(b - 1), b, PENCIL);
+                }
+                _ => self.fill_inner(row, a, b, PENCIL),
             }
         }
         for rect in [g.wall, g.window, g.door] {
@@ -1508,12 +1511,43 @@ mod tests {
         }
     }
 
+    /// Decodes a JPEG at 1/8 scale, a pixel per (flat) block, and compares every block.
+    fn check_blocks(style: Style, width: u32, height: u32) {
+        let what = format!("{style:?} {width}x{height}");
+        let bytes = render_ok(ImageFormat::Jpeg, style, width, height, SEED);
+        let mut decoder = jpeg_decoder::Decoder::new(&bytes[..]);
+        decoder.read_info().expect("a JPEG header");
+        let info = decoder.info().expect("JPEG info");
+        assert_eq!(
+            (u32::from(info.width), u32::from(info.height)),
+            (width, height),
+            "{what}"
+        );
+        let (cols, rows) = (width.div_ceil(CELL), height.div_ceil(CELL));
+        let scaled = decoder.scale(cols as u16, rows as u16).expect("1/8 scale");
+        assert_eq!(scaled, (cols as u16, rows as u16), "{what}");
+        let pixels = decoder.decode().expect("a JPEG");
+        let expected = Expected::new(style, width, height, SEED);
+        for (at, got) in pixels.chunks_exact(3).enumerate() {
+            let (x, y) = (at as u32 % cols, at as u32 / cols);
+            let want = expected.pixel(x * CELL, y * CELL);
+            let close = got.iter().zip(want).all(|(&g, w)| g.abs_diff(w) <= 3);
+            assert!(close, "{what}: block {x},{y} is {got:?}, meant {want:?}");
+        }
+    }
+
     #[test]
     fn the_largest_images_decode_to_the_scene() {
+        // Full decodes of 4096x4096 and 1536x12288 (a JPEG takes about 2 s in a debug build)...
         for format in FORMATS {
             check(format, Style::Final, 4096, 4096, 61);
-            check(format, Style::Thought, 1536, 12288, 61);
         }
+        check(ImageFormat::Png, Style::Thought, 1536, 12288, 61);
+        // ...and every block of the largest JPEGs, decoded at 1/8 scale.
+        for (width, height) in LARGEST {
+            check_blocks(Style::Thought, width, height);
+        }
+        check_blocks(Style::Final, 1536, 12288);
     }
 
     #[test]

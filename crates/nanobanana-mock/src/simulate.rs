@@ -130,7 +130,7 @@ pub(crate) fn generate(
         let finished = render(Style::Final, b"final")?;
         if include_thoughts {
             // SPEC.md §3: up to two interim thought images; the last one is the final image.
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 parts.push(SimPart::ThoughtImage(render(Style::Thought, b"draft")?));
             }
             parts.push(SimPart::ThoughtImage(finished.clone()));
