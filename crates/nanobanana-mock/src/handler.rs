@@ -268,7 +268,8 @@ fn matched_mount(shared: &Shared, request: &Request, info: &RouteInfo) -> Option
         if let Some(limit) = mock.limit
             && previous >= limit
         {
-            // Exhausted: this request is counted for the expectation but falls through.
+            // Exhausted: this request is not counted (expect() counts the applied matches) and
+            // falls through to the next mock or normal serving.
             mounted.matched.fetch_sub(1, Ordering::SeqCst);
             continue;
         }
@@ -299,6 +300,12 @@ async fn dispatch(
     format: ImageFormat,
 ) -> Reply {
     let json_body = || serde_json::from_slice::<Value>(&request.body).ok();
+    if mode == Mode::Replay && shared.replay.is_none() {
+        // Asked for by the mode header or a mock: say so rather than simulate silently.
+        return reply::invalid_argument(&format!(
+            "Replay mode was asked for ({MODE_HEADER} or a mock), but this server has no fixtures: start it with .fixtures(dir) or --fixtures DIR."
+        ));
+    }
     if let Some(index) = &shared.replay
         && (mode == Mode::Replay || (mode == Mode::Hybrid && hybrid_replays(info.endpoint)))
     {
@@ -545,7 +552,10 @@ fn generate_value(
             "Invalid JSON payload received. Expected an object (GenerateContentRequest).",
         ));
     }
-    if matches!(catalogue::lookup(model), Lookup::Unknown(_)) && !model.contains("image") {
+    // A known text-only model exists: asking it for images is a validation error (400), not an
+    // unknown model (404).
+    let lookup = catalogue::lookup(model);
+    if matches!(lookup, Lookup::Unknown(_)) && !lookup.is_text_only() && !model.contains("image") {
         return Err(reply::not_found(&format!(
             "models/{model} is not found for API version {version}, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."
         )));

@@ -3,7 +3,8 @@
 //! normalisation: keys in camelCase whatever the spelling, base64 `data` and `thoughtSignature`
 //! compared as bytes (standard or URL-safe alphabet, padded or not), the case's `ignore` pointers
 //! left out. Interactions with the same request are served in order: each answers once, and the
-//! last one keeps answering after that.
+//! last one keeps answering after that. Recorded authentication failures (no key, a wrong key)
+//! are not replayed: the key check in front of replay gives those answers.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -55,6 +56,9 @@ impl ReplayIndex {
         let mut signatures = HashSet::new();
         for case in corpus.cases() {
             for (index, interaction) in case.interactions.iter().enumerate() {
+                if is_auth_failure(&interaction.response) {
+                    continue;
+                }
                 let request = &interaction.request;
                 let route = route_key(&request.path);
                 let ignore = interaction.ignore.clone();
@@ -142,18 +146,24 @@ impl ReplayIndex {
                         *recorded == received
                     }
                 }
-                (None, None) => match &entry.body_text {
+                // A recorded text body (a JSONL file) is compared as bytes, even when the
+                // received body also parses as JSON (a one-line JSONL file does); a recorded
+                // request without a body matches any body (uploads' binary chunks).
+                (None, _) => match &entry.body_text {
                     Some(text) => text.as_bytes() == raw_body,
                     None => true,
                 },
-                // A recorded request without a body matches any body (uploads' binary chunks).
-                (None, Some(_)) => entry.body_text.is_none(),
                 (Some(_), None) => false,
             };
             if equal {
                 matching.push(i);
             }
         }
+        // A recording matches when its query parameters are among the request's, so a request
+        // can also match recordings that name fewer of them (`?pageSize=2` matches a recording
+        // without a page size): the recordings that name the most of them win.
+        let most_specific = matching.iter().map(|&i| self.entries[i].query.len()).max();
+        matching.retain(|&i| Some(self.entries[i].query.len()) == most_specific);
         let chosen = matching
             .iter()
             .copied()
@@ -165,7 +175,9 @@ impl ReplayIndex {
                 let entry = &self.entries[i];
                 Lookup::Found(entry.reply.clone())
             }
-            None => Lookup::Missed(self.miss_report(method, path, query, normal.as_ref())),
+            None => {
+                Lookup::Missed(self.miss_report(method, path, query, normal.as_ref(), raw_body))
+            }
         }
     }
 
@@ -175,6 +187,7 @@ impl ReplayIndex {
         path: &str,
         query: &[(String, String)],
         body: Option<&Value>,
+        raw_body: &[u8],
     ) -> String {
         let route = route_key(path);
         let method = method.to_ascii_uppercase();
@@ -203,7 +216,17 @@ impl ReplayIndex {
                     }
                     (Some(_), None) => differences
                         .push("body: recorded JSON, received none or not JSON".to_owned()),
-                    _ => {}
+                    (None, _) => {
+                        if let Some(text) = &e.body_text
+                            && text.as_bytes() != raw_body
+                        {
+                            differences.push(format!(
+                                "body: recorded text of {} bytes, received {} other bytes",
+                                text.len(),
+                                raw_body.len()
+                            ));
+                        }
+                    }
                 }
                 // A different path weighs more than any number of body differences.
                 let score = differences.len() + if e.route != route { 1000 } else { 0 };
@@ -241,6 +264,31 @@ impl ReplayIndex {
     }
 }
 
+/// Whether a recorded answer is an authentication failure: `403 PERMISSION_DENIED` for a missing
+/// key, or an `ErrorInfo` with reason `API_KEY_INVALID` for a wrong one. Such recordings are not
+/// replayed: the server's own key check answers those requests, with the same texts, before
+/// replay is consulted, so a request that reaches replay has passed it and must not get one (the
+/// corpus records the same request with and without a valid key).
+fn is_auth_failure(response: &RecordedResponse) -> bool {
+    let Some(error) = response.body.as_ref().and_then(|b| b.get("error")) else {
+        return false;
+    };
+    let unregistered = response.status == 403
+        && error
+            .get("message")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.starts_with("Method doesn't allow unregistered callers"));
+    let invalid_key = error
+        .get("details")
+        .and_then(Value::as_array)
+        .is_some_and(|details| {
+            details
+                .iter()
+                .any(|d| d.get("reason").and_then(Value::as_str) == Some("API_KEY_INVALID"))
+        });
+    unregistered || invalid_key
+}
+
 /// `models/x:generateContent` or `upload:files` for any API version; other paths as they are.
 fn route_key(path: &str) -> String {
     match split_version(path) {
@@ -250,10 +298,20 @@ fn route_key(path: &str) -> String {
     }
 }
 
+/// Whether a request's query fits a recording's: every recorded parameter is there with its
+/// value (parameters the recording does not name are ignored), and the page token is the same,
+/// because it selects the page (a request with a token is not the first page's request).
 fn query_matches(recorded: &[(String, String)], received: &[(String, String)]) -> bool {
+    let page_token = |query: &[(String, String)]| {
+        query
+            .iter()
+            .find(|(k, v)| k == "pageToken" && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
     recorded
         .iter()
         .all(|(k, v)| received.iter().any(|(rk, rv)| rk == k && rv == v))
+        && page_token(recorded) == page_token(received)
 }
 
 fn recorded_reply(response: &RecordedResponse, base_uri: &str) -> Reply {

@@ -612,7 +612,7 @@ async fn serve(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let body = match declared {
-        Some(len) if len > limit as u64 => Err(len),
+        Some(len) if len > limit as u64 => Err(BodyError::TooLarge(Some(len))),
         _ => read_limited(body, limit).await,
     };
     let request = Request {
@@ -624,19 +624,22 @@ async fn serve(
     };
     let (reply, fault, info) = match body {
         Ok(_) => handler::handle(&shared, &request).await,
-        Err(len) => (
+        Err(BodyError::TooLarge(len)) => (
             reply::error(
                 413,
                 &format!(
                     "Request payload size exceeds the limit: {limit} bytes (received {}).",
-                    if len == u64::MAX {
-                        "more".to_owned()
-                    } else {
-                        len.to_string()
-                    }
+                    len.map_or_else(|| "more".to_owned(), |len| len.to_string())
                 ),
                 Vec::new(),
             ),
+            Fault::none(),
+            handler::RouteInfo::default(),
+        ),
+        // The client went away mid-body: nobody reads the answer, but a cut body must not be
+        // handled (a cut upload would be stored as a file).
+        Err(BodyError::Incomplete) => (
+            reply::invalid_argument("The request body ended before it was complete."),
             Fault::none(),
             handler::RouteInfo::default(),
         ),
@@ -693,21 +696,28 @@ fn record(shared: &Shared, request: &Request, info: &handler::RouteInfo, status:
     lock(&shared.journal).push(entry);
 }
 
-/// Reads a body whole, or `Err(u64::MAX)` as soon as it exceeds `limit` bytes.
-async fn read_limited(mut body: Incoming, limit: usize) -> Result<Bytes, u64> {
+/// Why a request body was not read whole.
+enum BodyError {
+    /// Over the limit: the declared length, or `None` when it was not declared.
+    TooLarge(Option<u64>),
+    /// The body ended early (the client went away, or its chunked framing broke).
+    Incomplete,
+}
+
+/// Reads a body whole, stopping as soon as it exceeds `limit` bytes.
+async fn read_limited(mut body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
     let mut buffer = BytesMut::new();
     let mut first: Option<Bytes> = None;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else {
-            // The client went away mid-body: answer what we have; nobody reads the answer.
-            break;
+            return Err(BodyError::Incomplete);
         };
         let Ok(data) = frame.into_data() else {
             continue;
         };
         let total = first.as_ref().map_or(0, Bytes::len) + buffer.len() + data.len();
         if total > limit {
-            return Err(u64::MAX);
+            return Err(BodyError::TooLarge(None));
         }
         match &first {
             // Most bodies arrive in one frame: keep it without copying.

@@ -72,7 +72,9 @@ pub(crate) fn generate(
         })
         .unwrap_or_default();
     let wants_text = modalities.is_empty() || modalities.iter().any(|m| m == "TEXT");
-    let wants_image = modalities.is_empty() || modalities.iter().any(|m| m == "IMAGE");
+    // A known text-only model makes no images (validation rejected asking it for them).
+    let wants_image = (modalities.is_empty() || modalities.iter().any(|m| m == "IMAGE"))
+        && !catalogue::lookup(model).is_text_only();
     let include_thoughts = thinks
         && config
             .and_then(|c| c.pointer("/thinkingConfig/includeThoughts"))
