@@ -1,0 +1,481 @@
+//! The one place that talks HTTP: building requests, one attempt, retries, timeouts, turning
+//! reqwest's failures and error answers into [`Error`]s, decoding bodies, tracing.
+//!
+//! Every error made here goes through [`Transport::finish`], which adds what was being done and
+//! scrubs the key from every text.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::{Method, Response};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::config::ClientConfig;
+use crate::error::{ApiError, Error, ErrorKind, decode_excerpt};
+use crate::retry::{Retrier, RetryPolicy, parse_retry_after};
+use crate::urls::{Endpoints, describe};
+
+/// The header that carries the key.
+const API_KEY_HEADER: &str = "x-goog-api-key";
+
+/// The client's shared state.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    key_header: Option<HeaderValue>,
+    user_agent: HeaderValue,
+    pub(crate) endpoints: Endpoints,
+    pub(crate) config: ClientConfig,
+}
+
+/// Whether a request carries the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Auth {
+    /// The `x-goog-api-key` header.
+    ApiKey,
+    /// No key: upload chunks, which the upload URL authorises (as the official SDKs send them).
+    None,
+}
+
+/// One request, ready to be sent as often as the retry policy says.
+#[derive(Clone, Debug)]
+pub(crate) struct Call {
+    method: Method,
+    url: String,
+    /// For messages and logs: method and path, never the query.
+    what: String,
+    /// The API method, e.g. `generateContent`, `batches.get`.
+    rpc: &'static str,
+    /// The model id, or empty.
+    model: String,
+    body: Option<(Bytes, HeaderValue)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    auth: Auth,
+}
+
+impl Call {
+    pub(crate) fn new(method: Method, url: impl Into<String>, rpc: &'static str) -> Self {
+        let url = url.into();
+        Self {
+            what: describe(&method, &url),
+            method,
+            url,
+            rpc,
+            model: String::new(),
+            body: None,
+            headers: Vec::new(),
+            auth: Auth::ApiKey,
+        }
+    }
+
+    pub(crate) fn with_model(mut self, model: &str) -> Self {
+        self.model = model.to_owned();
+        self
+    }
+
+    pub(crate) fn with_json(self, body: Bytes) -> Self {
+        self.with_body(body, HeaderValue::from_static("application/json"))
+    }
+
+    pub(crate) fn with_body(mut self, body: Bytes, content_type: HeaderValue) -> Self {
+        self.body = Some((body, content_type));
+        self
+    }
+
+    pub(crate) fn with_header(mut self, name: &'static str, value: HeaderValue) -> Self {
+        self.headers.push((HeaderName::from_static(name), value));
+        self
+    }
+
+    pub(crate) fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+}
+
+/// A successful (2xx) answer, read whole.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Whether a reqwest failure happened before or after the answer's head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Send,
+    Body,
+}
+
+impl Transport {
+    pub(crate) fn new(config: ClientConfig) -> Result<Arc<Self>, Error> {
+        let endpoints = Endpoints::new(&config.base_url, config.api_version)?;
+        let key_header = if config.api_key.is_empty() {
+            None
+        } else {
+            let mut value =
+                HeaderValue::from_str(config.api_key.expose_secret()).map_err(|_| {
+                    Error::config("the API key holds characters that cannot go in an HTTP header")
+                })?;
+            value.set_sensitive(true);
+            Some(value)
+        };
+        let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|_| {
+            Error::config("the user agent holds characters that cannot go in an HTTP header")
+        })?;
+        let http = match &config.http_client {
+            Some(client) => client.clone(),
+            None => build_http_client(config.connect_timeout)?,
+        };
+        Ok(Arc::new(Self {
+            http,
+            key_header,
+            user_agent,
+            endpoints,
+            config,
+        }))
+    }
+
+    fn secret(&self) -> &str {
+        self.config.api_key.expose_secret()
+    }
+
+    /// Adds context to an error made for `call` and scrubs the key from it.
+    pub(crate) fn finish(&self, error: Error, call: &Call) -> Error {
+        error
+            .with_context(call.what.clone())
+            .scrubbed(self.secret())
+    }
+
+    /// Sends `call` with retries; returns the first 2xx answer, or the last error.
+    pub(crate) async fn execute(
+        &self,
+        call: &Call,
+        policy: &RetryPolicy,
+        timeout: Option<Duration>,
+    ) -> Result<Answer, Error> {
+        let mut retrier = Retrier::new(policy);
+        loop {
+            let span = self.span(call, retrier.attempt());
+            let result = self
+                .attempt(call, timeout, &span)
+                .instrument(span.clone())
+                .await;
+            match result {
+                Ok(answer) => return Ok(answer),
+                Err(error) => self.pause_or_fail(&mut retrier, error, &span).await?,
+            }
+        }
+    }
+
+    /// After a failed attempt: sleeps and returns `Ok` if the request is to be tried again,
+    /// returns the error otherwise.
+    pub(crate) async fn pause_or_fail(
+        &self,
+        retrier: &mut Retrier<'_>,
+        error: Error,
+        span: &tracing::Span,
+    ) -> Result<(), Error> {
+        match retrier.next_delay(&error) {
+            Some(delay) => {
+                tracing::warn!(
+                    parent: span,
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    error = %error,
+                    "gemini request failed; retrying"
+                );
+                tokio::time::sleep(delay).await;
+                Ok(())
+            }
+            None => {
+                tracing::debug!(parent: span, error = %error, "gemini request failed");
+                Err(error)
+            }
+        }
+    }
+
+    /// The span of one attempt: model, method, attempt; status and latency are recorded when
+    /// the answer's head arrives. Never the key, the query or a body.
+    pub(crate) fn span(&self, call: &Call, attempt: u32) -> tracing::Span {
+        tracing::info_span!(
+            "gemini.request",
+            rpc = call.rpc,
+            model = call.model.as_str(),
+            method = %call.method,
+            attempt,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        )
+    }
+
+    /// One attempt: send, read the whole answer, all within `timeout`.
+    async fn attempt(
+        &self,
+        call: &Call,
+        timeout: Option<Duration>,
+        span: &tracing::Span,
+    ) -> Result<Answer, Error> {
+        let deadline = timeout.map(|limit| (Instant::now() + limit, limit));
+        let response = self.head(call, deadline, span).await?;
+        let headers = response.headers().clone();
+        let body = self
+            .within(deadline, call, async {
+                response
+                    .bytes()
+                    .await
+                    .map_err(|e| self.reqwest_error(e, Stage::Body, call))
+            })
+            .await?;
+        Ok(Answer { headers, body })
+    }
+
+    /// Sends `call` and waits for the head of a 2xx answer within `timeout` (for streams: the
+    /// body is read by the caller). An error answer is read whole and returned as an error.
+    pub(crate) async fn open(
+        &self,
+        call: &Call,
+        timeout: Option<Duration>,
+        span: &tracing::Span,
+    ) -> Result<Response, Error> {
+        let deadline = timeout.map(|limit| (Instant::now() + limit, limit));
+        self.head(call, deadline, span).await
+    }
+
+    /// Sends the request and waits for the answer's head; records status and latency on `span`.
+    async fn head(
+        &self,
+        call: &Call,
+        deadline: Option<(Instant, Duration)>,
+        span: &tracing::Span,
+    ) -> Result<Response, Error> {
+        let started = Instant::now();
+        let response = self
+            .within(deadline, call, async {
+                self.request(call)
+                    .send()
+                    .await
+                    .map_err(|e| self.reqwest_error(e, Stage::Send, call))
+            })
+            .await?;
+        let status = response.status();
+        span.record("status", status.as_u16());
+        span.record(
+            "latency_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        if status.is_success() {
+            return Ok(response);
+        }
+        let headers = response.headers().clone();
+        let body = self
+            .within(deadline, call, async {
+                response
+                    .bytes()
+                    .await
+                    .map_err(|e| self.reqwest_error(e, Stage::Body, call))
+            })
+            .await?;
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| parse_retry_after(text, SystemTime::now()));
+        let api = ApiError::from_body(status.as_u16(), retry_after, &body);
+        Err(self.finish(Error::api(api), call))
+    }
+
+    /// Runs `future` until `deadline`, if there is one.
+    pub(crate) async fn within<T>(
+        &self,
+        deadline: Option<(Instant, Duration)>,
+        call: &Call,
+        future: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match deadline {
+            None => future.await,
+            Some((at, limit)) => match tokio::time::timeout_at(at, future).await {
+                Ok(result) => result,
+                Err(_) => Err(self.finish(Error::timeout(limit), call)),
+            },
+        }
+    }
+
+    fn request(&self, call: &Call) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .request(call.method.clone(), &call.url)
+            .header(USER_AGENT, self.user_agent.clone());
+        if let (Auth::ApiKey, Some(key)) = (call.auth, &self.key_header) {
+            request = request.header(API_KEY_HEADER, key.clone());
+        }
+        for (name, value) in &call.headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        if let Some((body, content_type)) = &call.body {
+            request = request
+                .header(CONTENT_TYPE, content_type.clone())
+                .body(body.clone());
+        }
+        request
+    }
+
+    /// Turns a reqwest failure into an [`Error`]: its text (and its sources') without the URL,
+    /// scrubbed of the key.
+    fn reqwest_error(&self, error: reqwest::Error, stage: Stage, call: &Call) -> Error {
+        let error = error.without_url();
+        let text = error_chain(&error);
+        let made = if error.is_connect() {
+            Error::connect(text, error.is_timeout())
+        } else if error.is_timeout() {
+            // Only a caller's own reqwest client has reqwest-level timeouts.
+            Error::new(ErrorKind::Timeout, text)
+        } else if error.is_builder() {
+            Error::config(text)
+        } else {
+            Error::transport(text, stage == Stage::Body)
+        };
+        self.finish(made, call)
+    }
+
+    /// Decodes a body with the typed fast path: `serde_json::from_slice` on the one buffer.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        body: &Bytes,
+        call: &Call,
+    ) -> Result<T, Error> {
+        serde_json::from_slice(body).map_err(|e| {
+            let error = Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "expected {}: {}",
+                    short_type_name::<T>(),
+                    decode_excerpt(body, &e)
+                ),
+            );
+            self.finish(error, call)
+        })
+    }
+
+    /// Reads the next chunk of a streamed answer within `timeout`.
+    pub(crate) async fn chunk(
+        &self,
+        response: &mut Response,
+        timeout: Option<Duration>,
+        call: &Call,
+    ) -> Result<Option<Bytes>, Error> {
+        let deadline = timeout.map(|limit| (Instant::now() + limit, limit));
+        self.within(deadline, call, async {
+            response
+                .chunk()
+                .await
+                .map_err(|e| self.reqwest_error(e, Stage::Body, call))
+        })
+        .await
+    }
+}
+
+/// The HTTP/1.1 client: reqwest's rustls with the platform's certificate verifier; no
+/// redirects (the key header would follow them to any host); no reqwest-level retries (every
+/// attempt goes through [`Transport::execute`]'s policy and is traced).
+fn build_http_client(connect_timeout: Option<Duration>) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never());
+    if let Some(timeout) = connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::config(format!("HTTP client setup: {}", error_chain(&e))))
+}
+
+/// An error's text followed by its sources', without repeats: `a: b: c`.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// `nanobanana_wire::GenerateContentResponse` → `GenerateContentResponse`.
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_a_client_with_ring_and_no_redirects() {
+        let transport = Transport::new(ClientConfig::new("k")).unwrap();
+        assert!(transport.key_header.as_ref().unwrap().is_sensitive());
+        let request = transport
+            .request(
+                &Call::new(
+                    Method::POST,
+                    transport.endpoints.generate_content("m"),
+                    "generateContent",
+                )
+                .with_json(Bytes::from_static(b"{}")),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(request.headers()[API_KEY_HEADER], "k");
+        assert_eq!(request.headers()[CONTENT_TYPE], "application/json");
+        assert!(
+            request.headers()[USER_AGENT]
+                .to_str()
+                .unwrap()
+                .starts_with("nanobanana-transport/")
+        );
+        assert_eq!(
+            request.url().as_str(),
+            "https://generativelanguage.googleapis.com/v1beta/models/m:generateContent",
+            "the key never goes in the URL"
+        );
+    }
+
+    #[test]
+    fn upload_chunks_carry_no_key_and_an_empty_key_sends_no_header() {
+        let transport = Transport::new(ClientConfig::new("secret-key-123")).unwrap();
+        let call = Call::new(Method::POST, "http://h/upload?upload_id=1", "files.upload")
+            .with_auth(Auth::None);
+        let request = transport.request(&call).build().unwrap();
+        assert!(request.headers().get(API_KEY_HEADER).is_none());
+        let transport = Transport::new(ClientConfig::new("")).unwrap();
+        let call = Call::new(Method::GET, "http://h/v1beta/models", "models.list");
+        let request = transport.request(&call).build().unwrap();
+        assert!(request.headers().get(API_KEY_HEADER).is_none());
+    }
+
+    #[test]
+    fn refuses_keys_and_agents_that_cannot_be_headers() {
+        let canary = "bad\nkey-CANARY-123456";
+        let error = Transport::new(ClientConfig::new(canary)).err().unwrap();
+        assert!(!format!("{error} {error:?}").contains("CANARY"));
+        let error = Transport::new(ClientConfig::new("k").with_user_agent("a\u{7}"))
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("user agent"));
+    }
+
+    #[test]
+    fn type_names_are_short() {
+        assert_eq!(
+            short_type_name::<nanobanana_wire::GenerateContentResponse>(),
+            "GenerateContentResponse"
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! The HTTP client of Gemini's image-generation API ("Nano Banana"): content generation, whole
+//! or streamed, the Batch, Files and Models APIs, with pre-flight validation, retries and one
+//! error type.
+//!
+//! Built on `reqwest` (HTTP/1.1) with `rustls` and its `ring` provider, and `tokio`. The types
+//! on the wire are [`nanobanana_wire`]'s (re-exported as [`wire`]); the rules a request is
+//! checked against before sending are [`nanobanana_rules`]' (re-exported as [`rules`]).
+//!
+//! # Quickstart
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use nanobanana_transport::{Client, ClientConfig};
+//! use nanobanana_transport::wire::{
+//!     Content, GenerateContentRequest, GenerationConfig, ImageConfig, Modality, Part,
+//! };
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // GEMINI_API_KEY (or GOOGLE_API_KEY), and GOOGLE_GEMINI_BASE_URL if set.
+//! let client = Client::new(ClientConfig::from_env()?)?;
+//!
+//! let request = GenerateContentRequest::new()
+//!     .with_contents([Content::user([Part::from_text("A nano banana dish, plated")])])
+//!     .with_generation_config(
+//!         GenerationConfig::new()
+//!             .with_response_modalities([Modality::Image])
+//!             .with_image_config(ImageConfig::new().with_aspect_ratio("16:9").with_image_size("2K")),
+//!     );
+//!
+//! // One answer.
+//! let response = client.generate_content("gemini-3-pro-image-preview", &request).await?;
+//! for part in response.candidates.iter().flat_map(|c| c.content.iter()).flat_map(|c| &c.parts) {
+//!     if let Some(image) = part.inline_data.as_ref().and_then(|blob| blob.data.as_ref()) {
+//!         std::fs::write("banana.png", image.as_slice())?;
+//!     }
+//! }
+//!
+//! // The same, streamed: text chunks first, the image whole in one event.
+//! let mut stream = client.stream_generate_content("gemini-3-pro-image-preview", &request);
+//! while let Some(chunk) = stream.next().await {
+//!     let chunk = chunk?;
+//!     # let _ = chunk;
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Against a fake server, point the client at it and tune retries:
+//!
+//! ```
+//! use std::time::Duration;
+//! use nanobanana_transport::{Client, ClientConfig, RetryPolicy};
+//!
+//! let client = Client::new(
+//!     ClientConfig::new("test-key")
+//!         .with_base_url("http://127.0.0.1:8080")
+//!         .with_retry_policy(RetryPolicy::default().with_initial_delay(Duration::from_millis(10))),
+//! )?;
+//! # Ok::<(), nanobanana_transport::Error>(())
+//! ```
+//!
+//! # What the client does for you
+//!
+//! - **Pre-flight validation**: a request the service would reject (say `imageSize: "1k"`) is
+//!   refused locally, with the service's rule ids and messages, before any byte is sent
+//!   ([`ErrorKind::Validation`]). [`RequestOptions::skip_validation`] turns it off for a call.
+//! - **Retries** on by default, conservatively (3 attempts; 408, 429, 500, 502, 503, 504 and
+//!   connections that failed before any answer), honouring `RetryInfo.retryDelay` and
+//!   `Retry-After` up to a cap; streams retry only before their first event. See
+//!   [`RetryPolicy`]; [`RetryPolicy::none`] turns them off.
+//! - **One error type**, [`Error`], with predicates and the service's decoded `details`.
+//! - **Streams** parsed incrementally ([`sse::SseParser`]); a cut-off stream or an error event
+//!   is an error, never a silent end.
+//! - **Fast decoding**: a body is read into one buffer and decoded with `serde_json::from_slice`;
+//!   image bytes are decoded once, straight from the borrowed base64 text.
+//! - **Secrets**: the key is an [`ApiKey`] that never prints; it travels only in the
+//!   `x-goog-api-key` header (marked sensitive), and is scrubbed from every error text.
+//! - **Tracing**: every attempt is a `gemini.request` span with `rpc`, `model`, `method`,
+//!   `attempt`, `status` and `latency_ms` (to the answer's head); never the key, a query or a
+//!   body.
+//!
+//! # Tests and paused clocks
+//!
+//! Retry waits use `tokio::time::sleep`, so a test on a paused clock (`start_paused`) skips them.
+//! Timeouts are timers too, and a paused clock jumps to the next timer whenever the runtime waits
+//! on a real socket: use [`ClientConfig::without_timeout`] (and keep connect timeouts off or
+//! long) in such tests.
+//!
+//! # Features
+//!
+//! None. TLS is reqwest's rustls with the platform's certificate store. HTTP/2 is not compiled
+//! in (the service speaks HTTP/1.1, and answers are single large bodies or SSE).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod batches;
+mod client;
+mod config;
+mod error;
+mod files;
+mod http;
+mod models;
+mod paging;
+mod retry;
+pub mod sse;
+mod stream;
+mod urls;
+
+pub use crate::batches::{Batches, encode_jsonl};
+pub use crate::client::{Client, RequestOptions};
+pub use crate::config::{
+    ApiKey, ApiVersion, ClientConfig, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    DEFAULT_UPLOAD_CHUNK_SIZE,
+};
+pub use crate::error::{ApiError, Error, ErrorDetail, ErrorKind};
+pub use crate::files::Files;
+pub use crate::models::Models;
+pub use crate::retry::{DEFAULT_RETRYABLE_STATUSES, RetryPolicy};
+
+/// The wire types (`nanobanana-wire`).
+pub use nanobanana_wire as wire;
+
+/// The rules requests are validated against (`nanobanana-rules`).
+pub use nanobanana_rules as rules;
+
+/// The `Stream` trait the streaming calls return (from `futures-util`).
+pub use futures_util::Stream;
