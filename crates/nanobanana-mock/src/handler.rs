@@ -564,7 +564,8 @@ fn generate_value(
     if let Some(error) = report.first_error() {
         return Err(reply::invalid_argument(error.message()));
     }
-    if let Err(e) = serde_json::from_value::<GenerateContentRequest>(body.clone()) {
+    // Type-checked from the borrowed value: no copy of a body that may hold megabytes of base64.
+    if let Err(e) = <GenerateContentRequest as serde::Deserialize>::deserialize(body) {
         return Err(reply::invalid_argument(&format!(
             "Invalid JSON payload received. {}.",
             capitalize_first(&e.to_string())
