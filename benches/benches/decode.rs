@@ -3,8 +3,9 @@
 //! One Criterion group per payload ([`Scenario::ALL`]), with throughput in bytes of the body as it
 //! arrives, and three functions in each:
 //!
-//! - `wire`: `serde_json::from_slice::<GenerateContentResponse>` (after stripping the SSE framing,
-//!   without a copy, for `sse_4k`), then the image lengths are touched;
+//! - `wire`: `nanobanana_wire::decode_response` into the typed `GenerateContentResponse` (after
+//!   stripping the SSE framing, without a copy, for `sse_4k`), then the image lengths are touched;
+//! - `images_into`: `nanobanana_wire::decode_images_into` with one reused buffer;
 //! - `naive`: `serde_json::Value`, then `base64` `STANDARD` decode of each data string;
 //! - `memcpy`: the body copied into a preallocated, already faulted-in buffer of the same size.
 //!

@@ -4,9 +4,9 @@
 //! string (`candidates[0].content.parts[i].inlineData.data`). This crate generates such responses
 //! on the fly (nothing large is committed) and holds the decode paths the benchmarks compare:
 //!
-//! - [`decode_wire`]: the project path, `serde_json::from_slice` into
-//!   [`nanobanana_wire::GenerateContentResponse`], whose bytes fields decode the base64 borrowed
-//!   from the input straight into exactly sized buffers;
+//! - [`decode_wire`]: the project path, [`nanobanana_wire::decode_response`] into
+//!   [`nanobanana_wire::GenerateContentResponse`]: one pass over each image's base64 text,
+//!   decoded chunk by chunk into exactly sized buffers written once;
 //! - [`decode_naive`]: what a hand-written client does, `serde_json::Value` (every string copied
 //!   into a `String`), then `base64`'s `STANDARD` engine on each data string.
 //!
@@ -394,9 +394,11 @@ pub fn sse_data(event: &[u8]) -> Option<&[u8]> {
         .or_else(|| rest.strip_suffix(b"\n\n"))
 }
 
-/// The project path: decodes `json` into the wire types (bytes fields decoded from base64).
+/// The project path: decodes `json` into the wire types (bytes fields decoded from base64) with
+/// [`nanobanana_wire::decode_response`], which equals `serde_json::from_slice` but reads each
+/// image's text once.
 pub fn decode_wire(json: &[u8]) -> serde_json::Result<GenerateContentResponse> {
-    serde_json::from_slice(json)
+    nanobanana_wire::decode_response(json)
 }
 
 /// Total number of decoded image bytes in a wire response (all candidates).

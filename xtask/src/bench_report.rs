@@ -253,7 +253,7 @@ fn print_report(rows: &[Row], peak: &Peak, criterion_dir: &Path, flags: &[String
         );
     }
     println!(
-        "\nwire: the typed GenerateContentResponse (fresh buffers); into: decode_images_into with one reused buffer."
+        "\nwire: decode_response into the typed GenerateContentResponse (fresh buffers); into: decode_images_into with one reused buffer."
     );
 
     let min = |f: &dyn Fn(&Row) -> f64| rows.iter().map(f).fold(f64::INFINITY, f64::min);

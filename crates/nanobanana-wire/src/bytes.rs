@@ -144,21 +144,61 @@ impl fmt::Display for Base64Error {
 
 impl std::error::Error for Base64Error {}
 
-/// Decodes standard or URL-safe base64 into an exactly sized buffer.
-///
-/// The standard alphabet is tried first (it is what the service sends); only when that fails and
-/// the text holds a URL-safe symbol is it decoded again as URL-safe, so no pass over the text is
-/// spent guessing the alphabet.
-fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
-    let mut out = vec![0u8; decoded_len_estimate(text)];
+/// Decodes standard or URL-safe base64 into a buffer of the decoded size.
+pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
+    if let Some(bytes) = decode_chunked(text) {
+        return Ok(bytes);
+    }
+    let mut out = vec![0u8; decode_capacity(text)];
     let written = decode_to_slice(text, &mut out)?;
     out.truncate(written);
     Ok(out)
 }
 
+/// Large texts of strict padded standard base64 (what the service sends), decoded chunk by chunk
+/// through a scratch buffer that stays in cache, into a vector whose memory is written once: a
+/// zero-filled buffer would be written twice. `None` for anything else, which then takes the
+/// general path (and gets its error text from there).
+fn decode_chunked(text: &[u8]) -> Option<Vec<u8>> {
+    /// Base64 symbols per step: whole groups, and a scratch buffer that fits in L1.
+    const CHUNK: usize = 16 * 1024;
+    if text.len() <= CHUNK || !text.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(decode_capacity(text));
+    let mut scratch = [0u8; CHUNK / 4 * 3];
+    let mut chunks = text.chunks(CHUNK).peekable();
+    while let Some(chunk) = chunks.next() {
+        // Padding may only end the text, not a chunk in the middle of it.
+        if chunks.peek().is_some() && chunk.last() == Some(&b'=') {
+            return None;
+        }
+        let n = base64_turbo::STANDARD
+            .decode_slice(chunk, &mut scratch)
+            .ok()?;
+        out.extend_from_slice(&scratch[..n]);
+    }
+    Some(out)
+}
+
 /// Decodes standard or URL-safe base64 into `out`, which must hold at least
-/// [`decoded_len_estimate`] bytes; returns how many bytes were written.
+/// [`decode_capacity`] bytes; returns how many bytes were written.
+///
+/// Three engines, fastest first, so that what the service sends costs one pass:
+/// 1. `base64-turbo` with the strict standard alphabet and canonical padding (AVX-512 VBMI or
+///    AVX2 kernels picked at run time; about twice the speed of the next one on large images).
+///    Every well-formed padded standard text takes this path.
+/// 2. When that refuses the text (no padding, URL-safe symbols, non-canonical input), the
+///    `base64` crate's SIMD engine with optional padding.
+/// 3. Only when that fails too and the text holds a URL-safe symbol, the URL-safe alphabet.
+///
+/// The error always comes from the lenient engines, so its text does not depend on the CPU.
 pub(crate) fn decode_to_slice(text: &[u8], out: &mut [u8]) -> Result<usize, Base64Error> {
+    if text.len().is_multiple_of(4)
+        && let Ok(written) = base64_turbo::STANDARD.decode_slice(text, out)
+    {
+        return Ok(written);
+    }
     let result = match STANDARD.decode_slice(text, out) {
         Err(_) if text.iter().any(|&b| b == b'-' || b == b'_') => URL_SAFE.decode_slice(text, out),
         other => other,
@@ -169,13 +209,10 @@ pub(crate) fn decode_to_slice(text: &[u8], out: &mut [u8]) -> Result<usize, Base
     })
 }
 
-/// The exact decoded length for well-formed input (padding stripped), an upper bound otherwise.
-pub(crate) fn decoded_len_estimate(text: &[u8]) -> usize {
-    let mut len = text.len();
-    while len > 0 && text[len - 1] == b'=' {
-        len -= 1;
-    }
-    len / 4 * 3 + (len % 4 * 3 / 4)
+/// The room [`decode_to_slice`] needs for `text`: three bytes per started group of four symbols,
+/// padding included, so at most two bytes more than the decoded length.
+pub(crate) fn decode_capacity(text: &[u8]) -> usize {
+    text.len().div_ceil(4) * 3
 }
 
 impl serde::Serialize for Base64Bytes {
@@ -194,6 +231,11 @@ struct Base64Visitor;
 
 impl Base64Visitor {
     fn decode<E: serde::de::Error>(text: &[u8]) -> Result<Base64Bytes, E> {
+        if text.starts_with(crate::fast::REFERENCE_PREFIX)
+            && let Some(bytes) = crate::fast::take_reference(text)
+        {
+            return Ok(Base64Bytes(bytes));
+        }
         decode(text).map(Base64Bytes).map_err(E::custom)
     }
 }

@@ -8,13 +8,11 @@
 //! overwritten in place (it is only grown, and zero-filled, when too short), so warm pages are
 //! reused and nothing is cleared.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use serde::Deserialize;
-
-use crate::bytes::{decode_to_slice, decoded_len_estimate};
+#[cfg(test)]
+use crate::bytes::{decode_capacity, decode_to_slice};
 
 /// Where one decoded image sits in the caller's buffer, and which part it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +41,12 @@ impl fmt::Display for ImagesError {
 
 impl std::error::Error for ImagesError {}
 
+impl ImagesError {
+    pub(crate) fn new(message: String) -> Self {
+        Self(message)
+    }
+}
+
 /// Decodes every `inlineData` image of a `GenerateContentResponse` body (or of one SSE event's
 /// JSON) into `out`, overwriting it: afterwards `out` holds exactly the images, one after the
 /// other, and it grew at most once. Returns where each image landed, in document order. Fields
@@ -61,128 +65,123 @@ impl std::error::Error for ImagesError {}
 /// # Ok::<(), nanobanana_wire::ImagesError>(())
 /// ```
 pub fn decode_images_into(body: &[u8], out: &mut Vec<u8>) -> Result<Vec<ImageSpan>, ImagesError> {
-    let view: ResponseView<'_> = serde_json::from_slice(body)
-        .map_err(|e| ImagesError(format!("not a GenerateContentResponse: {e}")))?;
-    let mut pending = Vec::new();
-    let mut total = 0;
-    for (c, candidate) in view.candidates.iter().enumerate() {
-        let parts = candidate
-            .content
-            .as_ref()
-            .map(|content| content.parts.as_slice())
-            .unwrap_or_default();
-        for (p, part) in parts.iter().enumerate() {
-            if let Some(data) = part
-                .inline_data
-                .as_ref()
-                .and_then(|blob| blob.data.as_ref())
-            {
-                total += decoded_len_estimate(data.0.as_ref());
-                pending.push((c, p, part, data));
-            }
-        }
-    }
-    if out.len() < total {
-        out.resize(total, 0);
-    }
-    let mut end = 0;
-    let mut spans = Vec::with_capacity(pending.len());
-    for (candidate, part_index, part, data) in pending {
-        let start = end;
-        let written = decode_to_slice(data.0.as_ref(), &mut out[start..]).map_err(|e| {
-            ImagesError(format!(
-                "candidates/{candidate}/content/parts/{part_index}/inlineData/data: {e}"
-            ))
-        })?;
-        end = start + written;
-        spans.push(ImageSpan {
-            candidate,
-            part: part_index,
-            thought: part.thought == Some(true),
-            mime_type: part
-                .inline_data
-                .as_ref()
-                .and_then(|b| b.mime_type.as_deref())
-                .map(str::to_owned),
-            range: start..end,
-        });
-    }
-    out.truncate(end);
-    Ok(spans)
-}
-
-#[derive(Deserialize)]
-struct ResponseView<'a> {
-    #[serde(default, borrow)]
-    candidates: Vec<CandidateView<'a>>,
-}
-
-#[derive(Deserialize)]
-struct CandidateView<'a> {
-    #[serde(default, borrow)]
-    content: Option<ContentView<'a>>,
-}
-
-#[derive(Deserialize)]
-struct ContentView<'a> {
-    #[serde(default, borrow)]
-    parts: Vec<PartView<'a>>,
-}
-
-#[derive(Deserialize)]
-struct PartView<'a> {
-    #[serde(default, borrow, rename = "inlineData", alias = "inline_data")]
-    inline_data: Option<BlobView<'a>>,
-    #[serde(default)]
-    thought: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct BlobView<'a> {
-    #[serde(default, borrow, rename = "mimeType", alias = "mime_type")]
-    mime_type: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    data: Option<RawText<'a>>,
-}
-
-/// Base64 text as it stands in the body: borrowed when the JSON string has no escapes, owned
-/// (unescaped) otherwise.
-struct RawText<'a>(Cow<'a, [u8]>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for RawText<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = RawText<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a base64 string")
-            }
-            fn visit_borrowed_bytes<E: serde::de::Error>(
-                self,
-                v: &'de [u8],
-            ) -> Result<Self::Value, E> {
-                Ok(RawText(Cow::Borrowed(v)))
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(RawText(Cow::Borrowed(v.as_bytes())))
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
-                Ok(RawText(Cow::Owned(v.to_vec())))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(RawText(Cow::Owned(v.as_bytes().to_vec())))
-            }
-        }
-        deserializer.deserialize_bytes(Visitor)
-    }
+    crate::skim::decode_images(body, out)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use serde::Deserialize;
+    use std::borrow::Cow;
+
+    /// The previous implementation, kept as the reference the single-pass reader is checked
+    /// against: a borrowed serde view of the body, then one decode per image.
+    pub(crate) fn reference(body: &[u8], out: &mut Vec<u8>) -> Result<Vec<ImageSpan>, ImagesError> {
+        let view: ResponseView<'_> = serde_json::from_slice(body)
+            .map_err(|e| ImagesError(format!("not a GenerateContentResponse: {e}")))?;
+        let mut spans = Vec::new();
+        out.clear();
+        for (c, candidate) in view.candidates.unwrap_or_default().iter().enumerate() {
+            let parts = candidate
+                .content
+                .as_ref()
+                .and_then(|content| content.parts.as_deref())
+                .unwrap_or_default();
+            for (p, part) in parts.iter().enumerate() {
+                let Some(blob) = part.inline_data.as_ref() else {
+                    continue;
+                };
+                let Some(data) = blob.data.as_ref() else {
+                    continue;
+                };
+                let start = out.len();
+                out.resize(start + decode_capacity(&data.0), 0);
+                let written = decode_to_slice(&data.0, &mut out[start..]).map_err(|e| {
+                    ImagesError(format!(
+                        "candidates/{c}/content/parts/{p}/inlineData/data: {e}"
+                    ))
+                })?;
+                out.truncate(start + written);
+                spans.push(ImageSpan {
+                    candidate: c,
+                    part: p,
+                    thought: part.thought == Some(true),
+                    mime_type: blob.mime_type.as_deref().map(str::to_owned),
+                    range: start..start + written,
+                });
+            }
+        }
+        Ok(spans)
+    }
+
+    #[derive(Deserialize)]
+    struct ResponseView<'a> {
+        #[serde(default, borrow)]
+        candidates: Option<Vec<CandidateView<'a>>>,
+    }
+
+    #[derive(Deserialize)]
+    struct CandidateView<'a> {
+        #[serde(default, borrow)]
+        content: Option<ContentView<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct ContentView<'a> {
+        #[serde(default, borrow)]
+        parts: Option<Vec<PartView<'a>>>,
+    }
+
+    #[derive(Deserialize)]
+    struct PartView<'a> {
+        #[serde(default, borrow, rename = "inlineData", alias = "inline_data")]
+        inline_data: Option<BlobView<'a>>,
+        #[serde(default)]
+        thought: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    struct BlobView<'a> {
+        #[serde(default, borrow, rename = "mimeType", alias = "mime_type")]
+        mime_type: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        data: Option<RawText<'a>>,
+    }
+
+    /// Base64 text as it stands in the body: borrowed when the JSON string has no escapes, owned
+    /// (unescaped) otherwise.
+    struct RawText<'a>(Cow<'a, [u8]>);
+
+    impl<'de: 'a, 'a> Deserialize<'de> for RawText<'a> {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = RawText<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a base64 string")
+                }
+                fn visit_borrowed_bytes<E: serde::de::Error>(
+                    self,
+                    v: &'de [u8],
+                ) -> Result<Self::Value, E> {
+                    Ok(RawText(Cow::Borrowed(v)))
+                }
+                fn visit_borrowed_str<E: serde::de::Error>(
+                    self,
+                    v: &'de str,
+                ) -> Result<Self::Value, E> {
+                    Ok(RawText(Cow::Borrowed(v.as_bytes())))
+                }
+                fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                    Ok(RawText(Cow::Owned(v.to_vec())))
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(RawText(Cow::Owned(v.as_bytes().to_vec())))
+                }
+            }
+            deserializer.deserialize_bytes(Visitor)
+        }
+    }
 
     #[test]
     fn reuses_the_buffer_and_names_bad_parts() {

@@ -68,13 +68,16 @@ mod convenience;
 pub mod corpus;
 #[doc(hidden)]
 pub mod enums;
+mod fast;
 mod generated;
 mod images;
 pub mod inspect;
 mod int64;
 pub mod routes;
+mod skim;
 
 pub use crate::bytes::{Base64Bytes, Base64Error};
+pub use crate::fast::decode_response;
 pub use crate::generated::*;
 pub use crate::images::{ImageSpan, ImagesError, decode_images_into};
 pub use crate::inspect::{Inspect, UnknownReport};

@@ -41,9 +41,15 @@ fn naive(body: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-/// The same fields, decoded through the generated types.
+/// The same fields, decoded through the generated types; `decode_response` (one pass over each
+/// image) and `serde_json::from_slice` must give the same value.
 fn fast(body: &[u8]) -> Vec<Vec<u8>> {
     let response: GenerateContentResponse = serde_json::from_slice(body).expect("typed decode");
+    let single_pass = nanobanana_wire::decode_response(body).expect("decode_response");
+    assert_eq!(
+        single_pass, response,
+        "decode_response differs from serde_json::from_slice"
+    );
     let mut out = Vec::new();
     for candidate in &response.candidates {
         for part in candidate.content.iter().flat_map(|c| &c.parts) {
@@ -114,12 +120,20 @@ fn json_base64(bytes: &[u8], spelling: Spelling) -> String {
     format!("\"{text}\"")
 }
 
+/// Image bytes: small ones, and ones whose base64 spans several of the decoders' 16 KiB chunks.
+fn image_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..3000),
+        prop::collection::vec(any::<u8>(), 12_000..40_000),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn fast_and_naive_paths_agree_on_random_payloads(
-        images in prop::collection::vec((prop::collection::vec(any::<u8>(), 0..3000), spelling(), any::<bool>()), 1..4),
+        images in prop::collection::vec((image_bytes(), spelling(), any::<bool>()), 1..4),
         signature in prop::collection::vec(any::<u8>(), 1..300),
         signature_spelling in spelling(),
     ) {
@@ -155,12 +169,19 @@ proptest! {
 
     /// Bad base64 is an error naming the problem, never a panic and never silent loss.
     #[test]
-    fn corrupted_base64_is_refused(bytes in prop::collection::vec(any::<u8>(), 1..200), at in any::<prop::sample::Index>(), bad in "[!#$%&*.:;<>?@^`|~]") {
+    fn corrupted_base64_is_refused(bytes in prop_oneof![prop::collection::vec(any::<u8>(), 1..200), prop::collection::vec(any::<u8>(), 12_000..30_000)], at in any::<prop::sample::Index>(), bad in "[!#$%&*.:;<>?@^`|~]") {
         let mut text = general_purpose::STANDARD.encode(&bytes);
         let i = at.index(text.len());
         text.replace_range(i..=i, &bad);
         let body = format!(r#"{{"candidates":[{{"content":{{"parts":[{{"inlineData":{{"data":"{text}"}}}}]}}}}]}}"#);
         let err = serde_json::from_str::<GenerateContentResponse>(&body).unwrap_err();
         prop_assert!(err.to_string().contains("invalid base64"), "{}", err);
+        let single_pass = nanobanana_wire::decode_response(body.as_bytes()).unwrap_err();
+        prop_assert_eq!(single_pass.to_string(), err.to_string());
+        let into = nanobanana_wire::decode_images_into(body.as_bytes(), &mut Vec::new()).unwrap_err();
+        prop_assert!(
+            into.to_string().starts_with("candidates/0/content/parts/0/inlineData/data: invalid base64"),
+            "{}", into
+        );
     }
 }

