@@ -83,7 +83,7 @@ impl Client {
         .with_model(model)
         .with_json(encode(request)?);
         let answer = self.execute(&call, options).await?;
-        self.transport.decode(&answer.body, &call)
+        self.transport.decode_response(&answer.body, &call)
     }
 
     /// Generates content as a stream of partial answers:

@@ -186,8 +186,8 @@ impl ClientConfig {
         self
     }
 
-    /// Sets the timeout for establishing a connection (ignored with
-    /// [`with_reqwest_client`](Self::with_reqwest_client), whose client has its own).
+    /// Sets the timeout for establishing a connection (ignored with a custom reqwest client,
+    /// which has its own; see the `reqwest-client` feature).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
@@ -221,10 +221,13 @@ impl ClientConfig {
     }
 
     /// Uses a `reqwest` client of your own (proxies, certificates, pools) instead of the one
-    /// built from this configuration. The only place `reqwest` shows in this crate's API: it
-    /// ties you to reqwest 0.13. The client's own TLS, connect timeout and redirect policy apply
-    /// (keep redirects off: the key header is custom, so reqwest would carry it across hosts);
-    /// the user agent, key and per-attempt timeout of this configuration still do.
+    /// built from this configuration. Needs the `reqwest-client` feature: it is the only place
+    /// `reqwest` shows in this crate's API, and it ties you to reqwest 0.13 (a later reqwest
+    /// would be a breaking change of that feature only). The client's own TLS, connect timeout,
+    /// proxies and redirect policy apply (keep redirects off: the key header is custom, so
+    /// reqwest would carry it across hosts); the user agent, key and per-attempt timeout of
+    /// this configuration still do.
+    #[cfg(feature = "reqwest-client")]
     pub fn with_reqwest_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self

@@ -27,6 +27,7 @@ const RAW_BODY_LIMIT: usize = 64 * 1024;
 /// `Display` reads as one sentence, e.g.
 /// `Gemini API error 429 RESOURCE_EXHAUSTED: You exceeded your current quota, ... (retry after 34s)`
 /// or `request refused before sending: [image-size-casing] Unsupported image size "1k": ...`.
+/// When the client retried before giving up, it ends with `(gave up after 3 attempts)`.
 pub struct Error {
     inner: Box<Inner>,
 }
@@ -40,6 +41,9 @@ struct Inner {
     message: String,
     /// A connection attempt that ran out of time (kind [`ErrorKind::Connect`]).
     timed_out: bool,
+    /// How many attempts the retry loop made before giving up with this error (0: the error did
+    /// not end a retry loop).
+    attempts: u32,
 }
 
 /// What kind of failure an [`Error`] is.
@@ -88,6 +92,7 @@ impl Error {
                 context: None,
                 message: message.into(),
                 timed_out: false,
+                attempts: 0,
             }),
         }
     }
@@ -129,6 +134,13 @@ impl Error {
 
     pub(crate) fn transport(message: impl Into<String>, after_response: bool) -> Self {
         Self::new(ErrorKind::Transport { after_response }, message)
+    }
+
+    /// Records that the retry loop gave up with this error after `attempts` attempts (shown
+    /// when there was more than one).
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts;
+        self
     }
 
     pub(crate) fn with_context(mut self, context: impl Into<String>) -> Self {
@@ -248,6 +260,17 @@ fn scrub_value(value: &mut serde_json::Value, secret: &str) {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_failure(f)?;
+        if self.inner.attempts > 1 {
+            write!(f, " (gave up after {} attempts)", self.inner.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// The one-sentence description of the failure, without the retry count.
+    fn fmt_failure(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
         match &inner.kind {
             ErrorKind::Validation {
@@ -313,6 +336,9 @@ impl fmt::Debug for Error {
         }
         if inner.timed_out {
             d.field("timed_out", &true);
+        }
+        if inner.attempts > 1 {
+            d.field("attempts", &inner.attempts);
         }
         d.finish()
     }
@@ -838,6 +864,17 @@ mod tests {
         for (error, text) in cases {
             assert_eq!(error.to_string(), text);
         }
+        let retried = Error::transport("connection reset", false).with_attempts(3);
+        assert_eq!(
+            retried.to_string(),
+            "connection failed before the answer: connection reset (gave up after 3 attempts)"
+        );
+        assert!(format!("{retried:?}").contains("attempts: 3"));
+        let once = Error::transport("connection reset", false).with_attempts(1);
+        assert_eq!(
+            once.to_string(),
+            "connection failed before the answer: connection reset"
+        );
         let connect_timeout = Error::connect("timed out", true);
         assert!(connect_timeout.is_timeout() && connect_timeout.is_retryable());
         assert!(Error::timeout(Duration::from_secs(1)).is_timeout());

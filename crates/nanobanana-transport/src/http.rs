@@ -129,7 +129,7 @@ impl Transport {
         })?;
         let http = match &config.http_client {
             Some(client) => client.clone(),
-            None => build_http_client(config.connect_timeout)?,
+            None => build_http_client(config.connect_timeout, endpoints.is_loopback())?,
         };
         Ok(Arc::new(Self {
             http,
@@ -193,7 +193,7 @@ impl Transport {
             }
             None => {
                 tracing::debug!(parent: span, error = %error, "gemini request failed");
-                Err(error)
+                Err(error.with_attempts(retrier.attempt()))
             }
         }
     }
@@ -340,13 +340,33 @@ impl Transport {
         self.finish(made, call)
     }
 
-    /// Decodes a body with the typed fast path: `serde_json::from_slice` on the one buffer.
+    /// Decodes a body into `T`: `serde_json::from_slice` on the one buffer.
     pub(crate) fn decode<T: DeserializeOwned>(
         &self,
         body: &Bytes,
         call: &Call,
     ) -> Result<T, Error> {
-        serde_json::from_slice(body).map_err(|e| {
+        self.decode_with(body, call, |body| serde_json::from_slice(body))
+    }
+
+    /// Decodes a `generateContent` answer with the wire crate's single-pass path
+    /// ([`nanobanana_wire::decode_response`]: each image's base64 text is read once, straight
+    /// from the body buffer, into an exactly sized buffer).
+    pub(crate) fn decode_response(
+        &self,
+        body: &Bytes,
+        call: &Call,
+    ) -> Result<nanobanana_wire::GenerateContentResponse, Error> {
+        self.decode_with(body, call, nanobanana_wire::decode_response)
+    }
+
+    fn decode_with<T>(
+        &self,
+        body: &Bytes,
+        call: &Call,
+        decode: impl FnOnce(&[u8]) -> serde_json::Result<T>,
+    ) -> Result<T, Error> {
+        decode(body).map_err(|e| {
             let error = Error::new(
                 ErrorKind::Decode,
                 format!(
@@ -379,11 +399,19 @@ impl Transport {
 
 /// The HTTP/1.1 client: reqwest's rustls with the platform's certificate verifier; no
 /// redirects (the key header would follow them to any host); no reqwest-level retries (every
-/// attempt goes through [`Transport::execute`]'s policy and is traced).
-fn build_http_client(connect_timeout: Option<Duration>) -> Result<reqwest::Client, Error> {
+/// attempt goes through [`Transport::execute`]'s policy and is traced). The environment's
+/// proxies (`HTTPS_PROXY`, ...) apply, except to a service on this machine (a fake server):
+/// a proxy cannot reach the caller's loopback.
+fn build_http_client(
+    connect_timeout: Option<Duration>,
+    loopback: bool,
+) -> Result<reqwest::Client, Error> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .retry(reqwest::retry::never());
+    if loopback {
+        builder = builder.no_proxy();
+    }
     if let Some(timeout) = connect_timeout {
         builder = builder.connect_timeout(timeout);
     }
@@ -392,19 +420,40 @@ fn build_http_client(connect_timeout: Option<Duration>) -> Result<reqwest::Clien
         .map_err(|e| Error::config(format!("HTTP client setup: {}", error_chain(&e))))
 }
 
-/// An error's text followed by its sources', without repeats: `a: b: c`.
+/// An error's text followed by its sources', without repeats and without the HTTP stack's
+/// generic wrappers (`error sending request`, `client error (Connect)`, ...), which say nothing
+/// the error's kind does not: `tcp connect error: Connection refused (os error 111)`.
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+    let mut texts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !texts.iter().any(|seen| seen.contains(&text)) {
+            texts.push(text);
         }
-        source = cause.source();
+        next = cause.source();
     }
-    text
+    let specific: Vec<&str> = texts
+        .iter()
+        .map(String::as_str)
+        .filter(|text| !is_generic_wrapper(text))
+        .collect();
+    if specific.is_empty() {
+        texts.join(": ")
+    } else {
+        specific.join(": ")
+    }
+}
+
+/// Texts of reqwest's and hyper-util's wrapper errors, whose causes say what happened.
+fn is_generic_wrapper(text: &str) -> bool {
+    matches!(
+        text,
+        "error sending request"
+            | "error decoding response body"
+            | "error reading a body from connection"
+            | "request or response body error"
+    ) || (text.starts_with("client error (") && text.ends_with(')'))
 }
 
 /// `nanobanana_wire::GenerateContentResponse` → `GenerateContentResponse`.
@@ -469,6 +518,46 @@ mod tests {
             .err()
             .unwrap();
         assert!(error.to_string().contains("user agent"));
+    }
+
+    #[test]
+    fn error_chains_drop_generic_wrappers() {
+        #[derive(Debug)]
+        struct Frame(&'static str, Option<Box<Frame>>);
+        impl std::fmt::Display for Frame {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Frame {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|f| f as _)
+            }
+        }
+        let chain = |texts: &[&'static str]| {
+            texts
+                .iter()
+                .rev()
+                .fold(None, |inner, text| Some(Box::new(Frame(text, inner))))
+                .unwrap()
+        };
+        let refused = chain(&[
+            "error sending request",
+            "client error (Connect)",
+            "tcp connect error",
+            "Connection refused (os error 111)",
+        ]);
+        assert_eq!(
+            error_chain(&*refused),
+            "tcp connect error: Connection refused (os error 111)"
+        );
+        let repeated = chain(&["dns error: no such host", "no such host"]);
+        assert_eq!(error_chain(&*repeated), "dns error: no such host");
+        let only_wrappers = chain(&["error sending request", "client error (SendRequest)"]);
+        assert_eq!(
+            error_chain(&*only_wrappers),
+            "error sending request: client error (SendRequest)"
+        );
     }
 
     #[test]

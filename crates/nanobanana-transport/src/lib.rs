@@ -70,8 +70,9 @@
 //! - **One error type**, [`Error`], with predicates and the service's decoded `details`.
 //! - **Streams** parsed incrementally ([`sse::SseParser`]); a cut-off stream or an error event
 //!   is an error, never a silent end.
-//! - **Fast decoding**: a body is read into one buffer and decoded with `serde_json::from_slice`;
-//!   image bytes are decoded once, straight from the borrowed base64 text.
+//! - **Fast decoding**: a body is read into one buffer; answers and stream events are decoded with
+//!   [`nanobanana_wire::decode_response`], which reads each image's base64 text once, straight
+//!   from that buffer, into an exactly sized one (about memory-copy speed; see `benches/`).
 //! - **Secrets**: the key is an [`ApiKey`] that never prints; it travels only in the
 //!   `x-goog-api-key` header (marked sensitive), and is scrubbed from every error text.
 //! - **Tracing**: every attempt is a `gemini.request` span with `rpc`, `model`, `method`,
@@ -87,8 +88,13 @@
 //!
 //! # Features
 //!
-//! None. TLS is reqwest's rustls with the platform's certificate store. HTTP/2 is not compiled
-//! in (the service speaks HTTP/1.1, and answers are single large bodies or SSE).
+//! - `reqwest-client` (off): `ClientConfig::with_reqwest_client`, to bring your own
+//!   `reqwest::Client` (proxies, certificates, connection pools). It is the one place `reqwest`
+//!   would show in this crate's API, so it is opt-in: without it, no reqwest type is public and
+//!   a reqwest upgrade is an internal change.
+//!
+//! TLS is reqwest's rustls with the platform's certificate store. HTTP/2 is not compiled in (the
+//! service speaks HTTP/1.1, and answers are single large bodies or SSE).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -29,6 +29,9 @@ pub const DEFAULT_RETRYABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 /// connection that failed before any byte of an answer (nothing reached the service, or the
 /// service never answered). Never retried: timeouts, refusals, undecodable answers, a connection
 /// that broke while an answer was arriving, and a stream that has already delivered an event.
+/// A request timeout is not a connection failure: the service has the request and may still be
+/// generating (and billing) it, so a retry would start a second generation of the same
+/// duration; a connect timeout, where nothing was sent, is retried.
 ///
 /// ```
 /// use std::time::Duration;

@@ -177,7 +177,7 @@ impl Live {
         if data.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        match serde_json::from_slice::<GenerateContentResponse>(data) {
+        match nanobanana_wire::decode_response(data) {
             Ok(mut response) => match response.unknown_fields.remove("error") {
                 None => Ok(Some(response)),
                 Some(error) => {

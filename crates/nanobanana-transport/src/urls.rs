@@ -11,6 +11,7 @@ use crate::error::Error;
 pub(crate) struct Endpoints {
     base: String,
     version: &'static str,
+    loopback: bool,
 }
 
 impl Endpoints {
@@ -33,10 +34,25 @@ impl Endpoints {
                 redact_url(base_url)
             )));
         }
+        let loopback = parsed.host_str().is_some_and(|host| {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
         Ok(Self {
             base: parsed.as_str().trim_end_matches('/').to_owned(),
             version: version.as_str(),
+            loopback,
         })
+    }
+
+    /// Whether the service is on this machine (`localhost`, `127.0.0.0/8`, `[::1]`): a fake
+    /// server, which no proxy of the environment should be asked to reach.
+    pub(crate) fn is_loopback(&self) -> bool {
+        self.loopback
     }
 
     /// `{base}/{version}/{rest}`.
@@ -197,6 +213,23 @@ pub(crate) fn describe(method: &reqwest::Method, url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn knows_a_server_on_this_machine() {
+        for (base, loopback) in [
+            ("http://127.0.0.1:8080", true),
+            ("http://127.8.9.10", true),
+            ("http://localhost:1/prefix", true),
+            ("http://LOCALHOST", true),
+            ("http://[::1]:8080", true),
+            (crate::config::DEFAULT_BASE_URL, false),
+            ("http://10.0.0.1", false),
+            ("http://localhost.example.com", false),
+        ] {
+            let endpoints = Endpoints::new(base, ApiVersion::V1Beta).unwrap();
+            assert_eq!(endpoints.is_loopback(), loopback, "{base}");
+        }
+    }
 
     #[test]
     fn builds_every_endpoint_for_both_versions() {

@@ -160,7 +160,8 @@ async fn gives_up_after_the_last_attempt_and_never_retries_a_400() {
     assert!(error.is_retryable());
     assert_eq!(
         error.to_string(),
-        "Gemini API error 503 UNAVAILABLE: The model is overloaded. Please try again later."
+        "Gemini API error 503 UNAVAILABLE: The model is overloaded. Please try again later. \
+         (gave up after 3 attempts)"
     );
 
     let stub = Stub::start(vec![json(
