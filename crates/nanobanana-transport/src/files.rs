@@ -173,6 +173,20 @@ impl<'c> Files<'c> {
         self.client.transport.decode(&answer.body, &call)
     }
 
+    /// Downloads a file's content:
+    /// `GET /download/{version}/files/{id}:download?alt=media` (how batch result files are
+    /// fetched; see WIRE.md, "Batch"). Retried and traced like every call.
+    pub async fn download(&self, name: &str) -> Result<Bytes, Error> {
+        let id = resource_id(name, "files")?;
+        let call = Call::new(
+            Method::GET,
+            self.client.transport.endpoints.download_file(id),
+            "files.download",
+        );
+        let answer = self.client.execute(&call, &RequestOptions::new()).await?;
+        Ok(answer.body)
+    }
+
     /// Lists files, fetching pages as the stream is read.
     pub fn list(
         &self,

@@ -100,6 +100,14 @@ impl Endpoints {
         self.collection("files", id)
     }
 
+    /// `{base}/download/{version}/files/{id}:download?alt=media`.
+    pub(crate) fn download_file(&self, id: &str) -> String {
+        format!(
+            "{}/download/{}/files/{id}:download?alt=media",
+            self.base, self.version
+        )
+    }
+
     /// `{base}/upload/{version}/files`.
     pub(crate) fn upload_files(&self) -> String {
         format!("{}/upload/{}/files", self.base, self.version)
@@ -256,6 +264,10 @@ mod tests {
             (beta.files(None), "/v1beta/files"),
             (beta.files(Some("f1")), "/v1beta/files/f1"),
             (beta.upload_files(), "/upload/v1beta/files"),
+            (
+                beta.download_file("f1"),
+                "/download/v1beta/files/f1:download?alt=media",
+            ),
         ];
         for (url, path) in cases {
             assert_eq!(url, format!("{base}{path}"));

@@ -277,6 +277,27 @@ async fn batches_from_an_uploaded_jsonl_file() {
     assert!(output.starts_with("files/"), "{output}");
     let output_file = client.files().get(&output).await.unwrap();
     assert_eq!(output_file.mime_type.as_deref(), Some("application/jsonl"));
+
+    // The result file downloads as JSONL: one `{"key", "response"}` line per request.
+    let results = client.files().download(&output).await.unwrap();
+    let keys: Vec<String> = results
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let line: serde_json::Value = serde_json::from_slice(line).unwrap();
+            assert!(line["response"]["candidates"].is_array(), "{line}");
+            line["key"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(keys, ["a", "b"]);
+    let missing = client
+        .files()
+        .download("files/nothing-here")
+        .await
+        .unwrap_err();
+    // The Files API answers an unknown file with 403 PERMISSION_DENIED ("... or it may not
+    // exist"), not 404; the fake server does the same.
+    assert_eq!(missing.status(), Some(403), "{missing}");
 }
 
 /// WIRE.md "Batch wire shapes": the list is a stream over pages (`pageSize`, `pageToken` →

@@ -1,0 +1,774 @@
+//! Batches (SPEC.md §2 "Batch", WIRE.md "Batch wire shapes"): many generation requests at
+//! higher rate limits, answered within 24 hours. Submit inline, or as a JSONL file through the
+//! Files API when large; poll with backoff and a progress callback; cancel; collect the results
+//! in submission order, each with its own success or error.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use nanobanana_rules::Report;
+use nanobanana_rules::resolution::{self, Prediction};
+use nanobanana_transport::{Client, encode_jsonl};
+use nanobanana_wire::{
+    BatchState, GenerateContentRequest, GenerateContentResponse, InlinedRequest, Operation, Status,
+};
+
+use crate::cost::{BatchCostPreview, CostPreview};
+use crate::error::Error;
+use crate::generation::Generation;
+use crate::message::Message;
+use crate::options::ImageOptions;
+
+/// Inline batches up to this many bytes of requests; larger ones go as a JSONL file (the
+/// service takes inline batches of up to 20 MB).
+pub const DEFAULT_INLINE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// How the requests travel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Input {
+    /// Inline up to this many bytes, else a file.
+    Auto(usize),
+    Inline,
+    File,
+}
+
+/// A batch being assembled: `client.batch(model)`, then [`add_request`](Self::add_request) requests and
+/// [`submit`](Self::submit).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use nanobanana_mock::MockGemini;
+/// use nanobanana_transport::{Client, ClientConfig};
+/// use nanobanana_workflows::{ClientExt, ImageOptions, Polling};
+/// use std::time::Duration;
+///
+/// let server = MockGemini::start().await;
+/// let client = Client::new(ClientConfig::new("test-key").with_base_url(server.uri()))?;
+///
+/// let job = client
+///     .batch("gemini-2.5-flash-image")
+///     .display_name("fruit")
+///     .add_message("A banana", &ImageOptions::new())
+///     .add_message("A mango", &ImageOptions::new().aspect_ratio("16:9"))
+///     .submit()
+///     .await?;
+/// let results = job
+///     .wait(&Polling::new().initial_delay(Duration::from_millis(10)), |progress| {
+///         eprintln!("{progress}");
+///     })
+///     .await?;
+/// assert_eq!(results.items().len(), 2);
+/// assert!(results.items().iter().all(|item| item.result().is_ok()));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a batch does nothing until it is submitted"]
+pub struct BatchBuilder {
+    client: Client,
+    model: String,
+    display_name: String,
+    requests: Vec<Result<GenerateContentRequest, String>>,
+    input: Input,
+}
+
+impl BatchBuilder {
+    /// An empty batch for `model`.
+    pub fn new(client: Client, model: impl Into<String>) -> Self {
+        Self {
+            client,
+            model: model.into(),
+            display_name: "nanobanana batch".to_owned(),
+            requests: Vec::new(),
+            input: Input::Auto(DEFAULT_INLINE_LIMIT),
+        }
+    }
+
+    /// Sets the batch's display name.
+    pub fn display_name(mut self, name: impl Into<String>) -> Self {
+        self.display_name = name.into();
+        self
+    }
+
+    /// Adds a request as it is.
+    pub fn add_request(mut self, request: GenerateContentRequest) -> Self {
+        self.requests.push(Ok(request));
+        self
+    }
+
+    /// Adds a one-turn request: `message` with `options`. A message that fails its checks (a
+    /// composition beyond the model's limits) becomes that item's refusal.
+    pub fn add_message(mut self, message: impl Into<Message>, options: &ImageOptions) -> Self {
+        let message = message.into();
+        let request = message
+            .check(&self.model)
+            .map(|()| {
+                let mut request =
+                    GenerateContentRequest::new().with_contents([message.into_content()]);
+                options.apply_to(&mut request);
+                request
+            })
+            .map_err(|error| error.to_string());
+        self.requests.push(request);
+        self
+    }
+
+    /// Sends the requests inline when they take at most `bytes` of JSON, else as a JSONL file
+    /// (default [`DEFAULT_INLINE_LIMIT`]).
+    pub fn inline_limit(mut self, bytes: usize) -> Self {
+        self.input = Input::Auto(bytes);
+        self
+    }
+
+    /// Always sends the requests inline.
+    pub fn always_inline(mut self) -> Self {
+        self.input = Input::Inline;
+        self
+    }
+
+    /// Always sends the requests as an uploaded JSONL file.
+    pub fn always_file(mut self) -> Self {
+        self.input = Input::File;
+        self
+    }
+
+    /// How many requests were added.
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether no request was added.
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// What each request will produce per image, and the total image tokens.
+    pub fn preview(&self) -> BatchCostPreview {
+        BatchCostPreview::new(
+            self.requests
+                .iter()
+                .map(|request| {
+                    request
+                        .as_ref()
+                        .ok()
+                        .map(|request| CostPreview::of(&self.model, request))
+                })
+                .collect(),
+        )
+    }
+
+    /// Checks every request (the rules of `nanobanana_rules::validate_request`), submits the
+    /// acceptable ones, and returns the job to wait on. A refused request is not sent: its
+    /// result is [`ItemError::Refused`] (the others go ahead). Fails when nothing is left to
+    /// send, or the submission (upload, creation) fails.
+    pub async fn submit(self) -> Result<BatchJob, Error> {
+        if self.requests.is_empty() {
+            return Err(Error::invalid(
+                "the batch is empty: add at least one request",
+            ));
+        }
+        let mut slots = Vec::with_capacity(self.requests.len());
+        let mut sent: Vec<(String, GenerateContentRequest)> = Vec::new();
+        for (index, request) in self.requests.into_iter().enumerate() {
+            let request = match request {
+                Ok(request) => request,
+                Err(message) => {
+                    slots.push(Slot::Failed(ItemError::Invalid { message }));
+                    continue;
+                }
+            };
+            let report = nanobanana_rules::validate_request(&self.model, &request);
+            if !report.is_valid() {
+                slots.push(Slot::Failed(ItemError::Refused { report }));
+                continue;
+            }
+            let key = index.to_string();
+            slots.push(Slot::Sent {
+                key: key.clone(),
+                prediction: resolution::predict(&self.model, &request),
+            });
+            sent.push((key, request));
+        }
+        if sent.is_empty() {
+            let first = slots.iter().find_map(|slot| match slot {
+                Slot::Failed(error) => Some(error.to_string()),
+                Slot::Sent { .. } => None,
+            });
+            return Err(Error::invalid(format!(
+                "every request of the batch was refused; the first: {}",
+                first.unwrap_or_default()
+            )));
+        }
+        let inline = match self.input {
+            Input::Inline => true,
+            Input::File => false,
+            Input::Auto(limit) => {
+                let size: usize = sent
+                    .iter()
+                    .map(|(_, r)| serde_json::to_vec(r).map_or(usize::MAX, |v| v.len()))
+                    .fold(0, usize::saturating_add);
+                size <= limit
+            }
+        };
+        let batches = self.client.batches();
+        let operation = if inline {
+            let requests = sent.into_iter().map(|(key, request)| {
+                InlinedRequest::new()
+                    .with_request(request)
+                    .with_metadata(BTreeMap::from([("key".to_owned(), key)]))
+            });
+            batches
+                .create_inline(&self.model, &self.display_name, requests)
+                .await?
+        } else {
+            let jsonl = encode_jsonl(&self.model, sent.iter().map(|(k, r)| (k.as_str(), r)))?;
+            let file = self
+                .client
+                .files()
+                .upload(jsonl, "application/jsonl", Some(&self.display_name))
+                .await?;
+            let name = file.name.ok_or_else(|| Error::Batch {
+                name: "(not created)".to_owned(),
+                message: "the upload of the JSONL input answered without a file name".to_owned(),
+            })?;
+            batches
+                .create_from_file(&self.model, &self.display_name, &name)
+                .await?
+        };
+        let name = operation.name.clone().ok_or_else(|| Error::Batch {
+            name: "(unnamed)".to_owned(),
+            message: "the service created a batch but gave no name".to_owned(),
+        })?;
+        Ok(BatchJob {
+            client: self.client,
+            model: self.model,
+            name,
+            slots,
+            inline,
+        })
+    }
+}
+
+/// What became of one request before the batch ran.
+#[derive(Clone, Debug)]
+enum Slot {
+    Sent { key: String, prediction: Prediction },
+    Failed(ItemError),
+}
+
+/// How often to poll a batch: waits growing from `initial_delay` by `multiplier` up to
+/// `max_delay`, for at most `timeout` in all (default: 5 s, ×1.5, 60 s, 25 hours).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Polling {
+    initial_delay: Duration,
+    multiplier: f64,
+    max_delay: Duration,
+    timeout: Duration,
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Self {
+            initial_delay: Duration::from_secs(5),
+            multiplier: 1.5,
+            max_delay: Duration::from_secs(60),
+            timeout: Duration::from_secs(25 * 3600),
+        }
+    }
+}
+
+impl Polling {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the first wait.
+    pub fn initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets the growth of the waits (at least 1).
+    pub fn multiplier(mut self, multiplier: f64) -> Self {
+        self.multiplier = if multiplier.is_finite() {
+            multiplier.max(1.0)
+        } else {
+            1.0
+        };
+        self
+    }
+
+    /// Sets the longest wait.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets how long to wait in all before giving up (the batch keeps running).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The wait after poll `n` (1-based).
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = self
+            .multiplier
+            .powi(i32::try_from(n.saturating_sub(1)).unwrap_or(i32::MAX));
+        let delay = self.initial_delay.as_secs_f64() * factor;
+        if delay.is_finite() && delay < self.max_delay.as_secs_f64() {
+            Duration::from_secs_f64(delay)
+        } else {
+            self.max_delay
+        }
+    }
+}
+
+/// Where a batch stands after one poll.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchProgress {
+    /// The batch's state.
+    pub state: BatchState,
+    /// How many polls so far (this one included).
+    pub polls: u32,
+    /// Time since waiting began.
+    pub elapsed: Duration,
+    /// Requests in the batch (`batchStats.requestCount`), if the service says.
+    pub request_count: Option<u64>,
+    /// Requests done well (`batchStats.successfulRequestCount`), if the service says.
+    pub succeeded: Option<u64>,
+    /// Requests failed (`batchStats.failedRequestCount`), if the service says.
+    pub failed: Option<u64>,
+    /// Requests not done yet (`batchStats.pendingRequestCount`), if the service says.
+    pub pending: Option<u64>,
+}
+
+impl BatchProgress {
+    fn of(operation: &Operation, polls: u32, elapsed: Duration) -> Self {
+        let metadata = operation.metadata.as_ref();
+        let stats = metadata.and_then(|m| m.unknown_fields.get("batchStats"));
+        let count = |name: &str| {
+            stats.and_then(|s| s.get(name)).and_then(|v| match v {
+                serde_json::Value::String(s) => s.parse().ok(),
+                other => other.as_u64(),
+            })
+        };
+        Self {
+            state: metadata
+                .and_then(|m| m.state.clone())
+                .unwrap_or(BatchState::Unspecified),
+            polls,
+            elapsed,
+            request_count: count("requestCount"),
+            succeeded: count("successfulRequestCount"),
+            failed: count("failedRequestCount"),
+            pending: count("pendingRequestCount"),
+        }
+    }
+
+    /// Whether the batch has ended (succeeded, failed, cancelled or expired).
+    pub fn is_done(&self) -> bool {
+        matches!(
+            self.state,
+            BatchState::Succeeded
+                | BatchState::Failed
+                | BatchState::Cancelled
+                | BatchState::Expired
+        )
+    }
+}
+
+impl fmt::Display for BatchProgress {
+    /// `BATCH_STATE_RUNNING after 3 polls (12.5 s): 50 requests, 20 succeeded, 1 failed`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} after {} poll{} ({:.1} s)",
+            self.state.as_str(),
+            self.polls,
+            if self.polls == 1 { "" } else { "s" },
+            self.elapsed.as_secs_f64()
+        )?;
+        if let Some(n) = self.request_count {
+            write!(f, ": {n} requests")?;
+            if let Some(s) = self.succeeded {
+                write!(f, ", {s} succeeded")?;
+            }
+            if let Some(e) = self.failed {
+                write!(f, ", {e} failed")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A submitted batch: poll it, wait for it, cancel it.
+#[derive(Clone, Debug)]
+pub struct BatchJob {
+    client: Client,
+    model: String,
+    name: String,
+    slots: Vec<Slot>,
+    inline: bool,
+}
+
+impl BatchJob {
+    /// The batch's name (`batches/ID`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The model.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// How many requests were added (sent or refused).
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the batch holds no request (never true for a submitted batch).
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// How many requests were refused before sending.
+    pub fn refused(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Failed(_)))
+            .count()
+    }
+
+    /// Whether the requests went inline (else as a JSONL file).
+    pub fn is_inline(&self) -> bool {
+        self.inline
+    }
+
+    /// Polls once.
+    pub async fn progress(&self) -> Result<BatchProgress, Error> {
+        let operation = self.client.batches().get(&self.name).await?;
+        Ok(BatchProgress::of(&operation, 1, Duration::ZERO))
+    }
+
+    /// Asks the service to cancel the batch.
+    pub async fn cancel(&self) -> Result<(), Error> {
+        self.client.batches().cancel(&self.name).await?;
+        Ok(())
+    }
+
+    /// Polls until the batch ends, calling `on_progress` after every poll, and collects the
+    /// results. Fails if the batch ends without results (failed, cancelled or expired), or
+    /// `polling`'s timeout passes first (the batch keeps running; wait again later).
+    pub async fn wait(
+        &self,
+        polling: &Polling,
+        mut on_progress: impl FnMut(&BatchProgress),
+    ) -> Result<BatchResults, Error> {
+        let started = Instant::now();
+        let mut polls = 0u32;
+        loop {
+            let operation = self.client.batches().get(&self.name).await?;
+            polls = polls.saturating_add(1);
+            let progress = BatchProgress::of(&operation, polls, started.elapsed());
+            on_progress(&progress);
+            if progress.is_done() || operation.done == Some(true) {
+                return self.collect(operation, progress.state).await;
+            }
+            let delay = polling.delay(polls);
+            if started.elapsed() + delay > polling.timeout {
+                return Err(Error::Batch {
+                    name: self.name.clone(),
+                    message: format!(
+                        "still {} after {:.1} s and {polls} polls; it keeps running: wait again later",
+                        progress.state.as_str(),
+                        started.elapsed().as_secs_f64()
+                    ),
+                });
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn collect(
+        &self,
+        operation: Operation,
+        state: BatchState,
+    ) -> Result<BatchResults, Error> {
+        let output = operation.metadata.and_then(|m| m.output);
+        let mut by_key: HashMap<String, Result<GenerateContentResponse, ItemError>> =
+            HashMap::new();
+        let mut by_position: Vec<Result<GenerateContentResponse, ItemError>> = Vec::new();
+        match output {
+            Some(output) if output.inlined_responses.is_some() => {
+                for item in output
+                    .inlined_responses
+                    .map(|r| r.inlined_responses)
+                    .unwrap_or_default()
+                {
+                    let result = match (item.response, item.error) {
+                        (Some(response), _) => Ok(response),
+                        (None, Some(status)) => Err(ItemError::service(status)),
+                        (None, None) => Err(ItemError::Missing),
+                    };
+                    match item.metadata.and_then(|m| m.get("key").cloned()) {
+                        Some(key) => {
+                            by_key.insert(key, result);
+                        }
+                        None => by_position.push(result),
+                    }
+                }
+            }
+            Some(output) if output.responses_file.is_some() => {
+                let file = output.responses_file.unwrap_or_default();
+                let bytes = self.download(&file).await?;
+                for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    let (key, result) = decode_line(line, number + 1);
+                    match key {
+                        Some(key) => {
+                            by_key.insert(key, result);
+                        }
+                        None => by_position.push(result),
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::Batch {
+                    name: self.name.clone(),
+                    message: format!("ended {} without results", state.as_str()),
+                });
+            }
+        }
+        let mut positional = by_position.into_iter();
+        let items = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(index, slot)| {
+                let result = match slot {
+                    Slot::Failed(error) => Err(error.clone()),
+                    Slot::Sent { key, prediction } => by_key
+                        .remove(key)
+                        .or_else(|| positional.next())
+                        .unwrap_or(Err(ItemError::Missing))
+                        .map(|response| {
+                            Generation::with_prediction(
+                                self.model.clone(),
+                                prediction.clone(),
+                                response,
+                            )
+                        }),
+                };
+                BatchItem { index, result }
+            })
+            .collect();
+        Ok(BatchResults { state, items })
+    }
+
+    /// Downloads a result file through the transport's Files API (retried and traced like
+    /// every call): `GET /download/{version}/files/{id}:download?alt=media`.
+    async fn download(&self, file: &str) -> Result<Vec<u8>, Error> {
+        self.client
+            .files()
+            .download(file)
+            .await
+            .map(|bytes| bytes.to_vec())
+            .map_err(Error::Transport)
+    }
+}
+
+/// One line of a JSONL result file: its key and result.
+fn decode_line(
+    line: &[u8],
+    number: usize,
+) -> (Option<String>, Result<GenerateContentResponse, ItemError>) {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        key: Option<String>,
+        response: Option<GenerateContentResponse>,
+        error: Option<Status>,
+    }
+    match serde_json::from_slice::<Line>(line) {
+        Ok(line) => {
+            let result = match (line.response, line.error) {
+                (Some(response), _) => Ok(response),
+                (None, Some(status)) => Err(ItemError::service(status)),
+                (None, None) => Err(ItemError::Missing),
+            };
+            (line.key, result)
+        }
+        Err(e) => (
+            None,
+            Err(ItemError::Invalid {
+                message: format!("line {number} of the result file does not decode: {e}"),
+            }),
+        ),
+    }
+}
+
+/// Why one request of a batch has no answer.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ItemError {
+    /// Refused before sending: it breaks a documented rule (never sent).
+    #[error("refused before sending: {}", describe_report(.report))]
+    Refused {
+        /// Everything wrong with it.
+        report: Report,
+    },
+    /// The service answered this request with an error.
+    #[error("{}", describe_status(*.code, .status.as_deref(), .message))]
+    Service {
+        /// The error's code (an HTTP status), if given.
+        code: Option<i64>,
+        /// The error's status, e.g. `INVALID_ARGUMENT`.
+        status: Option<String>,
+        /// The error's message.
+        message: String,
+    },
+    /// The request could not be built, or its result could not be read.
+    #[error("{message}")]
+    Invalid {
+        /// What went wrong.
+        message: String,
+    },
+    /// The batch's output holds nothing for this request.
+    #[error("the batch's output holds no result for this request")]
+    Missing,
+}
+
+impl ItemError {
+    fn service(status: Status) -> Self {
+        ItemError::Service {
+            code: status.code,
+            status: status.status,
+            message: status.message.unwrap_or_default(),
+        }
+    }
+}
+
+fn describe_report(report: &Report) -> String {
+    match report.first_error() {
+        Some(error) => format!("[{}] {}", error.rule().id(), error.message()),
+        None => "the request breaks a rule".to_owned(),
+    }
+}
+
+fn describe_status(code: Option<i64>, status: Option<&str>, message: &str) -> String {
+    let mut out = String::from("the service answered");
+    if let Some(code) = code {
+        out.push_str(&format!(" {code}"));
+    }
+    if let Some(status) = status {
+        out.push_str(&format!(" {status}"));
+    }
+    if !message.is_empty() {
+        out.push_str(&format!(": {message}"));
+    }
+    out
+}
+
+/// The result of one request, at its submission position.
+#[derive(Clone, Debug)]
+pub struct BatchItem {
+    index: usize,
+    result: Result<Generation, ItemError>,
+}
+
+impl BatchItem {
+    /// The 0-based position in which the request was added.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Its answer (with its outcome), or why there is none.
+    pub fn result(&self) -> Result<&Generation, &ItemError> {
+        self.result.as_ref()
+    }
+
+    /// Takes the result out.
+    pub fn into_result(self) -> Result<Generation, ItemError> {
+        self.result
+    }
+}
+
+/// The results of a batch, in submission order.
+#[derive(Clone, Debug)]
+pub struct BatchResults {
+    state: BatchState,
+    items: Vec<BatchItem>,
+}
+
+impl BatchResults {
+    /// The state the batch ended in.
+    pub fn state(&self) -> &BatchState {
+        &self.state
+    }
+
+    /// One item per request added, in order.
+    pub fn items(&self) -> &[BatchItem] {
+        &self.items
+    }
+
+    /// Takes the items out.
+    pub fn into_items(self) -> Vec<BatchItem> {
+        self.items
+    }
+
+    /// How many requests have an answer.
+    pub fn succeeded(&self) -> usize {
+        self.items.iter().filter(|i| i.result.is_ok()).count()
+    }
+
+    /// How many requests have none.
+    pub fn failed(&self) -> usize {
+        self.items.len() - self.succeeded()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polling_backs_off_up_to_the_cap() {
+        let polling = Polling::new()
+            .initial_delay(Duration::from_secs(2))
+            .multiplier(2.0)
+            .max_delay(Duration::from_secs(10));
+        let delays: Vec<u64> = (1..=5).map(|n| polling.delay(n).as_secs()).collect();
+        assert_eq!(delays, [2, 4, 8, 10, 10]);
+        assert_eq!(
+            Polling::new().multiplier(f64::NAN).delay(9),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn result_lines_decode_with_their_keys() {
+        let (key, result) = decode_line(
+            br#"{"key":"3","error":{"code":400,"status":"INVALID_ARGUMENT","message":"Corrupted thought signature."}}"#,
+            1,
+        );
+        assert_eq!(key.as_deref(), Some("3"));
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            "the service answered 400 INVALID_ARGUMENT: Corrupted thought signature."
+        );
+        let (key, result) = decode_line(b"not json", 7);
+        assert_eq!(key, None);
+        assert!(
+            result
+                .unwrap_err()
+                .to_string()
+                .starts_with("line 7 of the result file does not decode")
+        );
+    }
+}

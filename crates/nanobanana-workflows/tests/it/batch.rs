@@ -1,0 +1,226 @@
+//! Batches (WIRE.md "Batch wire shapes"): results in submission order, each with its own
+//! success or error.
+
+use std::time::Duration;
+
+use nanobanana_mock::{Endpoint, MockGemini};
+use nanobanana_transport::wire::{
+    Base64Bytes, BatchState, Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part,
+};
+use nanobanana_workflows::{
+    BatchBuilder, ClientExt, Error, ImageOptions, ItemError, Outcome, Polling,
+};
+
+use crate::setup_with;
+
+const MODEL: &str = "gemini-3.1-flash-image-preview";
+
+fn fast() -> Polling {
+    Polling::new()
+        .initial_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20))
+        .timeout(Duration::from_secs(60))
+}
+
+/// A request for item `i`: every fifth breaks a rule (refused locally), every fifth plus one
+/// carries a forged signature (refused by the service: `Corrupted thought signature.`), the
+/// rest are fine and name their number.
+fn item(i: usize) -> GenerateContentRequest {
+    let size = if i.is_multiple_of(5) { "1k" } else { "512" };
+    let mut contents = Vec::new();
+    if i % 5 == 1 {
+        contents.push(Content::user([Part::from_text("Earlier")]));
+        contents.push(Content::model([Part::from_text("Sure.")
+            .with_thought_signature(Base64Bytes::new(
+                b"forged signature".to_vec(),
+            ))]));
+    }
+    contents.push(Content::user([Part::from_text(format!(
+        "Banana number {i}"
+    ))]));
+    GenerateContentRequest::new()
+        .with_contents(contents)
+        .with_generation_config(
+            GenerationConfig::new().with_image_config(ImageConfig::new().with_image_size(size)),
+        )
+}
+
+fn check_results(results: &nanobanana_workflows::BatchResults, count: usize) {
+    assert_eq!(results.state(), &BatchState::Succeeded);
+    assert_eq!(results.items().len(), count);
+    for (i, item) in results.items().iter().enumerate() {
+        assert_eq!(item.index(), i);
+        match (i % 5, item.result()) {
+            (0, Err(ItemError::Refused { report })) => {
+                assert_eq!(
+                    report.first_error().unwrap().rule().id(),
+                    "image-size-casing"
+                );
+            }
+            (1, Err(error @ ItemError::Service { .. })) => {
+                assert_eq!(
+                    error.to_string(),
+                    "the service answered 400 INVALID_ARGUMENT: Corrupted thought signature."
+                );
+            }
+            (_, Ok(generation)) => {
+                assert_eq!(generation.outcome(), &Outcome::Images);
+                // The answer is this request's: the simulated text quotes its prompt.
+                assert!(
+                    generation.text().contains(&format!("number {i}\"")),
+                    "item {i}: {}",
+                    generation.text()
+                );
+                assert_eq!(generation.matches_prediction(), Some(true));
+            }
+            (_, other) => panic!("item {i}: {other:?}"),
+        }
+    }
+}
+
+/// 50 requests, mixed successes, local refusals and service errors, in submission order,
+/// polled with progress until done.
+#[tokio::test]
+async fn fifty_requests_in_order_with_their_own_results() {
+    let (server, client) = setup_with(MockGemini::builder().batch_polls(2)).await;
+    let mut batch = client.batch(MODEL).display_name("fifty bananas");
+    for i in 0..50 {
+        batch = batch.add_request(item(i));
+    }
+    let preview = batch.preview();
+    assert_eq!(preview.items().len(), 50);
+    // The 40 valid requests at 512 on 3.1 Flash: 747 tokens each; "1k" is not in the table.
+    assert_eq!(preview.known_image_tokens(), 40 * 747);
+    assert_eq!(preview.unknown(), 10);
+    assert_eq!(
+        preview.to_string(),
+        "50 requests, 29880 image tokens (10 requests of unknown cost)"
+    );
+    let job = batch.submit().await.unwrap();
+    assert!(job.is_inline());
+    assert_eq!(job.len(), 50);
+    assert_eq!(job.refused(), 10);
+    assert!(job.name().starts_with("batches/"));
+
+    let mut progress = Vec::new();
+    let results = job
+        .wait(&fast(), |p| progress.push(p.clone()))
+        .await
+        .unwrap();
+    check_results(&results, 50);
+    assert_eq!((results.succeeded(), results.failed()), (30, 20));
+    let states: Vec<&BatchState> = progress.iter().map(|p| &p.state).collect();
+    assert_eq!(
+        states,
+        [
+            &BatchState::Running,
+            &BatchState::Running,
+            &BatchState::Succeeded
+        ]
+    );
+    assert_eq!(progress.last().unwrap().request_count, Some(40));
+    assert_eq!(progress.last().unwrap().polls, 3);
+    // One creation, three polls; the refused requests never left.
+    let creates: Vec<_> = server
+        .received_requests()
+        .into_iter()
+        .filter(|r| r.endpoint() == Endpoint::BatchCreate)
+        .collect();
+    assert_eq!(creates.len(), 1);
+    let body = creates[0].json().unwrap();
+    assert_eq!(
+        body["batch"]["inputConfig"]["requests"]["requests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        40
+    );
+}
+
+/// Large batches go as JSONL through the Files API; results come back from the result file,
+/// in order.
+#[tokio::test]
+async fn large_batches_go_through_a_jsonl_file() {
+    let (server, client) = setup_with(MockGemini::builder().batch_polls(0)).await;
+    let mut batch = client.batch(MODEL).inline_limit(64);
+    for i in 0..7 {
+        batch = batch.add_request(item(i));
+    }
+    let job = batch.submit().await.unwrap();
+    assert!(!job.is_inline());
+    let results = job.wait(&fast(), |_| {}).await.unwrap();
+    check_results(&results, 7);
+    let endpoints: Vec<Endpoint> = server
+        .received_requests()
+        .iter()
+        .map(|r| r.endpoint())
+        .collect();
+    assert!(endpoints.contains(&Endpoint::FileUpload), "{endpoints:?}");
+    assert!(endpoints.contains(&Endpoint::FileDownload), "{endpoints:?}");
+}
+
+/// A cancelled batch ends without results, and says so.
+#[tokio::test]
+async fn a_cancelled_batch_says_so() {
+    let (_server, client) = setup_with(MockGemini::builder().batch_polls(1000)).await;
+    let job = client
+        .batch(MODEL)
+        .add_message("A banana", &ImageOptions::new().image_size("512"))
+        .submit()
+        .await
+        .unwrap();
+    assert_eq!(job.progress().await.unwrap().state, BatchState::Running);
+    job.cancel().await.unwrap();
+    let error = job.wait(&fast(), |_| {}).await.unwrap_err();
+    assert!(matches!(error, Error::Batch { .. }));
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "batch {}: ended BATCH_STATE_CANCELLED without results",
+            job.name()
+        )
+    );
+}
+
+/// Nothing to send is an error before any call; waiting gives up at the polling timeout.
+#[tokio::test]
+async fn empty_or_refused_batches_and_timeouts() {
+    let (server, client) = setup_with(MockGemini::builder().batch_polls(1000)).await;
+    let empty = BatchBuilder::new(client.clone(), MODEL).submit().await;
+    assert!(
+        empty
+            .unwrap_err()
+            .to_string()
+            .contains("the batch is empty")
+    );
+    let refused = client
+        .batch(MODEL)
+        .add_request(item(0))
+        .add_request(item(5))
+        .submit()
+        .await;
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .starts_with("every request of the batch was refused; the first: refused before sending: [image-size-casing]")
+    );
+    assert!(server.received_requests().is_empty());
+
+    let job = client
+        .batch(MODEL)
+        .add_request(item(2))
+        .submit()
+        .await
+        .unwrap();
+    let error = job
+        .wait(&fast().timeout(Duration::from_millis(30)), |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("still BATCH_STATE_RUNNING after"),
+        "{error}"
+    );
+}
