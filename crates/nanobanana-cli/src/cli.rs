@@ -1,0 +1,423 @@
+//! The argument model (clap derive): global flags, one struct per subcommand, and the help
+//! texts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Generate and edit images with Gemini's native image models (Nano Banana).";
+
+const LONG_ABOUT: &str = "\
+Generate and edit images with Gemini's native image models (Nano Banana):
+gemini-3.1-flash-image-preview (Nano Banana 2, the default), gemini-3-pro-image-preview
+(Nano Banana Pro) and gemini-2.5-flash-image (Nano Banana).
+
+The API key comes from GEMINI_API_KEY (or GOOGLE_API_KEY). Without one, add --mock: a fake
+Gemini server starts inside the command and answers with real images of the sizes the real
+service makes, so everything can be tried with no key and no network.
+
+Requests are checked against the documented rules before anything is sent: an unsupported
+aspect ratio or image size, a lower-case \"1k\", an unreadable image or too many references are
+refused with the rule's message and the allowed values (exit code 2). Errors of the service exit
+with code 1 and its message. Files are written atomically and never overwritten without --force.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  nanobanana generate --mock \"a nano banana dish in a fancy restaurant\" -o banana.png
+  nanobanana generate \"a banana-shaped moon over Seoul\" --aspect-ratio 16:9 --size 2K -o moon.png
+  nanobanana edit banana.png \"add a tiny chef's hat\" -o chef.png
+  nanobanana compose --object bowl.png --character cat.png \"the cat eating from the bowl\" -o cat.png
+  nanobanana chat --session banana.chat.json
+  nanobanana batch prompts.jsonl -o out/
+  nanobanana sizes --model gemini-3-pro-image-preview
+  nanobanana mock --addr 127.0.0.1:8080
+
+Exit codes: 0 success, 1 the service failed or answered with an error (or no image),
+2 refused before any request (bad arguments, unreadable input, a file that exists).";
+
+/// The `nanobanana` command.
+#[derive(Debug, Parser)]
+#[command(
+    name = "nanobanana",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every subcommand takes, before or after its name.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Start a fake Gemini server inside this command and use it: no API key, no network
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "base_url",
+        help_heading = "Service"
+    )]
+    pub(crate) mock: bool,
+
+    /// A fault for the fake server (--mock, `mock`) to inject: "status=503", "outcome=no-image"
+    #[arg(long, global = true, value_name = "SPEC", help_heading = "Service")]
+    pub(crate) mock_fault: Option<String>,
+
+    /// Another server to send requests to [default: $GOOGLE_GEMINI_BASE_URL, else Gemini's]
+    #[arg(long, global = true, value_name = "URL", help_heading = "Service")]
+    pub(crate) base_url: Option<String>,
+
+    /// Retries on 408, 429, 5xx and failed connections
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        default_value_t = 2,
+        help_heading = "Service"
+    )]
+    pub(crate) retries: u32,
+
+    /// Print one JSON document on stdout instead of text (errors too)
+    #[arg(long, global = true, help_heading = "Output")]
+    pub(crate) json: bool,
+
+    /// Overwrite files that exist
+    #[arg(long, global = true, help_heading = "Output")]
+    pub(crate) force: bool,
+
+    /// No spinner on stderr (off anyway when it is not a terminal); no request log for `mock`
+    #[arg(short, long, global = true, help_heading = "Output")]
+    pub(crate) quiet: bool,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate an image from a prompt, optionally with input images
+    #[command(
+        after_help = "Example:\n  nanobanana generate --mock \"a nano banana dish\" -o banana.png --aspect-ratio 16:9 --size 2K"
+    )]
+    Generate(GenerateArgs),
+    /// Edit an image: one input image and an instruction
+    #[command(
+        after_help = "Example:\n  nanobanana edit banana.png \"make it a watercolour\" -o watercolour.png"
+    )]
+    Edit(EditArgs),
+    /// Compose a new image from reference images of objects and characters
+    #[command(after_help = "\
+Objects are kept with high fidelity, characters keep their likeness. Limits per model:
+  gemini-3.1-flash-image-preview  up to 10 objects and 4 characters (14 in all)
+  gemini-3-pro-image-preview      up to 6 objects and 5 characters (14 in all)
+  gemini-2.5-flash-image          works best with up to 3 images in all
+
+Example:
+  nanobanana compose --object bowl.png --object spoon.png --character cat.png \\
+      \"the cat eating from the bowl with the spoon\" -o cat.png")]
+    Compose(ComposeArgs),
+    /// Edit over several turns: type a prompt per line, each turn's image is saved
+    #[command(after_help = "\
+Type one prompt per line. Commands: /image PATH (attach an image to the next prompt),
+/ratio R and /size S (for the next turns), /history, /help, /quit (or end of input).
+
+With --session FILE the conversation is saved after every successful turn (atomically) and
+resumed when the same file is given again.
+
+Example:
+  nanobanana chat --session banana.chat.json -o chat/")]
+    Chat(ChatArgs),
+    /// Submit many requests as one batch, wait for it, write the results in order
+    #[command(after_help = "\
+FILE holds one request per line, in any of these forms:
+  {\"prompt\": \"a nano banana dish\", \"aspectRatio\": \"16:9\", \"imageSize\": \"2K\", \"key\": \"dish\"}
+  {\"key\": \"dish\", \"request\": {GenerateContentRequest}}      (the Batch API's JSONL format)
+  {GenerateContentRequest}
+Blank lines and lines starting with # are skipped. Every request is checked before the batch is
+submitted. Results are written to DIR as 001.png, 002-dish.png, ... in the order of FILE.
+
+Example:
+  nanobanana batch prompts.jsonl -o out/")]
+    Batch(BatchArgs),
+    /// Run the fake Gemini server in the foreground (the same flags as nanobanana-mock)
+    Mock(MockArgs),
+    /// Print the resolution table: pixel size and output tokens per model, ratio and size
+    Sizes(SizesArgs),
+}
+
+/// The model and the generation options shared by generate, edit, compose and chat.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ImageOptions {
+    /// The model [default: gemini-3.1-flash-image-preview, or a resumed chat's]
+    #[arg(short, long, value_name = "MODEL", help_heading = "Image")]
+    pub(crate) model: Option<String>,
+
+    /// Aspect ratio, e.g. 16:9 (`nanobanana sizes` lists them) [default: the input's, or 1:1]
+    #[arg(short, long, value_name = "RATIO", help_heading = "Image")]
+    pub(crate) aspect_ratio: Option<String>,
+
+    /// Image size: 512 (3.1 Flash only), 1K, 2K or 4K, upper-case K [default: 1K]
+    #[arg(short, long, value_name = "SIZE", help_heading = "Image")]
+    pub(crate) size: Option<String>,
+
+    /// Ask for images only, no text
+    #[arg(long, help_heading = "Image")]
+    pub(crate) image_only: bool,
+
+    /// Thinking level (gemini-3.1-flash-image-preview)
+    #[arg(long, value_enum, value_name = "LEVEL", help_heading = "Image")]
+    pub(crate) thinking: Option<ThinkingChoice>,
+
+    /// Save the interim thought images in DIR and print the thoughts
+    #[arg(long, value_name = "DIR", help_heading = "Image")]
+    pub(crate) show_thoughts: Option<PathBuf>,
+
+    /// Ground in Google Search (image: 3.1 Flash only); prints the sources to attribute
+    #[arg(long, value_enum, value_name = "KIND", help_heading = "Image")]
+    pub(crate) search: Option<SearchChoice>,
+}
+
+impl ImageOptions {
+    /// The model given, or the default one.
+    pub(crate) fn model(&self) -> &str {
+        self.model.as_deref().unwrap_or(DEFAULT_MODEL)
+    }
+}
+
+/// The model used when none is given: Nano Banana 2, the one to recommend (SPEC.md §1).
+pub(crate) const DEFAULT_MODEL: &str = nanobanana_rules::catalogue::GEMINI_3_1_FLASH_IMAGE;
+
+/// `--thinking`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ThinkingChoice {
+    /// Lowest latency, still some thinking (the default of 3.1 Flash Image)
+    Minimal,
+    /// More thinking for harder compositions
+    High,
+}
+
+/// `--search`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SearchChoice {
+    /// Google web search
+    Web,
+    /// Google image search (3.1 Flash Image only)
+    Image,
+    /// Web and image search
+    Both,
+}
+
+/// `generate`.
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// What to draw (or what to do with the input images)
+    pub(crate) prompt: String,
+
+    /// An input image (PNG, JPEG, WebP, HEIC or HEIF); repeat for several
+    #[arg(short = 'i', long = "image", value_name = "IMAGE")]
+    pub(crate) images: Vec<PathBuf>,
+
+    /// Where to write the image (several: OUT-1.png, OUT-2.png, ...)
+    #[arg(short, long, value_name = "OUT")]
+    pub(crate) output: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) options: ImageOptions,
+}
+
+/// `edit`.
+#[derive(Debug, Args)]
+pub(crate) struct EditArgs {
+    /// The image to edit (PNG, JPEG, WebP, HEIC or HEIF)
+    pub(crate) image: PathBuf,
+
+    /// What to change
+    pub(crate) prompt: String,
+
+    /// Where to write the result (several: OUT-1.png, OUT-2.png, ...)
+    #[arg(short, long, value_name = "OUT")]
+    pub(crate) output: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) options: ImageOptions,
+}
+
+/// `compose`.
+#[derive(Debug, Args)]
+pub(crate) struct ComposeArgs {
+    /// An object to keep with high fidelity; repeat for several
+    #[arg(long = "object", value_name = "IMG")]
+    pub(crate) objects: Vec<PathBuf>,
+
+    /// A character whose likeness to keep; repeat for several
+    #[arg(long = "character", value_name = "IMG")]
+    pub(crate) characters: Vec<PathBuf>,
+
+    /// What to make of the references
+    pub(crate) prompt: String,
+
+    /// Where to write the result (several: OUT-1.png, OUT-2.png, ...)
+    #[arg(short, long, value_name = "OUT")]
+    pub(crate) output: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) options: ImageOptions,
+}
+
+/// `chat`.
+#[derive(Debug, Args)]
+pub(crate) struct ChatArgs {
+    /// Save the conversation here after every turn; resume it if the file exists
+    #[arg(long, value_name = "FILE")]
+    pub(crate) session: Option<PathBuf>,
+
+    /// Directory for the turns' images (turn-001.png, turn-002.png, ...)
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub(crate) output: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) options: ImageOptions,
+}
+
+/// `batch`.
+#[derive(Debug, Args)]
+pub(crate) struct BatchArgs {
+    /// The requests, one JSON object per line (see below)
+    pub(crate) file: PathBuf,
+
+    /// Directory for the results (created if missing)
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) output: PathBuf,
+
+    /// The model every request goes to
+    #[arg(
+        short,
+        long,
+        value_name = "MODEL",
+        default_value = "gemini-3.1-flash-image-preview"
+    )]
+    pub(crate) model: String,
+
+    /// The batch's display name (default: the file's name)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) display_name: Option<String>,
+
+    /// First wait between polls of the batch (then longer, up to a minute)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub(crate) poll_interval: Duration,
+}
+
+/// `mock`: the flags of the `nanobanana-mock` binary.
+#[derive(Debug, Args)]
+pub(crate) struct MockArgs {
+    /// Address to bind
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+    pub(crate) addr: std::net::SocketAddr,
+
+    /// Fixture corpus to replay (the directory holding cases/ and blobs/)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) fixtures: Option<PathBuf>,
+
+    /// simulate, replay, or hybrid (replay what matches, simulate the rest)
+    #[arg(long, value_name = "MODE", default_value = "hybrid")]
+    pub(crate) mode: String,
+
+    /// Require this API key (a wrong one gets the real 400 API_KEY_INVALID)
+    #[arg(long, value_name = "KEY")]
+    pub(crate) api_key: Option<String>,
+
+    /// End SSE lines with CRLF instead of LF
+    #[arg(long)]
+    pub(crate) crlf: bool,
+
+    /// Format of simulated images: png or jpeg
+    #[arg(long, value_name = "FORMAT", default_value = "png")]
+    pub(crate) image_format: String,
+
+    /// Refuse larger request bodies with 413 [default: 67108864]
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) body_limit: Option<usize>,
+
+    /// Secret that authenticates thought signatures
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) signature_secret: Option<String>,
+
+    /// Polls a simulated batch stays running [default: 1]
+    #[arg(long, value_name = "N")]
+    pub(crate) batch_polls: Option<u32>,
+}
+
+/// `sizes`.
+#[derive(Debug, Args)]
+pub(crate) struct SizesArgs {
+    /// Only this model's table
+    #[arg(short, long, value_name = "MODEL")]
+    pub(crate) model: Option<String>,
+}
+
+/// Parses `250ms`, `5s`, `2m` or a plain number of seconds.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a duration like 250ms, 5s or 2m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("\"{text}\": allowed units are ms, s, m")),
+    };
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| format!("\"{text}\" is not a duration like 250ms, 5s or 2m"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_argument_model_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_before_or_after_the_subcommand() {
+        let cli =
+            Cli::try_parse_from(["nanobanana", "generate", "--mock", "x", "-o", "a.png"]).unwrap();
+        assert!(cli.global.mock);
+        let cli = Cli::try_parse_from(["nanobanana", "--json", "sizes"]).unwrap();
+        assert!(cli.global.json);
+        let error = Cli::try_parse_from([
+            "nanobanana",
+            "generate",
+            "--mock",
+            "--base-url",
+            "http://x",
+            "p",
+            "-o",
+            "a.png",
+        ])
+        .unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("5h").unwrap_err().contains("allowed units"));
+        assert!(parse_duration("soon").is_err());
+    }
+}

@@ -1,0 +1,101 @@
+//! `nanobanana mock`: the fake Gemini server in the foreground, with the flags of the
+//! `nanobanana-mock` binary. Prints `listening on http://HOST:PORT` first on stdout, logs a line
+//! per request on stderr (unless `--quiet`), and stops on Ctrl-C or SIGTERM.
+
+use std::io::Write as _;
+
+use nanobanana_mock::image::ImageFormat;
+use nanobanana_mock::{LineEnding, MockGemini, Mode};
+use serde_json::json;
+
+use crate::cli::{Global, MockArgs};
+use crate::ui::{Failure, Ui};
+
+pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(), Failure> {
+    let mode: Mode = args
+        .mode
+        .parse()
+        .map_err(|e| Failure::refused(format!("--mode: {e}")))?;
+    let image_format = match args.image_format.to_ascii_lowercase().as_str() {
+        "png" => ImageFormat::Png,
+        "jpeg" | "jpg" => ImageFormat::Jpeg,
+        other => {
+            return Err(Failure::refused(format!(
+                "--image-format {other:?}: allowed are png, jpeg"
+            )));
+        }
+    };
+    if let Some(dir) = &args.fixtures
+        && !dir.is_dir()
+    {
+        return Err(Failure::refused(format!(
+            "--fixtures {}: not a directory (give the corpus directory holding cases/ and blobs/)",
+            dir.display()
+        )));
+    }
+    let mut builder = MockGemini::builder()
+        .addr(args.addr)
+        .mode(mode)
+        .image_format(image_format)
+        .allow_unmatched();
+    if let Some(dir) = &args.fixtures {
+        builder = builder.fixtures(dir);
+    }
+    if let Some(key) = &args.api_key {
+        builder = builder.api_key(key);
+    }
+    if args.crlf {
+        builder = builder.line_ending(LineEnding::Crlf);
+    }
+    if let Some(limit) = args.body_limit {
+        builder = builder.body_limit(limit);
+    }
+    if let Some(secret) = &args.signature_secret {
+        builder = builder.signature_secret(secret);
+    }
+    if let Some(polls) = args.batch_polls {
+        builder = builder.batch_polls(polls);
+    }
+    // `--mock-fault` applies to every request this server answers.
+    if let Some(spec) = &global.mock_fault {
+        let fault = nanobanana_mock::Fault::parse(spec)
+            .map_err(|e| Failure::refused(format!("--mock-fault {spec:?}: {e}")))?;
+        builder = builder.fault(fault);
+    }
+    if !global.quiet {
+        builder = builder.on_request(|request| {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{request}");
+        });
+    }
+    let server = builder
+        .try_start()
+        .await
+        .map_err(|e| Failure::failed(format!("the fake server could not start: {e}")))?;
+    if ui.json() {
+        ui.document(&json!({"ok": true, "listening": server.uri(), "mode": mode.as_str()}));
+    } else {
+        ui.say(&format!("listening on {}", server.uri()));
+    }
+    wait_for_signal().await;
+    drop(server);
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
