@@ -27,11 +27,12 @@
 //! let json = serde_json::to_value(&request)?;
 //! assert_eq!(json["generationConfig"]["imageConfig"]["imageSize"], "2K");
 //!
-//! // A response: image bytes are decoded from base64 once, straight from the input buffer.
+//! // A response: each image's base64 text is read once, straight from the input buffer.
 //! let body = br#"{"candidates": [{"content": {"role": "model", "parts": [
 //!     {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}, "thoughtSignature": "c2ln"}
 //!   ]}, "finishReason": "STOP", "index": 0}], "someFutureField": "kept"}"#;
-//! let response: GenerateContentResponse = serde_json::from_slice(body)?;
+//! let response: GenerateContentResponse = nanobanana_wire::decode_response(body)?;
+//! assert_eq!(response, serde_json::from_slice(body)?);
 //! let part = &response.candidates[0].content.as_ref().unwrap().parts[0];
 //! assert_eq!(&part.inline_data.as_ref().unwrap().data.as_ref().unwrap().as_slice()[1..4], b"PNG");
 //! // Fields this crate does not know are kept and written back.
@@ -48,8 +49,12 @@
 //! - **Faithful**: camelCase out; snake_case accepted in (`inline_data`, `mime_type`), as the
 //!   service accepts it. Bytes fields ([`Base64Bytes`]) accept the standard and the URL-safe base64
 //!   alphabets and write standard padded base64.
-//! - **Fast**: bytes fields are read with `deserialize_bytes`, which lets `serde_json` hand over
-//!   the base64 text borrowed from the input, without a UTF-8 pass or an intermediate `String`.
+//! - **Fast**: [`decode_response`] reads each image's base64 text once (decoded in cache-sized
+//!   chunks while scanned, written once into an exactly sized buffer), at about memory-copy
+//!   speed; [`decode_images_into`] does the same into a buffer the caller reuses. Plain
+//!   `serde_json::from_slice` gives the same value: bytes fields are read with
+//!   `deserialize_bytes`, so the base64 text is borrowed from the input, without a UTF-8 pass or
+//!   an intermediate `String`.
 //! - **Pleasant**: structs are `#[non_exhaustive]` with `new()` and `with_*` builders; enums are
 //!   `#[non_exhaustive]`.
 //!
