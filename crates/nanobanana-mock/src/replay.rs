@@ -384,6 +384,12 @@ pub(crate) fn normalize(value: &Value) -> Value {
                     && let Ok(bytes) = Base64Bytes::from_base64(s)
                 {
                     Value::String(bytes.to_base64())
+                } else if key == "responseModalities" || key == "thinkingLevel" {
+                    // Enum values the service reads in any case ("Image", "IMAGE"; "High").
+                    upper_case_strings(v)
+                } else if key == "generationConfig" && v.as_object().is_some_and(Map::is_empty) {
+                    // An empty generation config is no config (the JS SDK sends `{}`).
+                    continue;
                 } else {
                     normalize(v)
                 };
@@ -392,6 +398,14 @@ pub(crate) fn normalize(value: &Value) -> Value {
             Value::Object(out)
         }
         Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
+        other => other.clone(),
+    }
+}
+
+fn upper_case_strings(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.to_ascii_uppercase()),
+        Value::Array(items) => Value::Array(items.iter().map(upper_case_strings).collect()),
         other => other.clone(),
     }
 }
@@ -513,6 +527,21 @@ mod tests {
         let camel = json!({"inlineData": {"mimeType": "image/png", "data": "+/+/"}, "thoughtSignature": "ab+/"});
         let snake = json!({"inline_data": {"mime_type": "image/png", "data": "-_-_"}, "thought_signature": "ab-_"});
         assert_eq!(normalize(&camel), normalize(&snake));
+        // Enum spellings the service accepts in any case, and an empty config, match.
+        assert_eq!(
+            normalize(
+                &json!({"generationConfig": {"responseModalities": ["Image", "text"],
+                "thinkingConfig": {"thinkingLevel": "High"}}})
+            ),
+            normalize(
+                &json!({"generation_config": {"response_modalities": ["IMAGE", "TEXT"],
+                "thinking_config": {"thinking_level": "HIGH"}}})
+            )
+        );
+        assert_eq!(
+            normalize(&json!({"contents": [], "generationConfig": {}})),
+            normalize(&json!({"contents": []}))
+        );
         assert_ne!(
             normalize(&json!({"text": "+/"})),
             normalize(&json!({"text": "-_"}))
