@@ -137,6 +137,12 @@ pub(crate) fn classify(method: &str, path: &str) -> RouteInfo {
 }
 
 /// Answers one request: the answer, the fault to apply while sending it, and the route.
+static FAULT_HEADER_NAME: http::HeaderName = http::HeaderName::from_static(FAULT_HEADER);
+static MODE_HEADER_NAME: http::HeaderName = http::HeaderName::from_static(MODE_HEADER);
+static IMAGE_FORMAT_HEADER_NAME: http::HeaderName =
+    http::HeaderName::from_static(IMAGE_FORMAT_HEADER);
+static API_KEY_HEADER_NAME: http::HeaderName = http::HeaderName::from_static("x-goog-api-key");
+
 pub(crate) async fn handle(shared: &Arc<Shared>, request: &Request) -> (Reply, Fault, RouteInfo) {
     let info = classify(&request.method, &request.path);
     let (reply, fault) = answer(shared, request, &info).await;
@@ -151,7 +157,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
     if !is_upload_chunk && let Some(reply) = check_auth(shared, request) {
         return (reply, none());
     }
-    let header_fault = match request.header(FAULT_HEADER) {
+    let header_fault = match request.known_header(&FAULT_HEADER_NAME) {
         Some(text) => match Fault::parse(text) {
             Ok(fault) => Some((text.to_owned(), fault)),
             Err(e) => return (reply::invalid_argument(&e.to_string()), none()),
@@ -159,7 +165,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
         None => None,
     };
     let mut mode = shared.config.mode;
-    if let Some(text) = request.header(MODE_HEADER) {
+    if let Some(text) = request.known_header(&MODE_HEADER_NAME) {
         match text.parse::<Mode>() {
             Ok(m) => mode = m,
             Err(e) => {
@@ -171,7 +177,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
         }
     }
     let mut format = shared.config.image_format;
-    if let Some(text) = request.header(IMAGE_FORMAT_HEADER) {
+    if let Some(text) = request.known_header(&IMAGE_FORMAT_HEADER_NAME) {
         match text.trim().to_ascii_lowercase().as_str() {
             "png" => format = ImageFormat::Png,
             "jpeg" | "jpg" => format = ImageFormat::Jpeg,
@@ -226,7 +232,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
 
 fn check_auth(shared: &Shared, request: &Request) -> Option<Reply> {
     let key = request
-        .header("x-goog-api-key")
+        .known_header(&API_KEY_HEADER_NAME)
         .or_else(|| request.query("key"))
         .filter(|k| !k.is_empty());
     match (key, &shared.config.api_key) {

@@ -3,11 +3,10 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use bytes::Bytes;
 use serde_json::Value;
 
 /// Which endpoint a request was for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Endpoint {
     /// `POST models/{model}:generateContent`
@@ -39,17 +38,20 @@ pub enum Endpoint {
     /// `GET models/{model}`
     ModelGet,
     /// Anything else.
+    #[default]
     Unknown,
 }
 
 /// One request the server received, as it arrived (the API key redacted).
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct ReceivedRequest {
     pub(crate) method: String,
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Option<Bytes>,
+    /// The body's bytes; meaningful only when `body_kept`.
+    pub(crate) body: Vec<u8>,
+    pub(crate) body_kept: bool,
     pub(crate) body_len: usize,
     pub(crate) endpoint: Endpoint,
     pub(crate) model: Option<String>,
@@ -103,7 +105,7 @@ impl ReceivedRequest {
     /// The body, when it was within the journal's body limit (see
     /// [`MockGeminiBuilder::journal_body_limit`](crate::MockGeminiBuilder::journal_body_limit)).
     pub fn body(&self) -> Option<&[u8]> {
-        self.body.as_deref()
+        self.body_kept.then_some(self.body.as_slice())
     }
 
     /// The body's length in bytes, kept even when the body is not.
@@ -113,9 +115,26 @@ impl ReceivedRequest {
 
     /// The body decoded as JSON, if it was kept and is JSON.
     pub fn json(&self) -> Option<Value> {
-        self.body
-            .as_deref()
-            .and_then(|b| serde_json::from_slice(b).ok())
+        self.body().and_then(|b| serde_json::from_slice(b).ok())
+    }
+
+    /// Sets `pairs[index]`, reusing the strings already there: the journal recycles the entry
+    /// it drops, so recording a request allocates nothing once warm.
+    pub(crate) fn set_pair(
+        pairs: &mut Vec<(String, String)>,
+        index: usize,
+        name: &str,
+        value: &str,
+    ) {
+        match pairs.get_mut(index) {
+            Some((n, v)) => {
+                n.clear();
+                n.push_str(name);
+                v.clear();
+                v.push_str(value);
+            }
+            None => pairs.push((name.to_owned(), value.to_owned())),
+        }
     }
 }
 
@@ -147,6 +166,8 @@ pub(crate) struct Journal {
     capacity: usize,
     entries: VecDeque<ReceivedRequest>,
     total: u64,
+    /// The entry the ring dropped last, handed out again by [`Journal::spare`].
+    spare: Option<ReceivedRequest>,
 }
 
 impl Journal {
@@ -155,16 +176,24 @@ impl Journal {
             capacity,
             entries: VecDeque::with_capacity(capacity.min(1024)),
             total: 0,
+            spare: None,
         }
+    }
+
+    /// An entry to fill for the next request: the one the ring dropped last, if any (its
+    /// allocations are reused), or a new one.
+    pub(crate) fn spare(&mut self) -> ReceivedRequest {
+        self.spare.take().unwrap_or_default()
     }
 
     pub(crate) fn push(&mut self, entry: ReceivedRequest) {
         self.total += 1;
         if self.capacity == 0 {
+            self.spare = Some(entry);
             return;
         }
         if self.entries.len() == self.capacity {
-            self.entries.pop_front();
+            self.spare = self.entries.pop_front();
         }
         self.entries.push_back(entry);
     }

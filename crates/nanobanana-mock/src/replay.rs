@@ -129,19 +129,22 @@ impl ReplayIndex {
     ) -> Lookup {
         let key = (method.to_ascii_uppercase(), route_key(path));
         let candidates = self.by_route.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let normal = body.map(normalize);
+        // Built only for recordings with ignored pointers and for the miss report; the common
+        // case compares the body as received, normalizing on the fly.
+        let mut normal: Option<Value> = None;
         let mut matching = Vec::new();
         for &i in candidates {
             let entry = &self.entries[i];
             if !query_matches(&entry.query, query) {
                 continue;
             }
-            let equal = match (&entry.body, &normal) {
+            let equal = match (&entry.body, body) {
                 (Some(recorded), Some(received)) => {
                     if entry.ignore.is_empty() {
-                        recorded == received
+                        equals_normalized(recorded, received)
                     } else {
-                        let mut received = received.clone();
+                        let mut received =
+                            normal.get_or_insert_with(|| normalize(received)).clone();
                         remove_pointers(&mut received, &entry.ignore);
                         *recorded == received
                     }
@@ -176,6 +179,7 @@ impl ReplayIndex {
                 Lookup::Found(entry.reply.clone())
             }
             None => {
+                let normal = normal.or_else(|| body.map(normalize));
                 Lookup::Missed(self.miss_report(method, path, query, normal.as_ref(), raw_body))
             }
         }
@@ -402,6 +406,82 @@ pub(crate) fn normalize(value: &Value) -> Value {
     }
 }
 
+/// Whether `normalize(received) == *recorded`, for a `recorded` value that is already
+/// normalized, without building the normalized copy (the replay's hot path).
+pub(crate) fn equals_normalized(recorded: &Value, received: &Value) -> bool {
+    match (recorded, received) {
+        (Value::Object(recorded), Value::Object(received)) => {
+            let mut matched = 0;
+            for (key, v) in received {
+                let key = camel_case_cow(key);
+                let key = key.as_ref();
+                if key == "generationConfig" && v.as_object().is_some_and(Map::is_empty) {
+                    continue;
+                }
+                let Some(r) = recorded.get(key) else {
+                    return false;
+                };
+                let equal = if key == "data" || key == "thoughtSignature" {
+                    base64_equals(r, v)
+                } else if key == "responseModalities" || key == "thinkingLevel" {
+                    upper_case_equals(r, v)
+                } else {
+                    equals_normalized(r, v)
+                };
+                if !equal {
+                    return false;
+                }
+                matched += 1;
+            }
+            matched == recorded.len()
+        }
+        (Value::Array(recorded), Value::Array(received)) => {
+            recorded.len() == received.len()
+                && recorded
+                    .iter()
+                    .zip(received)
+                    .all(|(r, v)| equals_normalized(r, v))
+        }
+        (recorded, received) => recorded == received,
+    }
+}
+
+/// `normalize`'s rule for bytes fields: base64 in either alphabet compares by its bytes.
+fn base64_equals(recorded: &Value, received: &Value) -> bool {
+    match received {
+        Value::String(text) => {
+            recorded.as_str() == Some(text.as_str())
+                || Base64Bytes::from_base64(text)
+                    .is_ok_and(|bytes| recorded.as_str() == Some(bytes.to_base64().as_str()))
+        }
+        other => equals_normalized(recorded, other),
+    }
+}
+
+/// `normalize`'s rule for enums the service reads in any case.
+fn upper_case_equals(recorded: &Value, received: &Value) -> bool {
+    match (recorded, received) {
+        (Value::String(r), Value::String(v)) => {
+            r.len() == v.len()
+                && r.bytes()
+                    .zip(v.bytes())
+                    .all(|(a, b)| a == b.to_ascii_uppercase())
+        }
+        (Value::Array(r), Value::Array(v)) => {
+            r.len() == v.len() && r.iter().zip(v).all(|(a, b)| upper_case_equals(a, b))
+        }
+        (r, v) => r == v,
+    }
+}
+
+fn camel_case_cow(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.contains('_') {
+        std::borrow::Cow::Owned(camel_case(name))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 fn upper_case_strings(value: &Value) -> Value {
     match value {
         Value::String(s) => Value::String(s.to_ascii_uppercase()),
@@ -572,5 +652,83 @@ mod tests {
         let mut v = json!({"a": {"b": 1, "c": 2}});
         remove_pointers(&mut v, &["/a/b".to_owned(), "/zz/q".to_owned()]);
         assert_eq!(v, json!({"a": {"c": 2}}));
+    }
+
+    /// Every way a client may spell a recorded body: snake_case keys, URL-safe base64 without
+    /// padding, lower-case enums, an empty generation config.
+    fn respell(value: &Value) -> Value {
+        fn snake(name: &str) -> String {
+            let mut out = String::new();
+            for c in name.chars() {
+                if c.is_ascii_uppercase() {
+                    out.push('_');
+                    out.push(c.to_ascii_lowercase());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        match value {
+            Value::Object(map) => {
+                let mut out = Map::new();
+                for (k, v) in map {
+                    let v = match (k.as_str(), v) {
+                        ("data" | "thoughtSignature", Value::String(text)) => {
+                            Value::String(text.replace('+', "-").replace('/', "_").replace('=', ""))
+                        }
+                        ("responseModalities" | "thinkingLevel", v) => lower(v),
+                        (_, v) => respell(v),
+                    };
+                    out.insert(snake(k), v);
+                }
+                if map.contains_key("contents") && !map.contains_key("generationConfig") {
+                    out.insert("generation_config".to_owned(), json!({}));
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(respell).collect()),
+            other => other.clone(),
+        }
+    }
+
+    fn lower(value: &Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(s.to_ascii_lowercase()),
+            Value::Array(items) => Value::Array(items.iter().map(lower).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// The replay's on-the-fly comparison answers exactly what comparing normalized copies
+    /// answers, for every pair of recorded request bodies as sent and as respelled.
+    #[test]
+    fn on_the_fly_comparison_equals_comparing_normalized_copies() {
+        let corpus = Corpus::load(Corpus::repository_dir()).unwrap();
+        let bodies: Vec<Value> = corpus
+            .cases()
+            .iter()
+            .flat_map(|case| &case.interactions)
+            .filter_map(|interaction| interaction.request.body.clone())
+            .collect();
+        assert!(bodies.len() > 50, "{}", bodies.len());
+        let received: Vec<Value> = bodies
+            .iter()
+            .flat_map(|b| [b.clone(), respell(b)])
+            .collect();
+        let mut equal_pairs = 0;
+        for recorded in &bodies {
+            let recorded = normalize(recorded);
+            for body in &received {
+                let expected = recorded == normalize(body);
+                assert_eq!(
+                    equals_normalized(&recorded, body),
+                    expected,
+                    "{recorded} vs {body}"
+                );
+                equal_pairs += usize::from(expected);
+            }
+        }
+        assert!(equal_pairs >= 2 * bodies.len(), "{equal_pairs}");
     }
 }

@@ -577,6 +577,11 @@ impl Request {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// [`Request::header`] for a name known in advance (no parsing of the name per request).
+    pub(crate) fn known_header(&self, name: &http::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     pub(crate) fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
@@ -660,36 +665,52 @@ async fn serve(
 }
 
 fn record(shared: &Shared, request: &Request, info: &handler::RouteInfo, status: u16) {
-    let redact = |name: &str, value: &str| {
+    fn redact<'a>(name: &str, value: &'a str) -> &'a str {
         if name.eq_ignore_ascii_case("x-goog-api-key") || name.eq_ignore_ascii_case("key") {
-            "***".to_owned()
+            "***"
         } else {
-            value.to_owned()
+            value
         }
-    };
-    let entry = ReceivedRequest {
-        method: request.method.clone(),
-        path: request.path.clone(),
-        query: request
-            .query
-            .iter()
-            .map(|(k, v)| (k.clone(), redact(k, v)))
-            .collect(),
-        headers: request
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                let value = String::from_utf8_lossy(v.as_bytes());
-                (k.as_str().to_owned(), redact(k.as_str(), &value))
-            })
-            .collect(),
-        body: (request.body.len() <= shared.config.journal_body_limit)
-            .then(|| request.body.clone()),
-        body_len: request.body.len(),
-        endpoint: info.endpoint,
-        model: info.model.clone(),
-        status,
-    };
+    }
+    // Filled outside the lock, in an entry the journal dropped earlier: no allocation once warm.
+    let mut entry = lock(&shared.journal).spare();
+    entry.method.clear();
+    entry.method.push_str(&request.method);
+    entry.path.clear();
+    entry.path.push_str(&request.path);
+    for (i, (name, value)) in request.query.iter().enumerate() {
+        ReceivedRequest::set_pair(&mut entry.query, i, name, redact(name, value));
+    }
+    entry.query.truncate(request.query.len());
+    let mut count = 0;
+    for (name, value) in &request.headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        ReceivedRequest::set_pair(
+            &mut entry.headers,
+            count,
+            name.as_str(),
+            redact(name.as_str(), &value),
+        );
+        count += 1;
+    }
+    entry.headers.truncate(count);
+    // A copy, not a view of the request's `Bytes`: a view would keep hyper's whole read buffer
+    // alive, and hyper would allocate a fresh one for every request on the connection.
+    entry.body.clear();
+    entry.body_kept = request.body.len() <= shared.config.journal_body_limit;
+    if entry.body_kept {
+        entry.body.extend_from_slice(&request.body);
+    }
+    entry.body_len = request.body.len();
+    entry.endpoint = info.endpoint;
+    match (&mut entry.model, &info.model) {
+        (Some(kept), Some(model)) => {
+            kept.clear();
+            kept.push_str(model);
+        }
+        (kept, model) => *kept = model.clone(),
+    }
+    entry.status = status;
     if let Some(hook) = &shared.config.on_request {
         hook(&entry);
     }
