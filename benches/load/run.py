@@ -257,9 +257,6 @@ def main():
         scenarios = [
             ("bare hyper, fixed body (ceiling, context only)",
              [binaries["hyper"], scratch / "response.json"], signal.SIGKILL, route, request),
-            ("wiremock-rs 0.6, method+path+body_json",
-             [binaries["wiremock"], scratch / "request.json", scratch / "response.json", route],
-             signal.SIGINT, route, request),
             ("nanobanana-mock replay, small fixture",
              [binaries["mock"], "--quiet", "--mode", "replay", "--fixtures", small],
              signal.SIGINT, route, request),
@@ -269,15 +266,28 @@ def main():
             ("nanobanana-mock simulate, 512 image (cached)",
              [binaries["mock"], "--quiet", "--mode", "simulate"],
              signal.SIGINT, simulate_route, simulate_body),
+            ("wiremock-rs 0.6, method+path+body_json",
+             [binaries["wiremock"], scratch / "request.json", scratch / "response.json", route],
+             signal.SIGINT, route, request),
         ]
         results = []
         for index, (name, argv, stop, scenario_route, body) in enumerate(scenarios):
-            server = Server(argv, stop)
-            try:
-                results.append((name, measure(f"s{index}", server, scenario_route, body,
-                                              args.duration, scratch)))
-            finally:
-                server.close()
+            # wiremock-rs runs from one thread and its throughput on this shared machine is
+            # bimodal (about 21k or about 50k requests/s from one fresh process to the next):
+            # it gets the better of two fresh processes, so the comparison never flatters us.
+            runs = []
+            for _ in range(2 if "wiremock" in name else 1):
+                server = Server(argv, stop)
+                try:
+                    runs.append(measure(f"s{index}", server, scenario_route, body,
+                                        args.duration, scratch))
+                finally:
+                    server.close()
+            best = max(runs, key=lambda r: r["rps"])
+            if len(runs) > 1:
+                name = f"{name} (best of {len(runs)}: " + \
+                    ", ".join(f"{r['rps']:,.0f}" for r in runs) + ")"
+            results.append((name, best))
 
         print(f"\nwrk -t2 -c64 -d{args.duration}s, {os.cpu_count()} cores shared by server and wrk\n")
         print(f"| scenario | requests/s | p50 | p99 | server cores | body | body GB/s | RSS |")
@@ -287,7 +297,8 @@ def main():
                   f"{r['cores']:.2f} | {r['size'] / 1e3:,.1f} kB | {r['gbps']:.2f} | {r['rss']:.1f} MB |")
 
         verdicts = []
-        wiremock, replay, big_replay = results[1][1], results[2][1], results[3][1]
+        # wiremock-rs runs last: its exit frees gigabytes, which would disturb the next scenario.
+        replay, big_replay, wiremock = results[1][1], results[2][1], results[4][1]
         ratio = replay["rps"] / wiremock["rps"]
         verdicts.append((f"replay vs wiremock-rs body_json: {ratio:.2f}x (target >= 2.5x)", ratio >= 2.5))
         verdicts.append((f"replay p99: {replay['p99']:.2f} ms (target < 5 ms)", replay["p99"] < 5.0))

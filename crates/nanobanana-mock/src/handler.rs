@@ -16,6 +16,7 @@ use nanobanana_wire::{Base64Bytes, GenerateContentRequest};
 use crate::fault::{FAULT_HEADER, Fault, Outcome};
 use crate::image::{self, ImageFormat};
 use crate::journal::Endpoint;
+use crate::json::Json;
 use crate::mock::{Action, Condition};
 use crate::replay::{self, Lookup as ReplayLookup};
 use crate::reply::{self, Reply};
@@ -305,7 +306,6 @@ async fn dispatch(
     fault: &Fault,
     format: ImageFormat,
 ) -> Reply {
-    let json_body = || serde_json::from_slice::<Value>(&request.body).ok();
     if mode == Mode::Replay && shared.replay.is_none() {
         // Asked for by the mode header or a mock: say so rather than simulate silently.
         return reply::invalid_argument(&format!(
@@ -319,7 +319,9 @@ async fn dispatch(
             &request.method,
             &request.path,
             &request.query,
-            json_body().as_ref(),
+            serde_json::from_slice::<Json<'_>>(&request.body)
+                .ok()
+                .as_ref(),
             &request.body,
         ) {
             ReplayLookup::Found(reply) => return reply,

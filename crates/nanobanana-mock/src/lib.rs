@@ -94,6 +94,7 @@ pub mod fault;
 mod handler;
 pub mod image;
 mod journal;
+mod json;
 mod mock;
 mod replay;
 mod reply;

@@ -14,6 +14,8 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use nanobanana_wire::Base64Bytes;
+
+use crate::json::Json;
 use nanobanana_wire::corpus::{Corpus, LineEnding, RecordedResponse};
 use nanobanana_wire::routes::split_version;
 
@@ -124,7 +126,7 @@ impl ReplayIndex {
         method: &str,
         path: &str,
         query: &[(String, String)],
-        body: Option<&Value>,
+        body: Option<&Json<'_>>,
         raw_body: &[u8],
     ) -> Lookup {
         let key = (method.to_ascii_uppercase(), route_key(path));
@@ -143,8 +145,9 @@ impl ReplayIndex {
                     if entry.ignore.is_empty() {
                         equals_normalized(recorded, received)
                     } else {
-                        let mut received =
-                            normal.get_or_insert_with(|| normalize(received)).clone();
+                        let mut received = normal
+                            .get_or_insert_with(|| normalize(&received.to_value()))
+                            .clone();
                         remove_pointers(&mut received, &entry.ignore);
                         *recorded == received
                     }
@@ -179,7 +182,7 @@ impl ReplayIndex {
                 Lookup::Found(entry.reply.clone())
             }
             None => {
-                let normal = normal.or_else(|| body.map(normalize));
+                let normal = normal.or_else(|| body.map(|b| normalize(&b.to_value())));
                 Lookup::Missed(self.miss_report(method, path, query, normal.as_ref(), raw_body))
             }
         }
@@ -408,14 +411,14 @@ pub(crate) fn normalize(value: &Value) -> Value {
 
 /// Whether `normalize(received) == *recorded`, for a `recorded` value that is already
 /// normalized, without building the normalized copy (the replay's hot path).
-pub(crate) fn equals_normalized(recorded: &Value, received: &Value) -> bool {
+pub(crate) fn equals_normalized(recorded: &Value, received: &Json<'_>) -> bool {
     match (recorded, received) {
-        (Value::Object(recorded), Value::Object(received)) => {
+        (Value::Object(recorded), Json::Object(received)) => {
             let mut matched = 0;
             for (key, v) in received {
                 let key = camel_case_cow(key);
                 let key = key.as_ref();
-                if key == "generationConfig" && v.as_object().is_some_and(Map::is_empty) {
+                if key == "generationConfig" && matches!(v, Json::Object(m) if m.is_empty()) {
                     continue;
                 }
                 let Some(r) = recorded.get(key) else {
@@ -435,23 +438,27 @@ pub(crate) fn equals_normalized(recorded: &Value, received: &Value) -> bool {
             }
             matched == recorded.len()
         }
-        (Value::Array(recorded), Value::Array(received)) => {
+        (Value::Array(recorded), Json::Array(received)) => {
             recorded.len() == received.len()
                 && recorded
                     .iter()
                     .zip(received)
                     .all(|(r, v)| equals_normalized(r, v))
         }
-        (recorded, received) => recorded == received,
+        (Value::String(r), Json::Str(v)) => r == v,
+        (Value::Number(r), Json::Number(v)) => r == v,
+        (Value::Bool(r), Json::Bool(v)) => r == v,
+        (Value::Null, Json::Null) => true,
+        _ => false,
     }
 }
 
 /// `normalize`'s rule for bytes fields: base64 in either alphabet compares by its bytes.
-fn base64_equals(recorded: &Value, received: &Value) -> bool {
+fn base64_equals(recorded: &Value, received: &Json<'_>) -> bool {
     match received {
-        Value::String(text) => {
-            recorded.as_str() == Some(text.as_str())
-                || Base64Bytes::from_base64(text)
+        Json::Str(text) => {
+            recorded.as_str() == Some(text.as_ref())
+                || Base64Bytes::from_base64(text.as_bytes())
                     .is_ok_and(|bytes| recorded.as_str() == Some(bytes.to_base64().as_str()))
         }
         other => equals_normalized(recorded, other),
@@ -459,18 +466,18 @@ fn base64_equals(recorded: &Value, received: &Value) -> bool {
 }
 
 /// `normalize`'s rule for enums the service reads in any case.
-fn upper_case_equals(recorded: &Value, received: &Value) -> bool {
+fn upper_case_equals(recorded: &Value, received: &Json<'_>) -> bool {
     match (recorded, received) {
-        (Value::String(r), Value::String(v)) => {
+        (Value::String(r), Json::Str(v)) => {
             r.len() == v.len()
                 && r.bytes()
                     .zip(v.bytes())
                     .all(|(a, b)| a == b.to_ascii_uppercase())
         }
-        (Value::Array(r), Value::Array(v)) => {
+        (Value::Array(r), Json::Array(v)) => {
             r.len() == v.len() && r.iter().zip(v).all(|(a, b)| upper_case_equals(a, b))
         }
-        (r, v) => r == v,
+        (r, v) => equals_normalized(r, v),
     }
 }
 
@@ -721,8 +728,11 @@ mod tests {
             let recorded = normalize(recorded);
             for body in &received {
                 let expected = recorded == normalize(body);
+                let bytes = serde_json::to_vec(body).unwrap();
+                let parsed: Json<'_> = serde_json::from_slice(&bytes).unwrap();
+                assert_eq!(parsed.to_value(), *body);
                 assert_eq!(
-                    equals_normalized(&recorded, body),
+                    equals_normalized(&recorded, &parsed),
                     expected,
                     "{recorded} vs {body}"
                 );
