@@ -2,8 +2,6 @@
 //! `nanobanana-mock` binary. Prints `listening on http://HOST:PORT` first on stdout, logs a line
 //! per request on stderr (unless `--quiet`), and stops on Ctrl-C or SIGTERM.
 
-use std::io::Write as _;
-
 use nanobanana_mock::image::ImageFormat;
 use nanobanana_mock::{LineEnding, MockGemini, Mode};
 use serde_json::json;
@@ -63,10 +61,7 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
         builder = builder.fault(fault);
     }
     if !global.quiet {
-        builder = builder.on_request(|request| {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{request}");
-        });
+        builder = builder.log_requests_to_stderr();
     }
     let server = builder
         .try_start()
@@ -77,25 +72,7 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
     } else {
         ui.say(&format!("listening on {}", server.uri()));
     }
-    wait_for_signal().await;
+    nanobanana_mock::shutdown_signal().await;
     drop(server);
     Ok(())
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }

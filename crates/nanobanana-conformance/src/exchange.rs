@@ -17,6 +17,7 @@
 //!
 //! Against a server replaying the recording, every binding maps a value to itself.
 
+use nanobanana_wire::names::camel_case;
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -365,7 +366,7 @@ fn normalise(value: &Value) -> Value {
         Value::Object(map) => {
             let mut out = Map::new();
             for (key, v) in map {
-                let key = camel_case(key);
+                let key = camel_case(key).into_owned();
                 let v = match v {
                     Value::String(s) if key == "data" || key == "thoughtSignature" => {
                         decode(s).map_or_else(|| v.clone(), |b| Value::String(STANDARD.encode(b)))
@@ -379,22 +380,6 @@ fn normalise(value: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(normalise).collect()),
         other => other.clone(),
     }
-}
-
-fn camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn replace_whole_turns(contents: &mut Vec<Value>, turns: &[(Vec<Value>, Vec<Value>)]) {

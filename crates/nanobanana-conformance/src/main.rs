@@ -264,7 +264,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
                 let _ = writeln!(out, "listening on {}", server.uri());
                 let _ = out.flush();
             }
-            wait_for_signal().await;
+            nanobanana_mock::shutdown_signal().await;
             drop(server);
             Ok(ExitCode::SUCCESS)
         }
@@ -298,22 +298,4 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         }
         _ => Err(format!("unknown command {:?}", args.command)),
     }
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -7,6 +7,7 @@
 //! alike (and the suite's tidy test holds them equal to the case files' `expect` blocks, which
 //! `fixtures/tools/expect.py` derives independently in Python).
 
+use nanobanana_wire::names::snake_case;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -245,20 +246,8 @@ pub fn observe(answer: &Answer) -> Observation {
 /// A field by its camelCase name, or its snake_case spelling (proto JSON accepts both).
 pub(crate) fn field<'v>(value: &'v Value, camel: &str) -> Option<&'v Value> {
     let map = value.as_object()?;
-    map.get(camel).or_else(|| map.get(&snake_case(camel)))
-}
-
-pub(crate) fn snake_case(camel: &str) -> String {
-    let mut out = String::with_capacity(camel.len() + 4);
-    for c in camel.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    map.get(camel)
+        .or_else(|| map.get(snake_case(camel).as_ref()))
 }
 
 fn is_true(value: Option<&Value>) -> bool {

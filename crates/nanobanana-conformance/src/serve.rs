@@ -88,11 +88,7 @@ async fn start(corpus: Corpus, options: &ServeOptions) -> Result<MockGemini, Sui
         builder = builder.api_key(key);
     }
     if options.log {
-        builder = builder.on_request(|request| {
-            use std::io::Write as _;
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{request}");
-        });
+        builder = builder.log_requests_to_stderr();
     }
     builder
         .try_start()

@@ -108,5 +108,6 @@ pub use crate::journal::{Endpoint, ReceivedRequest};
 pub use crate::mock::{Mock, MockGuard, Times};
 pub use crate::server::{
     IMAGE_FORMAT_HEADER, MODE_HEADER, MockError, MockGemini, MockGeminiBuilder, Mode,
+    shutdown_signal,
 };
 pub use nanobanana_wire::corpus::LineEnding;

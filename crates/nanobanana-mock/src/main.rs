@@ -166,10 +166,7 @@ async fn run(args: Args) -> ExitCode {
         builder = builder.batch_polls(polls);
     }
     if !args.quiet {
-        builder = builder.on_request(|request| {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{request}");
-        });
+        builder = builder.log_requests_to_stderr();
     }
     let server = match builder.try_start().await {
         Ok(server) => server,
@@ -183,25 +180,7 @@ async fn run(args: Args) -> ExitCode {
         let _ = writeln!(out, "listening on {}", server.uri());
         let _ = out.flush();
     }
-    wait_for_signal().await;
+    nanobanana_mock::shutdown_signal().await;
     drop(server);
     ExitCode::SUCCESS
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }

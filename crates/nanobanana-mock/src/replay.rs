@@ -14,6 +14,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use nanobanana_wire::Base64Bytes;
+use nanobanana_wire::names::camel_case;
 
 use crate::json::Json;
 use nanobanana_wire::corpus::{Corpus, LineEnding, RecordedResponse};
@@ -385,7 +386,7 @@ pub(crate) fn normalize(value: &Value) -> Value {
         Value::Object(map) => {
             let mut out = Map::new();
             for (key, v) in map {
-                let key = camel_case(key);
+                let key = camel_case(key).into_owned();
                 let v = if (key == "data" || key == "thoughtSignature")
                     && let Value::String(s) = v
                     && let Ok(bytes) = Base64Bytes::from_base64(s)
@@ -416,7 +417,7 @@ pub(crate) fn equals_normalized(recorded: &Value, received: &Json<'_>) -> bool {
         (Value::Object(recorded), Json::Object(received)) => {
             let mut matched = 0;
             for (key, v) in received {
-                let key = camel_case_cow(key);
+                let key = camel_case(key);
                 let key = key.as_ref();
                 if key == "generationConfig" && matches!(v, Json::Object(m) if m.is_empty()) {
                     continue;
@@ -481,39 +482,12 @@ fn upper_case_equals(recorded: &Value, received: &Json<'_>) -> bool {
     }
 }
 
-fn camel_case_cow(name: &str) -> std::borrow::Cow<'_, str> {
-    if name.contains('_') {
-        std::borrow::Cow::Owned(camel_case(name))
-    } else {
-        std::borrow::Cow::Borrowed(name)
-    }
-}
-
 fn upper_case_strings(value: &Value) -> Value {
     match value {
         Value::String(s) => Value::String(s.to_ascii_uppercase()),
         Value::Array(items) => Value::Array(items.iter().map(upper_case_strings).collect()),
         other => other.clone(),
     }
-}
-
-pub(crate) fn camel_case(name: &str) -> String {
-    if !name.contains('_') {
-        return name.to_owned();
-    }
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn remove_pointers(value: &mut Value, pointers: &[String]) {
@@ -607,6 +581,7 @@ fn diff(recorded: &Value, received: &Value, at: &mut String, out: &mut Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nanobanana_wire::names::snake_case;
     use serde_json::json;
 
     #[test]
@@ -664,18 +639,6 @@ mod tests {
     /// Every way a client may spell a recorded body: snake_case keys, URL-safe base64 without
     /// padding, lower-case enums, an empty generation config.
     fn respell(value: &Value) -> Value {
-        fn snake(name: &str) -> String {
-            let mut out = String::new();
-            for c in name.chars() {
-                if c.is_ascii_uppercase() {
-                    out.push('_');
-                    out.push(c.to_ascii_lowercase());
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
         match value {
             Value::Object(map) => {
                 let mut out = Map::new();
@@ -687,7 +650,7 @@ mod tests {
                         ("responseModalities" | "thinkingLevel", v) => lower(v),
                         (_, v) => respell(v),
                     };
-                    out.insert(snake(k), v);
+                    out.insert(snake_case(k).into_owned(), v);
                 }
                 if map.contains_key("contents") && !map.contains_key("generationConfig") {
                     out.insert("generation_config".to_owned(), json!({}));

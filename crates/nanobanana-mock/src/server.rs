@@ -274,6 +274,18 @@ impl MockGeminiBuilder {
         self
     }
 
+    /// Logs one line per request to stderr (`POST /v1beta/models/...:generateContent (123 bytes)
+    /// -> 200`), as the `nanobanana-mock` command does. Replaces an [`on_request`] hook.
+    ///
+    /// [`on_request`]: MockGeminiBuilder::on_request
+    pub fn log_requests_to_stderr(self) -> Self {
+        self.on_request(|request| {
+            use std::io::Write as _;
+            let mut err = io::stderr().lock();
+            let _ = writeln!(err, "{request}");
+        })
+    }
+
     /// Binds and starts serving on the current tokio runtime.
     pub async fn try_start(mut self) -> Result<MockGemini, MockError> {
         let corpus = match (self.corpus.take(), &self.fixtures) {
@@ -561,6 +573,23 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: watch
             }
         });
     }
+}
+
+/// Resolves on Ctrl-C or (on Unix) SIGTERM: how a program serving the fake server in the
+/// foreground (the `nanobanana-mock` command and the tools built on it) knows when to stop.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// A request as the handlers see it: everything read, the body whole.

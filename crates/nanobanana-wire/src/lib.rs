@@ -78,6 +78,7 @@ mod generated;
 mod images;
 pub mod inspect;
 mod int64;
+pub mod names;
 pub mod routes;
 mod skim;
 

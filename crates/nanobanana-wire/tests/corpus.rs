@@ -2,6 +2,7 @@
 //! to the same JSON value, names every field it has, and decodes to the snapshotted value.
 
 use nanobanana_wire::corpus::{Case, Corpus};
+use nanobanana_wire::names::camel_case;
 use nanobanana_wire::routes::route;
 use nanobanana_wire::{BodyType, ERROR_BODY};
 use serde_json::Value;
@@ -123,7 +124,7 @@ fn same(original: &Value, encoded: &Value, at: &str) -> Result<(), String> {
             for (key, value) in a {
                 let camel = camel_case(key);
                 let other = b
-                    .get(&camel)
+                    .get(camel.as_ref())
                     .or_else(|| b.get(key))
                     .ok_or_else(|| format!("{at}/{key}: dropped"))?;
                 same(value, other, &format!("{at}/{key}"))?;
@@ -157,22 +158,6 @@ fn same_base64(a: &str, b: &str) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }
-}
-
-fn camel_case(name: &str) -> String {
-    let mut out = String::new();
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' && !out.is_empty() {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[test]

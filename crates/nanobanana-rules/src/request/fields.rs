@@ -8,6 +8,7 @@
 //! rules never look into (`toolConfig`, `functionCall`, `responseSchema`, ...) are accepted
 //! whole, whatever they hold.
 
+use nanobanana_wire::names::{camel_case, snake_case};
 use serde_json::Value;
 
 use crate::report::{Rule, Violation};
@@ -194,7 +195,9 @@ fn walk(
 fn lookup(fields: &'static [(&'static str, Kind)], name: &str) -> Option<Kind> {
     fields
         .iter()
-        .find(|(known, _)| *known == name || (name.contains('_') && *known == camel_case(name)))
+        .find(|(known, _)| {
+            *known == name || (name.contains('_') && *known == camel_case(name).as_ref())
+        })
         .map(|(_, kind)| *kind)
 }
 
@@ -213,33 +216,4 @@ fn violation(pointer: &str, name: &str, proto_path: &str) -> Violation {
         "the fields of the Gemini API's GenerateContentRequest (camelCase or snake_case)",
         message,
     )
-}
-
-fn camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
