@@ -15,7 +15,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use nanobanana_workflows::{Chat, ChatExport, ImageOptions, InputImage, Message, Modalities};
+use nanobanana_workflows::{Chat, ChatExport, InputImage, Message};
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt as _;
 
@@ -231,30 +231,14 @@ impl Session<'_> {
                 if command == "/ratio" { "16:9" } else { "2K" }
             )));
         }
-        let current = self.chat.options().clone();
-        // Start from the settings without this one, then set it unless "off".
-        let mut options = ImageOptions::new();
-        if command != "/ratio"
-            && let Some(ratio) = current.get_aspect_ratio()
-        {
-            options = options.aspect_ratio(ratio.clone());
-        }
-        if command != "/size"
-            && let Some(size) = current.get_image_size()
-        {
-            options = options.image_size(size.clone());
-        }
-        if value != "off" {
-            options = if command == "/ratio" {
-                options.aspect_ratio(value)
-            } else {
-                options.image_size(value)
-            };
-        }
-        // Keep the other settings (modalities, thinking, thoughts, search).
-        let merged = keep_others(&current).merged_with(&options);
-        let chat = self.chat.clone();
-        *self.chat = chat.with_options(merged);
+        let options = self.chat.options().clone();
+        let options = match (command, value) {
+            ("/ratio", "off") => options.without_aspect_ratio(),
+            ("/ratio", ratio) => options.aspect_ratio(ratio),
+            (_, "off") => options.without_image_size(),
+            (_, size) => options.image_size(size),
+        };
+        self.chat.set_options(options);
         self.info(&format!(
             "{} {} for the next turns",
             if command == "/ratio" {
@@ -383,26 +367,4 @@ fn one_line(text: &str, limit: usize) -> String {
     } else {
         line
     }
-}
-
-/// The settings other than the aspect ratio and the image size.
-fn keep_others(options: &ImageOptions) -> ImageOptions {
-    let mut kept = ImageOptions::new();
-    match options.get_modalities() {
-        Some(Modalities::ImageOnly) => kept = kept.image_only(),
-        Some(Modalities::TextAndImage) => kept = kept.text_and_image(),
-        None => {}
-    }
-    if let Some(level) = options.get_thinking_level() {
-        kept = kept.thinking_level(level.clone());
-    }
-    match options.get_include_thoughts() {
-        Some(true) => kept = kept.include_thoughts(),
-        Some(false) => kept = kept.exclude_thoughts(),
-        None => {}
-    }
-    if let Some(search) = options.get_search() {
-        kept = kept.google_search(search);
-    }
-    kept
 }

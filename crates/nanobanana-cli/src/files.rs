@@ -8,9 +8,10 @@
 //! either.
 
 use std::fmt;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use nanobanana_workflows::{Error, save};
 
 /// Whether existing files may be replaced (`--force`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,57 +54,23 @@ impl fmt::Display for WriteError {
     }
 }
 
-/// Writes `bytes` to `path` atomically. With [`Overwrite::Refuse`], fails with
-/// [`WriteError::Exists`] if `path` exists, even if it appeared a moment ago.
+/// Writes `bytes` to `path` atomically (the workflows crate's [`save`] functions). With
+/// [`Overwrite::Refuse`], fails with [`WriteError::Exists`] if `path` exists, even if it
+/// appeared a moment ago.
 pub(crate) fn write_atomic(
     path: &Path,
     bytes: &[u8],
     overwrite: Overwrite,
 ) -> Result<(), WriteError> {
-    let io = |e| WriteError::Io(path.to_path_buf(), e);
-    if overwrite == Overwrite::Refuse && path.exists() {
-        return Err(WriteError::Exists(path.to_path_buf()));
-    }
-    let temp = temp_path(path);
-    let result = write_temp(&temp, bytes).and_then(|()| match overwrite {
-        Overwrite::Replace => std::fs::rename(&temp, path),
-        Overwrite::Refuse => match std::fs::hard_link(&temp, path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
-            // A file system without hard links: check, then rename (a small race remains).
-            Err(_) if path.exists() => Err(io::Error::from(io::ErrorKind::AlreadyExists)),
-            Err(_) => std::fs::rename(&temp, path),
-        },
-    });
-    // Gone after a rename; the link's second name (or a failed write's leftovers) otherwise.
-    let _ = std::fs::remove_file(&temp);
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            Err(WriteError::Exists(path.to_path_buf()))
-        }
-        Err(e) => Err(io(e)),
-    }
-}
-
-fn write_temp(temp: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// `dir/.name.PID.N.tmp`, beside the target so that the final move stays on one file system.
-fn temp_path(path: &Path) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".to_owned());
-    let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}.{unique}.tmp", std::process::id()))
+    let written = match overwrite {
+        Overwrite::Refuse => save::write_new(path, bytes),
+        Overwrite::Replace => save::write_replacing(path, bytes),
+    };
+    written.map_err(|error| match error {
+        Error::AlreadyExists { path } => WriteError::Exists(path),
+        Error::Io { path, source, .. } => WriteError::Io(path, source),
+        other => WriteError::Io(path.to_path_buf(), io::Error::other(other.to_string())),
+    })
 }
 
 /// Checks, before any request, that `path` can be written: its directory exists and, without

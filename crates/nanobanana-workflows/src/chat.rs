@@ -81,6 +81,12 @@ impl Chat {
         self
     }
 
+    /// Changes the settings of the next turns in place (e.g. an interactive `/ratio 16:9`);
+    /// the history is untouched.
+    pub fn set_options(&mut self, options: ImageOptions) {
+        self.options = options;
+    }
+
     /// Sets the transport options of every call (timeout, retries).
     pub fn with_request_options(mut self, options: RequestOptions) -> Self {
         self.request_options = options;

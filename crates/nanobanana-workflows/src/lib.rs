@@ -102,7 +102,7 @@ pub mod media;
 mod message;
 mod options;
 mod outcome;
-mod save;
+pub mod save;
 
 pub use crate::batch::{
     BatchBuilder, BatchItem, BatchJob, BatchProgress, BatchResults, DEFAULT_INLINE_LIMIT,

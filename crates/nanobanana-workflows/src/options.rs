@@ -101,6 +101,18 @@ impl ImageOptions {
         self
     }
 
+    /// Unsets the aspect ratio (the model's default applies: 1:1, or the input image's ratio).
+    pub fn without_aspect_ratio(mut self) -> Self {
+        self.aspect_ratio = None;
+        self
+    }
+
+    /// Unsets the image size (the model's default applies: 1K).
+    pub fn without_image_size(mut self) -> Self {
+        self.image_size = None;
+        self
+    }
+
     /// Asks for images only (`responseModalities: ["IMAGE"]`).
     pub fn image_only(mut self) -> Self {
         self.modalities = Some(Modalities::ImageOnly);
@@ -238,6 +250,19 @@ impl ImageOptions {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_setting_can_be_unset_and_the_others_stay() {
+        let options = ImageOptions::new()
+            .aspect_ratio("16:9")
+            .image_size("2K")
+            .image_only()
+            .without_aspect_ratio();
+        assert_eq!(options.get_aspect_ratio(), None);
+        assert_eq!(options.get_image_size(), Some(&ImageSize::from("2K")));
+        assert_eq!(options.get_modalities(), Some(Modalities::ImageOnly));
+        assert_eq!(options.without_image_size().get_image_size(), None);
+    }
 
     #[test]
     fn settings_make_the_documented_request_shape() {

@@ -12,7 +12,7 @@ use crate::error::Error;
 /// Writes `bytes` to `path`; fails with [`Error::AlreadyExists`] if it exists. The final step
 /// is a hard link (atomic, and it fails rather than replace); where the file system has no hard
 /// links, a rename after checking that the target does not exist.
-pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     if path.exists() {
         return Err(Error::AlreadyExists {
             path: path.to_path_buf(),
@@ -42,7 +42,7 @@ pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// Writes `bytes` to `path`, atomically replacing whatever is there.
-pub(crate) fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let temp = write_temp(path, bytes)?;
     fs::rename(&temp, path).map_err(|source| {
         let _ = fs::remove_file(&temp);
