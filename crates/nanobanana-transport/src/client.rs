@@ -123,7 +123,8 @@ impl Client {
                 "streamGenerateContent",
             )
             .with_model(model)
-            .with_json(encode(request)?);
+            .with_json(encode(request)?)
+            .with_extra_headers(&options.headers)?;
             Ok(call)
         });
         generate_stream(
@@ -154,6 +155,13 @@ impl Client {
         call: &Call,
         options: &RequestOptions,
     ) -> Result<crate::http::Answer, Error> {
+        if !options.headers.is_empty() {
+            let call = call.clone().with_extra_headers(&options.headers)?;
+            return self
+                .transport
+                .execute(&call, self.retry_policy(options), self.timeout(options))
+                .await;
+        }
         self.transport
             .execute(call, self.retry_policy(options), self.timeout(options))
             .await
@@ -196,11 +204,31 @@ impl fmt::Debug for Client {
 ///     .with_timeout(Duration::from_secs(600));
 /// # let _ = options;
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RequestOptions {
     skip_validation: bool,
     timeout: TimeoutChoice,
     retry: Option<RetryPolicy>,
+    headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for RequestOptions {
+    /// Header names only: a caller's header may carry a credential.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestOptions")
+            .field("skip_validation", &self.skip_validation)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -239,6 +267,17 @@ impl RequestOptions {
     /// Sets this call's retry policy.
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
+        self
+    }
+
+    /// Adds a header to this call (every attempt): for proxies or gateways that want one, or to
+    /// steer a fake server, e.g. `x-nanobanana-fault: status=503; times=1` (see
+    /// `nanobanana-mock`). Checked when the call is made: a name or value that is not valid
+    /// HTTP, or a header the client sets itself (`x-goog-api-key`, `content-type`,
+    /// `content-length`, `transfer-encoding`, `host`, `connection`), is a configuration error.
+    /// Values never appear in `Debug` output.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 

@@ -23,6 +23,16 @@ use crate::urls::{Endpoints, describe};
 /// The header that carries the key.
 const API_KEY_HEADER: &str = "x-goog-api-key";
 
+/// Headers the client sets itself, which a caller's per-request headers may not replace.
+const RESERVED_HEADERS: [&str; 6] = [
+    API_KEY_HEADER,
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+];
+
 /// The client's shared state.
 pub(crate) struct Transport {
     http: reqwest::Client,
@@ -89,6 +99,37 @@ impl Call {
     pub(crate) fn with_header(mut self, name: &'static str, value: HeaderValue) -> Self {
         self.headers.push((HeaderName::from_static(name), value));
         self
+    }
+
+    /// Adds the caller's own headers ([`RequestOptions::with_header`]), checked.
+    ///
+    /// [`RequestOptions::with_header`]: crate::RequestOptions::with_header
+    pub(crate) fn with_extra_headers(
+        mut self,
+        headers: &[(String, String)],
+    ) -> Result<Self, Error> {
+        for (name, value) in headers {
+            let parsed = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                Error::config(format!(
+                    "{name:?} is not a valid header name (letters, digits and -, as in x-my-header)"
+                ))
+            })?;
+            if RESERVED_HEADERS.contains(&parsed.as_str()) {
+                return Err(Error::config(format!(
+                    "the header {parsed} is set by the client and cannot be set per request (the \
+                     API key comes from ClientConfig; content headers from the call)"
+                )));
+            }
+            let mut value = HeaderValue::from_str(value).map_err(|_| {
+                Error::config(format!(
+                    "the value of header {parsed} is not a valid header value (visible ASCII)"
+                ))
+            })?;
+            // Caller headers may carry credentials of their own: keep them out of debug output.
+            value.set_sensitive(true);
+            self.headers.push((parsed, value));
+        }
+        Ok(self)
     }
 
     pub(crate) fn with_auth(mut self, auth: Auth) -> Self {

@@ -9,7 +9,7 @@ mod mock_support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use nanobanana_mock::{Endpoint, Fault, Mock, MockGemini};
+use nanobanana_mock::{Endpoint, FAULT_HEADER, Fault, Mock, MockGemini};
 use nanobanana_transport::rules::{Rule, validate_request};
 use nanobanana_transport::wire::{
     Base64Bytes, Content, GenerateContentRequest, GenerateContentResponse, InlinedRequest, Part,
@@ -221,6 +221,64 @@ async fn a_503_then_success() {
         journal(&server),
         [generate_line(503), generate_line(503), generate_line(200)]
     );
+}
+
+/// The fault header any language can send (`x-nanobanana-fault`, README "Test against a fake
+/// Gemini server"), through the client's per-request headers: `times=2` fails the first two
+/// requests carrying it with 503, the retry after them succeeds; streams carry it too.
+#[tokio::test]
+async fn the_fault_header_sent_per_request_fails_twice_then_succeeds() {
+    let server = simulator().await;
+    let options = RequestOptions::new().with_header(FAULT_HEADER, "status=503; times=2");
+    let response = client(&server)
+        .generate_content_with(PRO, &request(), &options)
+        .await
+        .unwrap();
+    assert_eq!(final_images(&response).len(), 1);
+    assert_eq!(
+        journal(&server),
+        [generate_line(503), generate_line(503), generate_line(200)]
+    );
+    assert_eq!(
+        server.received_requests()[0].header(FAULT_HEADER),
+        Some("status=503; times=2")
+    );
+
+    let options = RequestOptions::new()
+        .with_header(FAULT_HEADER, "status=500")
+        .with_retry_policy(RetryPolicy::none());
+    let mut stream = client(&server).stream_generate_content_with(PRO, &request(), &options);
+    let error = stream.next().await.unwrap().unwrap_err();
+    assert_eq!(error.status(), Some(500), "{error}");
+}
+
+/// Per-request headers are checked before anything is sent: not valid HTTP, or a header the
+/// client owns (the key, content headers), is a configuration error; values never print.
+#[tokio::test]
+async fn per_request_headers_are_checked_and_their_values_never_print() {
+    let server = simulator().await;
+    for (name, value, expected) in [
+        ("x-goog-api-key", "another-key", "is set by the client"),
+        ("Content-Type", "text/plain", "is set by the client"),
+        ("bad name", "value-123", "is not a valid header name"),
+        ("x-fine", "line\nbreak", "is not a valid header value"),
+    ] {
+        let options = RequestOptions::new().with_header(name, value);
+        let error = client(&server)
+            .generate_content_with(PRO, &request(), &options)
+            .await
+            .unwrap_err();
+        assert!(matches!(error.kind(), ErrorKind::Config), "{error:?}");
+        assert!(error.to_string().contains(expected), "{error}");
+        assert!(!error.to_string().contains(value), "{error}");
+    }
+    assert!(server.received_requests().is_empty());
+    let debug = format!(
+        "{:?}",
+        RequestOptions::new().with_header("authorization", "Bearer canary-secret-value")
+    );
+    assert!(debug.contains("authorization"), "{debug}");
+    assert!(!debug.contains("canary-secret-value"), "{debug}");
 }
 
 /// A 503 on every attempt: the client gives up after the policy's attempts with the service's
