@@ -979,6 +979,7 @@ fn batch_create(shared: &Shared, request: &Request, model: &str) -> Reply {
         input,
         output: None,
         request_count,
+        failed_count: 0,
     };
     let reply = Reply::json(200, &operation(&batch));
     store.batches.insert(id, batch);
@@ -993,7 +994,7 @@ fn operation(batch: &Batch) -> Value {
         "createTime": batch.create_time,
         "updateTime": batch.update_time,
         "state": batch.state,
-        "batchStats": {"requestCount": batch.request_count.to_string()},
+        "batchStats": batch_stats(batch),
     });
     if let Some(name) = &batch.display_name {
         metadata["displayName"] = json!(name);
@@ -1010,6 +1011,23 @@ fn operation(batch: &Batch) -> Value {
         op["done"] = json!(true);
     }
     op
+}
+
+/// `batchStats`, int64 counts as strings (proto JSON): all pending until the batch ends.
+fn batch_stats(batch: &Batch) -> Value {
+    let total = batch.request_count;
+    if is_pending(batch.state) {
+        return json!({
+            "requestCount": total.to_string(),
+            "pendingRequestCount": total.to_string(),
+        });
+    }
+    let failed = batch.failed_count.min(total);
+    json!({
+        "requestCount": total.to_string(),
+        "successfulRequestCount": (total - failed).to_string(),
+        "failedRequestCount": failed.to_string(),
+    })
 }
 
 fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
@@ -1033,8 +1051,10 @@ fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
         };
         (batch.model.clone(), input)
     };
-    // Run the requests outside the lock.
-    let run = |request: Option<&Value>| -> Result<Value, Value> {
+    // Run the requests outside the lock. An item can carry a fault of its own, in the fault
+    // header's syntax: in its `metadata` (inline) or beside its `request` (a JSONL line), under
+    // the key `x-nanobanana-fault` (e.g. "outcome=no-image", "status=500").
+    let run = |request: Option<&Value>, fault: Option<&Value>| -> Result<Value, Value> {
         let Some(request) = request else {
             return Err(reply::error_object(
                 400,
@@ -1042,21 +1062,36 @@ fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
                 Vec::new(),
             ));
         };
-        match generate_value(shared, &model, "v1beta", request, None, format) {
+        let fault = match fault.map(|f| Fault::parse(f.as_str().unwrap_or_default())) {
+            None => Fault::none(),
+            Some(Ok(fault)) => fault,
+            Some(Err(e)) => {
+                return Err(reply::error_object(400, &e.to_string(), Vec::new()));
+            }
+        };
+        if let Some(code) = fault.status {
+            return Err(error_of(&reply::status_fault(code, Some(&model), 34)));
+        }
+        match generate_value(shared, &model, "v1beta", request, fault.outcome, format) {
             Ok(answer) => serde_json::from_slice(&answer.body)
                 .map_err(|e| reply::error_object(500, &e.to_string(), Vec::new())),
             Err(reply) => Err(error_of(&reply)),
         }
     };
     let mut output_file = None;
+    let mut failed = 0;
     let output = match &input {
         BatchInput::Inline(items) => {
             let responses: Vec<Value> = items
                 .iter()
                 .map(|item| {
-                    let mut out = match run(item.get("request")) {
+                    let fault = item.pointer(&format!("/metadata/{FAULT_HEADER}"));
+                    let mut out = match run(item.get("request"), fault) {
                         Ok(response) => json!({"response": response}),
-                        Err(error) => json!({"error": error}),
+                        Err(error) => {
+                            failed += 1;
+                            json!({"error": error})
+                        }
                     };
                     if let Some(metadata) = item.get("metadata") {
                         out["metadata"] = metadata.clone();
@@ -1069,9 +1104,12 @@ fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
         BatchInput::File(lines) => {
             let mut jsonl = String::new();
             for line in lines {
-                let mut out = match run(line.get("request")) {
+                let mut out = match run(line.get("request"), line.get(FAULT_HEADER)) {
                     Ok(response) => json!({"response": response}),
-                    Err(error) => json!({"error": error}),
+                    Err(error) => {
+                        failed += 1;
+                        json!({"error": error})
+                    }
                 };
                 if let Some(key) = line.get("key") {
                     out["key"] = key.clone();
@@ -1102,6 +1140,7 @@ fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
         return batch_not_found();
     };
     if is_pending(batch.state) {
+        batch.failed_count = failed;
         batch.state = "BATCH_STATE_SUCCEEDED";
         batch.update_time = store::rfc3339(std::time::SystemTime::now());
         batch.output = Some(output);

@@ -20,7 +20,10 @@
 //! - **Faults**: error statuses (429 with `RetryInfo` and `QuotaFailure`, 500, 503), delays,
 //!   connection resets, truncated streams, error events mid-stream and unusual outcomes
 //!   (`NO_IMAGE`, `IMAGE_SAFETY`, a blocked prompt), per server, per [`Mock`], or per request
-//!   with the [`FAULT_HEADER`] from any language (see [`fault`] for the syntax).
+//!   with the [`FAULT_HEADER`] from any language (see [`fault`] for the syntax). A batch item
+//!   can carry its own fault in the same syntax, under `x-nanobanana-fault` in its `metadata`
+//!   (inline batches) or beside its `request` (JSONL lines), so a batch can mix successes,
+//!   outcomes and errors; `batchStats` counts them.
 //!
 //! # Quickstart
 //!

@@ -33,6 +33,8 @@ pub(crate) struct Batch {
     pub(crate) input: BatchInput,
     pub(crate) output: Option<Value>,
     pub(crate) request_count: usize,
+    /// Items that ended in an error (known once the batch has run).
+    pub(crate) failed_count: usize,
 }
 
 /// What a batch processes.

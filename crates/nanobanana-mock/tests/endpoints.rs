@@ -294,6 +294,59 @@ async fn inline_batch_runs_to_success_under_both_versions() {
     }
 }
 
+/// Batch items can carry a fault of their own (`metadata["x-nanobanana-fault"]`, in the fault
+/// header's syntax): one item gets an outcome, another an error, the rest succeed; `batchStats`
+/// counts them once the batch has run (pending until then).
+#[tokio::test]
+async fn batch_items_carry_their_own_faults_and_stats_count_them() {
+    let server = MockGemini::builder().batch_polls(0).start().await;
+    let body = json!({"batch": {"inputConfig": {"requests": {"requests": [
+        {"request": prompt("A cat"), "metadata": {"key": "ok"}},
+        {"request": prompt("A dog"), "metadata": {"key": "no-image", "x-nanobanana-fault": "outcome=no-image"}},
+        {"request": prompt("A cow"), "metadata": {"key": "fails", "x-nanobanana-fault": "status=500"}},
+        {"request": prompt("A fox"), "metadata": {"key": "bad", "x-nanobanana-fault": "status=7"}}
+    ]}}}});
+    let answer = post_json(
+        &server,
+        &format!("/v1beta/models/{FLASH31}:batchGenerateContent"),
+        &body,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text_head());
+    let created = answer.json();
+    assert_eq!(
+        created["metadata"]["batchStats"],
+        json!({"requestCount": "4", "pendingRequestCount": "4"})
+    );
+    let name = created["name"].as_str().unwrap().to_owned();
+    let done = get(&server, &format!("/v1beta/{name}")).await.json();
+    assert_eq!(done["metadata"]["state"], "BATCH_STATE_SUCCEEDED");
+    assert_eq!(
+        done["metadata"]["batchStats"],
+        json!({"requestCount": "4", "successfulRequestCount": "2", "failedRequestCount": "2"})
+    );
+    let items = done["metadata"]["output"]["inlinedResponses"]["inlinedResponses"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(final_images(&items[0]["response"]).len(), 1);
+    assert_eq!(
+        items[1]["response"]["candidates"][0]["finishReason"],
+        "NO_IMAGE"
+    );
+    assert_eq!(items[2]["error"]["code"], 500);
+    assert_eq!(items[2]["error"]["status"], "INTERNAL");
+    assert_eq!(items[3]["error"]["code"], 400);
+    assert!(
+        items[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("status"),
+        "{}",
+        items[3]["error"]
+    );
+}
+
 #[tokio::test]
 async fn batches_list_in_pages_cancel_and_delete() {
     let server = MockGemini::builder().batch_polls(5).start().await;
