@@ -155,13 +155,16 @@ pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
     Ok(out)
 }
 
+/// Base64 symbols decoded per step by the chunked decoders (here and in the single-pass reader):
+/// a multiple of 4 (whole groups), small enough that the scanned chunk and the scratch buffer
+/// stay in L1/L2 while they are decoded.
+pub(crate) const CHUNK: usize = 16 * 1024;
+
 /// Large texts of strict padded standard base64 (what the service sends), decoded chunk by chunk
 /// through a scratch buffer that stays in cache, into a vector whose memory is written once: a
 /// zero-filled buffer would be written twice. `None` for anything else, which then takes the
 /// general path (and gets its error text from there).
 fn decode_chunked(text: &[u8]) -> Option<Vec<u8>> {
-    /// Base64 symbols per step: whole groups, and a scratch buffer that fits in L1.
-    const CHUNK: usize = 16 * 1024;
     if text.len() <= CHUNK || !text.len().is_multiple_of(4) {
         return None;
     }

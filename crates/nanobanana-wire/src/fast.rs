@@ -48,6 +48,11 @@ thread_local! {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn decode_response(body: &[u8]) -> serde_json::Result<GenerateContentResponse> {
+    // A body with no `"data"` member at all (a text event of a stream, an error) has no image
+    // to take out: one serde pass, not two.
+    if memchr::memmem::find(body, b"\"data\"").is_none() {
+        return serde_json::from_slice(body);
+    }
     let images = match decode_images_separately(body) {
         Ok(images) if !images.is_empty() => images,
         _ => return serde_json::from_slice(body),

@@ -15,12 +15,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use crate::bytes::{Base64Error, decode, decode_capacity, decode_to_slice};
+use crate::bytes::{Base64Error, CHUNK, decode, decode_capacity, decode_to_slice};
 use crate::images::{ImageSpan, ImagesError};
-
-/// Bytes of base64 text decoded per step: a multiple of 4 (whole groups), small enough that the
-/// scanned chunk is still in L1/L2 when the decoder reads it.
-const CHUNK: usize = 16 * 1024;
 
 /// Nesting limit, as `serde_json`'s: deeper documents are refused instead of exhausting the stack.
 const MAX_DEPTH: usize = 128;
