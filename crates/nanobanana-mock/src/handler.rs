@@ -137,13 +137,14 @@ pub(crate) fn classify(method: &str, path: &str) -> RouteInfo {
     info
 }
 
-/// Answers one request: the answer, the fault to apply while sending it, and the route.
+// The headers every request is checked for, parsed once.
 static FAULT_HEADER_NAME: http::HeaderName = http::HeaderName::from_static(FAULT_HEADER);
 static MODE_HEADER_NAME: http::HeaderName = http::HeaderName::from_static(MODE_HEADER);
 static IMAGE_FORMAT_HEADER_NAME: http::HeaderName =
     http::HeaderName::from_static(IMAGE_FORMAT_HEADER);
 static API_KEY_HEADER_NAME: http::HeaderName = http::HeaderName::from_static("x-goog-api-key");
 
+/// Answers one request: the answer, the fault to apply while sending it, and the route.
 pub(crate) async fn handle(shared: &Arc<Shared>, request: &Request) -> (Reply, Fault, RouteInfo) {
     let info = classify(&request.method, &request.path);
     let (reply, fault) = answer(shared, request, &info).await;
@@ -158,7 +159,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
     if !is_upload_chunk && let Some(reply) = check_auth(shared, request) {
         return (reply, none());
     }
-    let header_fault = match request.known_header(&FAULT_HEADER_NAME) {
+    let header_fault = match request.header(&FAULT_HEADER_NAME) {
         Some(text) => match Fault::parse(text) {
             Ok(fault) => Some((text.to_owned(), fault)),
             Err(e) => return (reply::invalid_argument(&e.to_string()), none()),
@@ -166,7 +167,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
         None => None,
     };
     let mut mode = shared.config.mode;
-    if let Some(text) = request.known_header(&MODE_HEADER_NAME) {
+    if let Some(text) = request.header(&MODE_HEADER_NAME) {
         match text.parse::<Mode>() {
             Ok(m) => mode = m,
             Err(e) => {
@@ -178,7 +179,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
         }
     }
     let mut format = shared.config.image_format;
-    if let Some(text) = request.known_header(&IMAGE_FORMAT_HEADER_NAME) {
+    if let Some(text) = request.header(&IMAGE_FORMAT_HEADER_NAME) {
         match text.trim().to_ascii_lowercase().as_str() {
             "png" => format = ImageFormat::Png,
             "jpeg" | "jpg" => format = ImageFormat::Jpeg,
@@ -220,8 +221,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
     if let Some(code) = fault.status
         && fault.error_after.is_none()
     {
-        let delay = fault.retry_delay.map_or(34, |d| d.as_secs().max(1));
-        let mut reply = reply::status_fault(code, info.model.as_deref(), delay);
+        let mut reply = status_fault_reply(code, &fault, info.model.as_deref());
         if let Some(seconds) = fault.retry_after {
             reply = reply.with_header("retry-after", seconds.to_string());
         }
@@ -231,9 +231,16 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
     (reply, fault)
 }
 
+/// The error answer of a status fault, with the fault's `RetryInfo.retryDelay` (34 s, as the
+/// service, unless it says otherwise).
+fn status_fault_reply(code: u16, fault: &Fault, model: Option<&str>) -> Reply {
+    let delay = fault.retry_delay.map_or(34, |d| d.as_secs().max(1));
+    reply::status_fault(code, model, delay)
+}
+
 fn check_auth(shared: &Shared, request: &Request) -> Option<Reply> {
     let key = request
-        .known_header(&API_KEY_HEADER_NAME)
+        .header(&API_KEY_HEADER_NAME)
         .or_else(|| request.query("key"))
         .filter(|k| !k.is_empty());
     match (key, &shared.config.api_key) {
@@ -1013,7 +1020,8 @@ fn operation(batch: &Batch) -> Value {
     op
 }
 
-/// `batchStats`, int64 counts as strings (proto JSON): all pending until the batch ends.
+/// `batchStats`, int64 counts as strings (proto JSON): all pending until the batch has run,
+/// then its successes and failures. A batch cancelled before it ran has neither: its size only.
 fn batch_stats(batch: &Batch) -> Value {
     let total = batch.request_count;
     if is_pending(batch.state) {
@@ -1021,6 +1029,9 @@ fn batch_stats(batch: &Batch) -> Value {
             "requestCount": total.to_string(),
             "pendingRequestCount": total.to_string(),
         });
+    }
+    if batch.output.is_none() {
+        return json!({"requestCount": total.to_string()});
     }
     let failed = batch.failed_count.min(total);
     json!({
@@ -1051,9 +1062,8 @@ fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
         };
         (batch.model.clone(), input)
     };
-    // Run the requests outside the lock. An item can carry a fault of its own, in the fault
-    // header's syntax: in its `metadata` (inline) or beside its `request` (a JSONL line), under
-    // the key `x-nanobanana-fault` (e.g. "outcome=no-image", "status=500").
+    // Run the requests outside the lock. An item can carry a fault of its own (see
+    // `item_fault`): in its `metadata` (inline) or beside its `request` (a JSONL line).
     let run = |request: Option<&Value>, fault: Option<&Value>| -> Result<Value, Value> {
         let Some(request) = request else {
             return Err(reply::error_object(
@@ -1062,15 +1072,15 @@ fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
                 Vec::new(),
             ));
         };
-        let fault = match fault.map(|f| Fault::parse(f.as_str().unwrap_or_default())) {
+        let fault = match fault.map(item_fault) {
             None => Fault::none(),
             Some(Ok(fault)) => fault,
-            Some(Err(e)) => {
-                return Err(reply::error_object(400, &e.to_string(), Vec::new()));
+            Some(Err(message)) => {
+                return Err(reply::error_object(400, &message, Vec::new()));
             }
         };
         if let Some(code) = fault.status {
-            return Err(error_of(&reply::status_fault(code, Some(&model), 34)));
+            return Err(error_of(&status_fault_reply(code, &fault, Some(&model))));
         }
         match generate_value(shared, &model, "v1beta", request, fault.outcome, format) {
             Ok(answer) => serde_json::from_slice(&answer.body)
@@ -1085,7 +1095,7 @@ fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
             let responses: Vec<Value> = items
                 .iter()
                 .map(|item| {
-                    let fault = item.pointer(&format!("/metadata/{FAULT_HEADER}"));
+                    let fault = item.get("metadata").and_then(|m| m.get(FAULT_HEADER));
                     let mut out = match run(item.get("request"), fault) {
                         Ok(response) => json!({"response": response}),
                         Err(error) => {
@@ -1146,6 +1156,31 @@ fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
         batch.output = Some(output);
     }
     Reply::json(200, &operation(batch))
+}
+
+/// The fault a batch item carries under `x-nanobanana-fault`, in the fault header's syntax
+/// (e.g. `"outcome=no-image"`, `"status=500"`). Only what can happen to one item of a batch
+/// applies (`status`, `retry-delay`, `outcome`); directives about connections, streams or
+/// repeated requests are refused rather than silently ignored.
+fn item_fault(value: &Value) -> Result<Fault, String> {
+    let Some(text) = value.as_str() else {
+        return Err(format!(
+            "Invalid {FAULT_HEADER} of a batch item: it must be a string of the fault header's directives, e.g. \"status=500\" or \"outcome=no-image\"."
+        ));
+    };
+    let fault = Fault::parse(text).map_err(|e| e.to_string())?;
+    let per_item = Fault {
+        status: fault.status,
+        retry_delay: fault.retry_delay,
+        outcome: fault.outcome,
+        ..Fault::default()
+    };
+    if per_item != fault {
+        return Err(format!(
+            "Invalid {FAULT_HEADER} of a batch item \"{text}\": only status, retry-delay and outcome apply to a batch item."
+        ));
+    }
+    Ok(fault)
 }
 
 /// The `error` object of an error reply.

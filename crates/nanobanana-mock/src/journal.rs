@@ -202,6 +202,15 @@ impl Journal {
         self.entries.iter().cloned().collect()
     }
 
+    /// The kept entries, oldest first, borrowed (no copy of their bodies).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ReceivedRequest> {
+        self.entries.iter()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub(crate) fn total(&self) -> u64 {
         self.total
     }

@@ -4,7 +4,8 @@
 //!
 //! - **Replay** serves the fixture corpus: a request is matched to a recorded interaction
 //!   semantically (JSON equal ignoring key order and camelCase/snake_case, base64 compared as
-//!   bytes in either alphabet, per-case ignored pointers), in order within a case. A request that
+//!   bytes in either alphabet, `responseModalities` and `thinkingLevel` in any case, an empty
+//!   `generationConfig` as none, per-case ignored pointers), in order within a case. A request that
 //!   matches nothing gets a Google-style error naming the closest recording and the differences,
 //!   and fails the test when the server is dropped.
 //! - **Simulate** answers any valid request by the documented rules: real PNG (or JPEG) images of
@@ -21,9 +22,10 @@
 //!   connection resets, truncated streams, error events mid-stream and unusual outcomes
 //!   (`NO_IMAGE`, `IMAGE_SAFETY`, a blocked prompt), per server, per [`Mock`], or per request
 //!   with the [`FAULT_HEADER`] from any language (see [`fault`] for the syntax). A batch item
-//!   can carry its own fault in the same syntax, under `x-nanobanana-fault` in its `metadata`
-//!   (inline batches) or beside its `request` (JSONL lines), so a batch can mix successes,
-//!   outcomes and errors; `batchStats` counts them.
+//!   can carry its own fault in the same syntax (its `status`, `retry-delay` and `outcome`
+//!   directives), under `x-nanobanana-fault` in its `metadata` (inline batches) or beside its
+//!   `request` (JSONL lines), so a batch can mix successes, outcomes and errors; `batchStats`
+//!   counts them.
 //!
 //! # Quickstart
 //!

@@ -1,10 +1,11 @@
 //! Replay: serve the fixture corpus. A request matches a recorded interaction when the method,
 //! the path (any API version), the recorded query parameters and the JSON body are equal after
 //! normalisation: keys in camelCase whatever the spelling, base64 `data` and `thoughtSignature`
-//! compared as bytes (standard or URL-safe alphabet, padded or not), the case's `ignore` pointers
-//! left out. Interactions with the same request are served in order: each answers once, and the
-//! last one keeps answering after that. Recorded authentication failures (no key, a wrong key)
-//! are not replayed: the key check in front of replay gives those answers.
+//! compared as bytes (standard or URL-safe alphabet, padded or not), `responseModalities` and
+//! `thinkingLevel` values in any case, an empty `generationConfig` as none, the case's `ignore`
+//! pointers left out. Interactions with the same request are served in order: each answers
+//! once, and the last one keeps answering after that. Recorded authentication failures (no key,
+//! a wrong key) are not replayed: the key check in front of replay gives those answers.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -411,7 +412,9 @@ pub(crate) fn normalize(value: &Value) -> Value {
 }
 
 /// Whether `normalize(received) == *recorded`, for a `recorded` value that is already
-/// normalized, without building the normalized copy (the replay's hot path).
+/// normalized, without building the normalized copy (the replay's hot path). One difference:
+/// an object naming a member twice (or in both spellings) matches nothing here, where
+/// `normalize` would keep the later one; proto JSON refuses such bodies anyway.
 pub(crate) fn equals_normalized(recorded: &Value, received: &Json<'_>) -> bool {
     match (recorded, received) {
         (Value::Object(recorded), Json::Object(received)) => {
@@ -456,14 +459,23 @@ pub(crate) fn equals_normalized(recorded: &Value, received: &Json<'_>) -> bool {
 
 /// `normalize`'s rule for bytes fields: base64 in either alphabet compares by its bytes.
 fn base64_equals(recorded: &Value, received: &Json<'_>) -> bool {
-    match received {
-        Json::Str(text) => {
-            recorded.as_str() == Some(text.as_ref())
-                || Base64Bytes::from_base64(text.as_bytes())
-                    .is_ok_and(|bytes| recorded.as_str() == Some(bytes.to_base64().as_str()))
+    match (recorded, received) {
+        (Value::String(recorded), Json::Str(text)) => {
+            *recorded == *text
+                // Decoded and re-encoded only when the lengths allow a match: a request can be
+                // compared with many recordings, and its images can be megabytes.
+                || (recorded.len() == canonical_base64_len(text)
+                    && Base64Bytes::from_base64(text.as_bytes())
+                        .is_ok_and(|bytes| *recorded == bytes.to_base64()))
         }
-        other => equals_normalized(recorded, other),
+        (recorded, received) => equals_normalized(recorded, received),
     }
+}
+
+/// The length of the standard padded base64 of what `text` decodes to, if it decodes.
+fn canonical_base64_len(text: &str) -> usize {
+    let symbols = text.trim_end_matches('=').len();
+    (symbols * 3 / 4).div_ceil(3) * 4
 }
 
 /// `normalize`'s rule for enums the service reads in any case.
@@ -634,6 +646,24 @@ mod tests {
         let mut v = json!({"a": {"b": 1, "c": 2}});
         remove_pointers(&mut v, &["/a/b".to_owned(), "/zz/q".to_owned()]);
         assert_eq!(v, json!({"a": {"c": 2}}));
+    }
+
+    /// The length check in front of the base64 comparison never turns away a text that
+    /// normalizes to the recording (WIRE.md "Encoding rules": either alphabet, padding optional).
+    #[test]
+    fn canonical_base64_lengths() {
+        for n in 0..40u8 {
+            let bytes = Base64Bytes::new((0..n).map(|i| i.wrapping_mul(97)).collect::<Vec<u8>>());
+            let standard = bytes.to_base64();
+            let url_safe = standard.replace('+', "-").replace('/', "_");
+            for text in [
+                standard.clone(),
+                url_safe.clone(),
+                url_safe.replace('=', ""),
+            ] {
+                assert_eq!(canonical_base64_len(&text), standard.len(), "{text}");
+            }
+        }
     }
 
     /// Every way a client may spell a recorded body: snake_case keys, URL-safe base64 without

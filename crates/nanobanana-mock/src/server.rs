@@ -2,7 +2,7 @@
 //! handlers (body limit, journal, faults applied to the answer).
 
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -383,13 +383,12 @@ impl Shared {
     /// The journal, for failure reports.
     pub(crate) fn journal_report(&self) -> String {
         let journal = lock(&self.journal);
-        let entries = journal.entries();
-        if entries.is_empty() {
+        if journal.is_empty() {
             return "The server received no requests.".to_owned();
         }
         let mut out = format!("The server received {} request(s):", journal.total());
-        for (i, entry) in entries.iter().enumerate() {
-            out.push_str(&format!("\n  {}. {entry}", i + 1));
+        for (i, entry) in journal.iter().enumerate() {
+            let _ = write!(out, "\n  {}. {entry}", i + 1);
         }
         out
     }
@@ -602,12 +601,9 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// [`Request::header`] for a name known in advance (no parsing of the name per request).
-    pub(crate) fn known_header(&self, name: &http::HeaderName) -> Option<&str> {
+    /// A header's value, if it is text. `name` is a `&str`, or a `&HeaderName` made once for a
+    /// name known in advance (no parsing of the name per request).
+    pub(crate) fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 

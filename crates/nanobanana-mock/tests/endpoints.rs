@@ -347,6 +347,66 @@ async fn batch_items_carry_their_own_faults_and_stats_count_them() {
     );
 }
 
+/// A batch item's fault takes only what can happen to one item (`status` with its
+/// `retry-delay`, `outcome`); anything else, or a fault that is not a string, is that item's
+/// 400 naming what is allowed, never silently ignored.
+#[tokio::test]
+async fn batch_item_faults_take_status_retry_delay_and_outcome_only() {
+    let server = MockGemini::builder().batch_polls(0).start().await;
+    let body = json!({"batch": {"inputConfig": {"requests": {"requests": [
+        {"request": prompt("A cat"), "metadata": {"x-nanobanana-fault": "status=429; retry-delay=2s"}},
+        {"request": prompt("A dog"), "metadata": {"x-nanobanana-fault": "delay=10ms"}},
+        {"request": prompt("A cow"), "metadata": {"x-nanobanana-fault": 500}}
+    ]}}}});
+    let path = format!("/v1beta/models/{FLASH31}:batchGenerateContent");
+    let created = post_json(&server, &path, &body).await.json();
+    let name = created["name"].as_str().unwrap().to_owned();
+    let done = get(&server, &format!("/v1beta/{name}")).await.json();
+    let items = &done["metadata"]["output"]["inlinedResponses"]["inlinedResponses"];
+    assert_eq!(items[0]["error"]["code"], 429);
+    let retry = items[0]["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["@type"] == "type.googleapis.com/google.rpc.RetryInfo")
+        .cloned();
+    assert_eq!(retry.unwrap()["retryDelay"], "2s");
+    for (item, expected) in [
+        (
+            &items[1],
+            "only status, retry-delay and outcome apply to a batch item",
+        ),
+        (
+            &items[2],
+            "must be a string of the fault header's directives",
+        ),
+    ] {
+        assert_eq!(item["error"]["code"], 400, "{item}");
+        let message = item["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{message}");
+    }
+    assert_eq!(
+        done["metadata"]["batchStats"],
+        json!({"requestCount": "3", "successfulRequestCount": "0", "failedRequestCount": "3"})
+    );
+}
+
+/// A batch cancelled before it ran reports its size in `batchStats`, and neither successes nor
+/// failures (WIRE.md "Batch wire shapes": nothing ran, so nothing succeeded).
+#[tokio::test]
+async fn a_batch_cancelled_before_it_ran_counts_no_successes() {
+    let server = MockGemini::builder().batch_polls(5).start().await;
+    let id = create_inline_batch(&server, "v1beta", "cancelled").await;
+    let cancel = post_json(&server, &format!("/v1beta/batches/{id}:cancel"), &json!({})).await;
+    assert_eq!(cancel.status, 200);
+    let cancelled = get(&server, &format!("/v1beta/batches/{id}")).await.json();
+    assert_eq!(cancelled["metadata"]["state"], "BATCH_STATE_CANCELLED");
+    assert_eq!(
+        cancelled["metadata"]["batchStats"],
+        json!({"requestCount": "2"})
+    );
+}
+
 #[tokio::test]
 async fn batches_list_in_pages_cancel_and_delete() {
     let server = MockGemini::builder().batch_polls(5).start().await;

@@ -140,7 +140,7 @@ impl Client {
         Batches::new(self)
     }
 
-    /// The Files API: upload, get, list, delete.
+    /// The Files API: upload, get, download, list, delete.
     pub fn files(&self) -> Files<'_> {
         Files::new(self)
     }
@@ -155,13 +155,13 @@ impl Client {
         call: &Call,
         options: &RequestOptions,
     ) -> Result<crate::http::Answer, Error> {
-        if !options.headers.is_empty() {
-            let call = call.clone().with_extra_headers(&options.headers)?;
-            return self
-                .transport
-                .execute(&call, self.retry_policy(options), self.timeout(options))
-                .await;
-        }
+        let with_headers;
+        let call = if options.headers.is_empty() {
+            call
+        } else {
+            with_headers = call.clone().with_extra_headers(&options.headers)?;
+            &with_headers
+        };
         self.transport
             .execute(call, self.retry_policy(options), self.timeout(options))
             .await
@@ -273,7 +273,7 @@ impl RequestOptions {
     /// Adds a header to this call (every attempt): for proxies or gateways that want one, or to
     /// steer a fake server, e.g. `x-nanobanana-fault: status=503; times=1` (see
     /// `nanobanana-mock`). Checked when the call is made: a name or value that is not valid
-    /// HTTP, or a header the client sets itself (`x-goog-api-key`, `content-type`,
+    /// HTTP, or a header the client sets itself (`x-goog-api-key`, `user-agent`, `content-type`,
     /// `content-length`, `transfer-encoding`, `host`, `connection`), is a configuration error.
     /// Values never appear in `Debug` output.
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {

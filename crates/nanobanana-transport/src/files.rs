@@ -174,8 +174,8 @@ impl<'c> Files<'c> {
     }
 
     /// Downloads a file's content:
-    /// `GET /download/{version}/files/{id}:download?alt=media` (how batch result files are
-    /// fetched; see WIRE.md, "Batch"). Retried and traced like every call.
+    /// `GET /download/{version}/files/{id}:download?alt=media`, e.g. the JSONL results of a
+    /// batch whose output is a `responsesFile`. Retried and traced like every call.
     pub async fn download(&self, name: &str) -> Result<Bytes, Error> {
         let id = resource_id(name, "files")?;
         let call = Call::new(

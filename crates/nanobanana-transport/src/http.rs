@@ -23,9 +23,11 @@ use crate::urls::{Endpoints, describe};
 /// The header that carries the key.
 const API_KEY_HEADER: &str = "x-goog-api-key";
 
-/// Headers the client sets itself, which a caller's per-request headers may not replace.
-const RESERVED_HEADERS: [&str; 6] = [
+/// Headers the client sets itself, which a caller's per-request headers may not replace (reqwest
+/// would send both values).
+const RESERVED_HEADERS: [&str; 7] = [
     API_KEY_HEADER,
+    "user-agent",
     "content-type",
     "content-length",
     "transfer-encoding",
@@ -117,7 +119,8 @@ impl Call {
             if RESERVED_HEADERS.contains(&parsed.as_str()) {
                 return Err(Error::config(format!(
                     "the header {parsed} is set by the client and cannot be set per request (the \
-                     API key comes from ClientConfig; content headers from the call)"
+                     API key and the user agent come from ClientConfig; content headers from the \
+                     call)"
                 )));
             }
             let mut value = HeaderValue::from_str(value).map_err(|_| {

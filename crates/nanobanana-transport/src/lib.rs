@@ -44,18 +44,28 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Against a fake server, point the client at it and tune retries:
+//! Against a fake server (here `nanobanana-mock`, in-process), point the client at it and tune
+//! retries:
 //!
 //! ```
 //! use std::time::Duration;
+//! use nanobanana_mock::MockGemini;
 //! use nanobanana_transport::{Client, ClientConfig, RetryPolicy};
+//! use nanobanana_transport::wire::{Content, GenerateContentRequest, Part};
 //!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), nanobanana_transport::Error> {
+//! let server = MockGemini::start().await; // 127.0.0.1, a free port
 //! let client = Client::new(
 //!     ClientConfig::new("test-key")
-//!         .with_base_url("http://127.0.0.1:8080")
+//!         .with_base_url(server.uri())
 //!         .with_retry_policy(RetryPolicy::default().with_initial_delay(Duration::from_millis(10))),
 //! )?;
-//! # Ok::<(), nanobanana_transport::Error>(())
+//! let request = GenerateContentRequest::new()
+//!     .with_contents([Content::user([Part::from_text("A nano banana dish, plated")])]);
+//! let response = client.generate_content("gemini-3.1-flash-image-preview", &request).await?;
+//! assert_eq!(response.candidates.len(), 1);
+//! # Ok(()) }
 //! ```
 //!
 //! # What the client does for you

@@ -253,13 +253,15 @@ async fn the_fault_header_sent_per_request_fails_twice_then_succeeds() {
 }
 
 /// Per-request headers are checked before anything is sent: not valid HTTP, or a header the
-/// client owns (the key, content headers), is a configuration error; values never print.
+/// client owns (the key, the user agent, content headers), is a configuration error; values
+/// never print.
 #[tokio::test]
 async fn per_request_headers_are_checked_and_their_values_never_print() {
     let server = simulator().await;
     for (name, value, expected) in [
         ("x-goog-api-key", "another-key", "is set by the client"),
         ("Content-Type", "text/plain", "is set by the client"),
+        ("User-Agent", "my-agent/1.0", "is set by the client"),
         ("bad name", "value-123", "is not a valid header name"),
         ("x-fine", "line\nbreak", "is not a valid header value"),
     ] {
