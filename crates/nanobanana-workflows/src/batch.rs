@@ -4,8 +4,8 @@
 //! in submission order, each with its own success or error.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::time::{Duration, Instant};
+use std::fmt::{self, Write as _};
+use std::time::Duration;
 
 use nanobanana_rules::Report;
 use nanobanana_rules::resolution::{self, Prediction};
@@ -13,6 +13,7 @@ use nanobanana_transport::{Client, encode_jsonl};
 use nanobanana_wire::{
     BatchState, GenerateContentRequest, GenerateContentResponse, InlinedRequest, Operation, Status,
 };
+use tokio::time::Instant;
 
 use crate::cost::{BatchCostPreview, CostPreview};
 use crate::error::Error;
@@ -100,15 +101,9 @@ impl BatchBuilder {
     /// Adds a one-turn request: `message` with `options`. A message that fails its checks (a
     /// composition beyond the model's limits) becomes that item's refusal.
     pub fn add_message(mut self, message: impl Into<Message>, options: &ImageOptions) -> Self {
-        let message = message.into();
+        let message: Message = message.into();
         let request = message
-            .check(&self.model)
-            .map(|()| {
-                let mut request =
-                    GenerateContentRequest::new().with_contents([message.into_content()]);
-                options.apply_to(&mut request);
-                request
-            })
+            .into_request(&self.model, &[], options)
             .map_err(|error| error.to_string());
         self.requests.push(request);
         self
@@ -206,7 +201,7 @@ impl BatchBuilder {
             Input::Auto(limit) => {
                 let size: usize = sent
                     .iter()
-                    .map(|(_, r)| serde_json::to_vec(r).map_or(usize::MAX, |v| v.len()))
+                    .map(|(_, request)| json_len(request))
                     .fold(0, usize::saturating_add);
                 size <= limit
             }
@@ -250,6 +245,26 @@ impl BatchBuilder {
     }
 }
 
+/// The length of `value`'s JSON, counted without keeping the text (requests can carry
+/// megabytes of images); `usize::MAX` if it does not serialize.
+fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(bytes.len());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 /// What became of one request before the batch ran.
 #[derive(Clone, Debug)]
 enum Slot {
@@ -278,15 +293,19 @@ impl Default for Polling {
     }
 }
 
+/// The shortest first wait between polls ([`Polling::initial_delay`] raises shorter ones).
+const MIN_POLL_DELAY: Duration = Duration::from_millis(10);
+
 impl Polling {
     /// The defaults.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Sets the first wait.
+    /// Sets the first wait (at least 10 ms).
     pub fn initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
+        // The waits grow from this one: zero would poll the Batch API as fast as it answers.
+        self.initial_delay = delay.max(MIN_POLL_DELAY);
         self
     }
 
@@ -469,6 +488,7 @@ impl BatchJob {
         polling: &Polling,
         mut on_progress: impl FnMut(&BatchProgress),
     ) -> Result<BatchResults, Error> {
+        // Tokio's clock, as the sleeps are: a paused test clock then times out as it should.
         let started = Instant::now();
         let mut polls = 0u32;
         loop {
@@ -500,51 +520,38 @@ impl BatchJob {
         state: BatchState,
     ) -> Result<BatchResults, Error> {
         let output = operation.metadata.and_then(|m| m.output);
+        let (inlined, file) = match output {
+            Some(output) => (output.inlined_responses, output.responses_file),
+            None => (None, None),
+        };
         let mut by_key: HashMap<String, Result<GenerateContentResponse, ItemError>> =
             HashMap::new();
         let mut by_position: Vec<Result<GenerateContentResponse, ItemError>> = Vec::new();
-        match output {
-            Some(output) if output.inlined_responses.is_some() => {
-                for item in output
-                    .inlined_responses
-                    .map(|r| r.inlined_responses)
-                    .unwrap_or_default()
-                {
-                    let result = match (item.response, item.error) {
-                        (Some(response), _) => Ok(response),
-                        (None, Some(status)) => Err(ItemError::service(status)),
-                        (None, None) => Err(ItemError::Missing),
-                    };
-                    match item.metadata.and_then(|m| m.get("key").cloned()) {
-                        Some(key) => {
-                            by_key.insert(key, result);
-                        }
-                        None => by_position.push(result),
-                    }
+        let mut keep = |key: Option<String>, result| match key {
+            Some(key) => {
+                by_key.insert(key, result);
+            }
+            None => by_position.push(result),
+        };
+        if let Some(inlined) = inlined {
+            for item in inlined.inlined_responses {
+                let key = item.metadata.and_then(|mut m| m.remove("key"));
+                keep(key, item_result(item.response, item.error));
+            }
+        } else if let Some(file) = file {
+            let bytes = self.client.files().download(&file).await?;
+            for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
                 }
+                let (key, result) = decode_line(line, number + 1);
+                keep(key, result);
             }
-            Some(output) if output.responses_file.is_some() => {
-                let file = output.responses_file.unwrap_or_default();
-                let bytes = self.download(&file).await?;
-                for (number, line) in bytes.split(|&b| b == b'\n').enumerate() {
-                    if line.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    let (key, result) = decode_line(line, number + 1);
-                    match key {
-                        Some(key) => {
-                            by_key.insert(key, result);
-                        }
-                        None => by_position.push(result),
-                    }
-                }
-            }
-            _ => {
-                return Err(Error::Batch {
-                    name: self.name.clone(),
-                    message: format!("ended {} without results", state.as_str()),
-                });
-            }
+        } else {
+            return Err(Error::Batch {
+                name: self.name.clone(),
+                message: format!("ended {} without results", state.as_str()),
+            });
         }
         let mut positional = by_position.into_iter();
         let items = self
@@ -571,16 +578,17 @@ impl BatchJob {
             .collect();
         Ok(BatchResults { state, items })
     }
+}
 
-    /// Downloads a result file through the transport's Files API (retried and traced like
-    /// every call): `GET /download/{version}/files/{id}:download?alt=media`.
-    async fn download(&self, file: &str) -> Result<Vec<u8>, Error> {
-        self.client
-            .files()
-            .download(file)
-            .await
-            .map(|bytes| bytes.to_vec())
-            .map_err(Error::Transport)
+/// An item's result from its `response` and `error` (the response wins if both are there).
+fn item_result(
+    response: Option<GenerateContentResponse>,
+    error: Option<Status>,
+) -> Result<GenerateContentResponse, ItemError> {
+    match (response, error) {
+        (Some(response), _) => Ok(response),
+        (None, Some(status)) => Err(ItemError::service(status)),
+        (None, None) => Err(ItemError::Missing),
     }
 }
 
@@ -596,14 +604,7 @@ fn decode_line(
         error: Option<Status>,
     }
     match serde_json::from_slice::<Line>(line) {
-        Ok(line) => {
-            let result = match (line.response, line.error) {
-                (Some(response), _) => Ok(response),
-                (None, Some(status)) => Err(ItemError::service(status)),
-                (None, None) => Err(ItemError::Missing),
-            };
-            (line.key, result)
-        }
+        Ok(line) => (line.key, item_result(line.response, line.error)),
         Err(e) => (
             None,
             Err(ItemError::Invalid {
@@ -664,13 +665,13 @@ fn describe_report(report: &Report) -> String {
 fn describe_status(code: Option<i64>, status: Option<&str>, message: &str) -> String {
     let mut out = String::from("the service answered");
     if let Some(code) = code {
-        out.push_str(&format!(" {code}"));
+        let _ = write!(out, " {code}");
     }
     if let Some(status) = status {
-        out.push_str(&format!(" {status}"));
+        let _ = write!(out, " {status}");
     }
     if !message.is_empty() {
-        out.push_str(&format!(": {message}"));
+        let _ = write!(out, ": {message}");
     }
     out
 }

@@ -134,13 +134,12 @@ impl Chat {
         message: impl Into<Message>,
         overrides: &ImageOptions,
     ) -> Result<GenerateContentRequest, Error> {
-        let message = message.into();
-        message.check(&self.model)?;
-        let mut contents = self.history.clone();
-        contents.push(message.into_content());
-        let mut request = GenerateContentRequest::new().with_contents(contents);
-        self.options.merged_with(overrides).apply_to(&mut request);
-        Ok(request)
+        let message: Message = message.into();
+        message.into_request(
+            &self.model,
+            &self.history,
+            &self.options.merged_with(overrides),
+        )
     }
 
     /// What the next turn would produce per image, without sending.
@@ -166,13 +165,12 @@ impl Chat {
         message: impl Into<Message>,
         overrides: &ImageOptions,
     ) -> Result<Generation, Error> {
-        let message = message.into();
-        let request = self.request_for(message.clone(), overrides)?;
+        let request = self.request_for(message, overrides)?;
         let response = self
             .client
             .generate_content_with(&self.model, &request, &self.request_options)
             .await?;
-        self.commit(message, &request, response)
+        self.commit(request, response)
     }
 
     /// Sends a turn as a stream, calling `on_chunk` with each partial answer; the turn is kept
@@ -184,8 +182,7 @@ impl Chat {
         overrides: &ImageOptions,
         on_chunk: impl FnMut(&GenerateContentResponse),
     ) -> Result<Generation, Error> {
-        let message = message.into();
-        let request = self.request_for(message.clone(), overrides)?;
+        let request = self.request_for(message, overrides)?;
         let response = stream(
             &self.client,
             &self.model,
@@ -194,27 +191,29 @@ impl Chat {
             on_chunk,
         )
         .await?;
-        self.commit(message, &request, response)
+        self.commit(request, response)
     }
 
+    /// Keeps a usable answer: the user content as it was sent (the last of `request`), then the
+    /// model content as received.
     fn commit(
         &mut self,
-        message: Message,
-        request: &GenerateContentRequest,
+        mut request: GenerateContentRequest,
         response: GenerateContentResponse,
     ) -> Result<Generation, Error> {
-        let generation = Generation::new(self.model.clone(), request, response);
+        let generation = Generation::new(self.model.clone(), &request, response);
         if !generation.outcome().is_usable() {
             return Err(Error::Unusable {
                 outcome: generation.outcome().clone(),
             });
         }
-        let Some(answer) = history_entry(&generation) else {
+        let (Some(answer), Some(message)) = (history_entry(&generation), request.contents.pop())
+        else {
             return Err(Error::Unusable {
                 outcome: crate::Outcome::Empty,
             });
         };
-        self.history.push(message.into_content());
+        self.history.push(message);
         self.history.push(answer);
         Ok(generation)
     }

@@ -55,10 +55,7 @@ impl CostPreview {
     /// The predicted pixel size of each image, when the ratio and size are known (without an
     /// aspect ratio, an edit keeps its input image's ratio, which the table cannot know).
     pub fn dimensions(&self) -> Option<Dimensions> {
-        Some(Dimensions {
-            width: self.prediction.width()?,
-            height: self.prediction.height()?,
-        })
+        Dimensions::predicted(&self.prediction)
     }
 
     /// Output tokens per image (known even when the ratio is not, if every ratio of the model

@@ -127,10 +127,14 @@ impl Generation {
     }
 
     fn images(&self, thought: bool) -> Vec<Image<'_>> {
+        self.image_iter(thought).collect()
+    }
+
+    fn image_iter(&self, thought: bool) -> impl Iterator<Item = Image<'_>> {
         self.parts()
             .iter()
             .enumerate()
-            .filter(|(_, part)| part.is_thought() == thought)
+            .filter(move |(_, part)| part.is_thought() == thought)
             .filter_map(|(index, part)| {
                 part.inline_data.as_ref().map(|blob| Image {
                     part_index: index,
@@ -138,12 +142,11 @@ impl Generation {
                     blob,
                 })
             })
-            .collect()
     }
 
     /// The first final image.
     pub fn image(&self) -> Option<Image<'_>> {
-        self.final_images().into_iter().next()
+        self.image_iter(false).next()
     }
 
     /// The non-thought text, concatenated (empty when there is none).
@@ -176,10 +179,7 @@ impl Generation {
 
     /// The predicted pixel size, when the table knows it.
     pub fn predicted_dimensions(&self) -> Option<Dimensions> {
-        Some(Dimensions {
-            width: self.prediction.width()?,
-            height: self.prediction.height()?,
-        })
+        Dimensions::predicted(&self.prediction)
     }
 
     /// The pixel size of the first final image, read from its header.
@@ -330,7 +330,7 @@ impl Usage {
             .iter()
             .filter(|d| d.modality == Some(Modality::Image))
             .filter_map(|d| count(d.token_count))
-            .reduce(|a, b| a + b);
+            .reduce(u64::saturating_add);
         Usage {
             prompt_tokens: count(m.prompt_token_count),
             output_tokens: count(m.candidates_token_count),

@@ -215,8 +215,12 @@ fn source(chunk: &GroundingChunk) -> Source<'_> {
 }
 
 fn is_http(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
+    let url = url.trim_start().as_bytes();
+    let starts = |scheme: &str| {
+        url.get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme.as_bytes()))
+    };
+    starts("https://") || starts("http://")
 }
 
 /// The answer's non-thought text and where each text part starts in it.
@@ -253,7 +257,7 @@ impl<'a> TextMap<'a> {
         let start = segment.and_then(|s| index(s.start_index)).unwrap_or(0);
         let end = segment
             .and_then(|s| index(s.end_index))
-            .or_else(|| quoted.map(|q| start + q.len()));
+            .or_else(|| quoted.map(|q| start.saturating_add(q.len())));
         Support {
             text: quoted,
             span: end.and_then(|end| self.locate(part_index, start..end, quoted)),
@@ -283,7 +287,7 @@ impl<'a> TextMap<'a> {
         if let Some(part) = part_index
             && let Some(&(_, offset, _)) = self.parts.iter().find(|(i, _, _)| *i == part)
         {
-            let shifted = offset + range.start..offset + range.end;
+            let shifted = offset.saturating_add(range.start)..offset.saturating_add(range.end);
             if fits(&shifted) {
                 return Some(shifted);
             }

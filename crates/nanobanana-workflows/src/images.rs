@@ -92,13 +92,15 @@ impl Images {
     /// Uploads an inline image with the Files API (its MIME type recognised from the bytes) and
     /// returns the reference to use instead; a file reference is returned as it is.
     pub async fn upload(&self, image: InputImage) -> Result<InputImage, Error> {
-        let Some(bytes) = image.bytes() else {
-            return Ok(image);
+        let (format, bytes) = match image.into_inline() {
+            Ok(inline) => inline,
+            Err(reference) => return Ok(reference),
         };
+        // The bytes move into the upload's body; no copy of the image.
         let file = self
             .client
             .files()
-            .upload(bytes.to_vec(), image.mime_type(), None)
+            .upload(bytes, format.mime_type(), None)
             .await?;
         InputImage::from_file(&file)
     }
@@ -199,7 +201,7 @@ impl Generate {
         self
     }
 
-    /// Per-call transport options (timeout, retries, skipping validation).
+    /// Per-call transport options (timeout, retries, extra headers, skipping validation).
     pub fn request_options(mut self, options: RequestOptions) -> Self {
         self.request_options = options;
         self
@@ -212,11 +214,14 @@ impl Generate {
 
     /// The request this builder sends, after checking the message (a composition's limits).
     pub fn request(&self) -> Result<GenerateContentRequest, Error> {
-        self.message.check(&self.model)?;
-        let mut request =
-            GenerateContentRequest::new().with_contents([self.message.clone().into_content()]);
-        self.options.apply_to(&mut request);
-        Ok(request)
+        self.message
+            .clone()
+            .into_request(&self.model, &[], &self.options)
+    }
+
+    /// The request, moving the message (and its input images) into it instead of copying them.
+    fn take_request(&mut self) -> Result<GenerateContentRequest, Error> {
+        std::mem::take(&mut self.message).into_request(&self.model, &[], &self.options)
     }
 
     /// What the request will produce per image (pixel size, output tokens), without sending.
@@ -227,8 +232,8 @@ impl Generate {
     /// Sends the request and waits for the whole answer. Every answer of the service is
     /// `Ok`, with its [`Outcome`](crate::Outcome); errors are refusals, service errors and
     /// failed calls.
-    pub async fn send(self) -> Result<Generation, Error> {
-        let request = self.request()?;
+    pub async fn send(mut self) -> Result<Generation, Error> {
+        let request = self.take_request()?;
         let response = self
             .client
             .generate_content_with(&self.model, &request, &self.request_options)
@@ -239,10 +244,10 @@ impl Generate {
     /// Sends the request as a stream, calling `on_chunk` with every partial answer as it
     /// arrives, and returns the assembled answer (the same as [`send`](Self::send)'s).
     pub async fn send_streaming(
-        self,
+        mut self,
         on_chunk: impl FnMut(&GenerateContentResponse),
     ) -> Result<Generation, Error> {
-        let request = self.request()?;
+        let request = self.take_request()?;
         let response = stream(
             &self.client,
             &self.model,

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::path::Path;
 
+use nanobanana_rules::resolution::Prediction;
 use nanobanana_wire::{File, Part};
 
 use crate::error::Error;
@@ -134,6 +135,16 @@ pub struct Dimensions {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
+}
+
+impl Dimensions {
+    /// The size the resolution table predicts, when it knows both sides.
+    pub(crate) fn predicted(prediction: &Prediction) -> Option<Dimensions> {
+        Some(Dimensions {
+            width: prediction.width()?,
+            height: prediction.height()?,
+        })
+    }
 }
 
 impl fmt::Display for Dimensions {
@@ -386,6 +397,15 @@ impl InputImage {
         match &self.source {
             Source::Inline { format, bytes } => Part::from_bytes(format.mime_type(), bytes.clone()),
             Source::File { uri, mime_type } => Part::from_file_uri(mime_type.clone(), uri.clone()),
+        }
+    }
+
+    /// The type and bytes of an inline image; a file reference comes back unchanged as the
+    /// error.
+    pub(crate) fn into_inline(self) -> Result<(ImageFormat, Vec<u8>), Self> {
+        match self.source {
+            Source::Inline { format, bytes } => Ok((format, bytes)),
+            source @ Source::File { .. } => Err(Self { source }),
         }
     }
 

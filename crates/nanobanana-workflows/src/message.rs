@@ -3,10 +3,11 @@
 //! model's limits (SPEC.md §1, §5) before anything is sent.
 
 use nanobanana_rules::catalogue::{self, ReferenceImages};
-use nanobanana_wire::{Content, Part};
+use nanobanana_wire::{Content, GenerateContentRequest, Part};
 
 use crate::error::Error;
 use crate::media::InputImage;
+use crate::options::ImageOptions;
 
 /// One user turn: text and images, in order. Built from a `&str`, a `String`, a
 /// [`Composition`], or part by part.
@@ -88,6 +89,23 @@ impl Message {
     /// The user content of this message.
     pub fn into_content(self) -> Content {
         Content::user(self.parts)
+    }
+
+    /// The request of one turn: `history` (copied), then this message (checked for `model`),
+    /// with `options`' `generationConfig` and `tools`. What the builders, chats and batches send.
+    pub(crate) fn into_request(
+        self,
+        model: &str,
+        history: &[Content],
+        options: &ImageOptions,
+    ) -> Result<GenerateContentRequest, Error> {
+        self.check(model)?;
+        let mut contents = Vec::with_capacity(history.len() + 1);
+        contents.extend_from_slice(history);
+        contents.push(self.into_content());
+        let mut request = GenerateContentRequest::new().with_contents(contents);
+        options.apply_to(&mut request);
+        Ok(request)
     }
 }
 

@@ -158,49 +158,52 @@ impl Outcome {
 impl fmt::Display for Outcome {
     /// One sentence, e.g. `no image was made (finishReason NO_IMAGE)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (text, message) = match self {
+        let message = match self {
             Outcome::Images => return f.write_str("images"),
             Outcome::TextOnly => return f.write_str("a text-only answer (no image)"),
             Outcome::Empty => {
                 return f.write_str("an empty answer (no candidate, no image and no text)");
             }
-            Outcome::NoImage { message } => ("no image was made (finishReason NO_IMAGE)", message),
-            Outcome::ImageSafety { message } => (
-                "the image was withheld by the safety filters (finishReason IMAGE_SAFETY)",
-                message,
-            ),
-            Outcome::ImageProhibitedContent { message } => (
-                "the image was withheld as prohibited content (finishReason IMAGE_PROHIBITED_CONTENT)",
-                message,
-            ),
-            Outcome::ImageRecitation { message } => (
-                "the image was withheld as recitation (finishReason IMAGE_RECITATION)",
-                message,
-            ),
+            Outcome::NoImage { message } => {
+                f.write_str("no image was made (finishReason NO_IMAGE)")?;
+                message
+            }
+            Outcome::ImageSafety { message } => {
+                f.write_str(
+                    "the image was withheld by the safety filters (finishReason IMAGE_SAFETY)",
+                )?;
+                message
+            }
+            Outcome::ImageProhibitedContent { message } => {
+                f.write_str(
+                    "the image was withheld as prohibited content (finishReason IMAGE_PROHIBITED_CONTENT)",
+                )?;
+                message
+            }
+            Outcome::ImageRecitation { message } => {
+                f.write_str(
+                    "the image was withheld as recitation (finishReason IMAGE_RECITATION)",
+                )?;
+                message
+            }
             Outcome::BlockedPrompt { reason, message } => {
                 write!(
                     f,
                     "the prompt was blocked (promptFeedback.blockReason {})",
                     reason.as_str()
                 )?;
-                if let Some(message) = message {
-                    write!(f, ": {message}")?;
-                }
-                return Ok(());
+                message
             }
+            // Any text it holds was cut short; an image it never holds (images win).
             Outcome::Stopped { reason, message } => {
                 write!(
                     f,
-                    "the answer stopped without image or text (finishReason {})",
+                    "the answer stopped without an image (finishReason {})",
                     reason.as_str()
                 )?;
-                if let Some(message) = message {
-                    write!(f, ": {message}")?;
-                }
-                return Ok(());
+                message
             }
         };
-        f.write_str(text)?;
         if let Some(message) = message {
             write!(f, ": {message}")?;
         }
@@ -274,6 +277,11 @@ mod tests {
         assert_eq!(
             outcome(cases[6].0).to_string(),
             "the prompt was blocked (promptFeedback.blockReason PROHIBITED_CONTENT)"
+        );
+        // Text cut short by MAX_TOKENS: the answer has text, so the sentence does not deny it.
+        assert_eq!(
+            outcome(cases[9].0).to_string(),
+            "the answer stopped without an image (finishReason MAX_TOKENS)"
         );
         assert!(outcome(cases[0].0).is_usable() && outcome(cases[1].0).is_usable());
         assert!(!outcome(cases[2].0).is_usable());

@@ -47,10 +47,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let text = forecast.text();
     for support in grounding.supports() {
-        if let Some(span) = support.span() {
+        if let Some(supported) = support.span().and_then(|span| text.get(span)) {
             println!(
-                "supported: {:?} by sources {:?}",
-                &text[span],
+                "supported: {supported:?} by sources {:?}",
                 support.source_indices()
             );
         }

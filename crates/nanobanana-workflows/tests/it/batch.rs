@@ -7,6 +7,7 @@ use nanobanana_mock::{Endpoint, MockGemini};
 use nanobanana_transport::wire::{
     Base64Bytes, BatchState, Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part,
 };
+use nanobanana_transport::{Client, ClientConfig, RetryPolicy};
 use nanobanana_workflows::{
     BatchBuilder, ClientExt, Error, ImageOptions, ItemError, Outcome, Polling,
 };
@@ -223,4 +224,41 @@ async fn empty_or_refused_batches_and_timeouts() {
             .contains("still BATCH_STATE_RUNNING after"),
         "{error}"
     );
+}
+
+/// `wait`'s timeout runs on tokio's clock, as its waits between polls do: on a paused test clock
+/// it gives up after the timeout's worth of backoff (5 s growing by 1.5 up to 60 s: 15 polls in
+/// 10 minutes, fewer if other timers move the clock on) instead of polling until the batch ends.
+#[tokio::test(start_paused = true)]
+async fn the_polling_timeout_runs_on_tokios_clock() {
+    let server = MockGemini::builder().batch_polls(1000).start().await;
+    // No request timeouts: a paused clock jumps ahead while a call waits for the server.
+    let client = Client::new(
+        ClientConfig::new("test-key-0123456789")
+            .with_base_url(server.uri())
+            .without_timeout()
+            .without_connect_timeout()
+            .with_retry_policy(RetryPolicy::none()),
+    )
+    .unwrap();
+    let job = client
+        .batch(MODEL)
+        .add_request(item(2))
+        .submit()
+        .await
+        .unwrap();
+    let mut polls = 0;
+    let error = job
+        .wait(&Polling::new().timeout(Duration::from_secs(600)), |p| {
+            polls = p.polls
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("still BATCH_STATE_RUNNING after"),
+        "{error}"
+    );
+    assert!((2..=15).contains(&polls), "{polls} polls");
 }

@@ -24,13 +24,11 @@ impl Session {
 /// The real service with `GEMINI_API_KEY` (or `GOOGLE_API_KEY`), else a fake server on
 /// 127.0.0.1 started here.
 pub(crate) async fn connect() -> Result<Session, Box<dyn std::error::Error>> {
-    let has_key = ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
-        .iter()
-        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
-    if has_key {
-        println!("using the Gemini API (GEMINI_API_KEY is set)");
+    // `from_env` fails only when no key is set (empty counts as unset).
+    if let Ok(config) = ClientConfig::from_env() {
+        println!("using the Gemini API (a key is set)");
         return Ok(Session {
-            client: Client::new(ClientConfig::from_env()?)?,
+            client: Client::new(config)?,
             server: None,
         });
     }
