@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use nanobanana_rules::validate_request;
-use nanobanana_wire::{GenerateContentRequest, Part};
+use nanobanana_wire::GenerateContentRequest;
 use nanobanana_workflows::{ClientExt as _, Generation, ImageOptions, Message, Polling};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,7 +20,7 @@ use crate::cli::{BatchArgs, Global};
 use crate::files::{self, Overwrite};
 use crate::generate::{Report, no_image, prepare_dir};
 use crate::service;
-use crate::ui::{Failure, Ui, violation_line};
+use crate::ui::{Failure, Ui, violation_text};
 
 /// One request of the file, with its line number and optional key.
 struct Line {
@@ -55,7 +55,7 @@ struct Keyed {
 
 pub(crate) async fn run(ui: &Ui, global: &Global, args: &BatchArgs) -> Result<ExitCode, Failure> {
     let overwrite = Overwrite::from_force(global.force);
-    let lines = read_lines(&args.file)?;
+    let mut lines = read_lines(&args.file)?;
     check_rules(&args.model, &lines)?;
     service::check(global)?;
     prepare_dir(&args.output, "--output")?;
@@ -79,8 +79,9 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &BatchArgs) -> Result<Ex
         .client()
         .batch(&args.model)
         .display_name(display_name);
-    for line in &lines {
-        builder = builder.add_request(line.request.clone());
+    // The builder takes the requests; the lines keep their numbers and keys for the results.
+    for line in &mut lines {
+        builder = builder.add_request(std::mem::take(&mut line.request));
     }
     let preview = builder.preview();
     let spinner = ui.spinner(format!("submitting {} requests", lines.len()));
@@ -287,7 +288,7 @@ fn parse_line(raw: &str) -> Result<(Option<String>, GenerateContentRequest), Str
         if short.image_only {
             options = options.image_only();
         }
-        let message = Message::new().with_part(Part::from_text(short.prompt));
+        let message = Message::text(short.prompt);
         let mut request = GenerateContentRequest::new().with_contents([message.into_content()]);
         options.apply_to(&mut request);
         Ok((short.key, request))
@@ -310,10 +311,16 @@ fn check_rules(model: &str, lines: &[Line]) -> Result<(), Failure> {
     for line in lines {
         let report = validate_request(model, &line.request);
         for violation in report.errors() {
+            // The requests come from the file, not from flags: the place is the request's JSON
+            // pointer (the model, when empty, is the one flag that applies: --model).
+            let place = match violation.path() {
+                "" => "--model",
+                path => path,
+            };
             details.push(format!(
-                "line {}: {}",
+                "line {}: {place}: {}",
                 line.number,
-                violation_line(violation)
+                violation_text(violation)
             ));
         }
     }

@@ -312,8 +312,8 @@ pub(crate) struct BatchArgs {
     pub(crate) poll_interval: Duration,
 }
 
-/// `mock`: the flags of the `nanobanana-mock` binary.
-#[derive(Debug, Args)]
+/// `mock`: the flags of the `nanobanana-mock` binary. `Debug` hides the key and the secret.
+#[derive(Args)]
 pub(crate) struct MockArgs {
     /// Address to bind
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
@@ -352,6 +352,23 @@ pub(crate) struct MockArgs {
     pub(crate) batch_polls: Option<u32>,
 }
 
+impl std::fmt::Debug for MockArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |secret: &Option<String>| secret.as_ref().map(|_| "***");
+        f.debug_struct("MockArgs")
+            .field("addr", &self.addr)
+            .field("fixtures", &self.fixtures)
+            .field("mode", &self.mode)
+            .field("api_key", &hidden(&self.api_key))
+            .field("crlf", &self.crlf)
+            .field("image_format", &self.image_format)
+            .field("body_limit", &self.body_limit)
+            .field("signature_secret", &hidden(&self.signature_secret))
+            .field("batch_polls", &self.batch_polls)
+            .finish()
+    }
+}
+
 /// `sizes`.
 #[derive(Debug, Args)]
 pub(crate) struct SizesArgs {
@@ -360,7 +377,8 @@ pub(crate) struct SizesArgs {
     pub(crate) model: Option<String>,
 }
 
-/// Parses `250ms`, `5s`, `2m` or a plain number of seconds.
+/// Parses `250ms`, `5s`, `2m` or a plain number of seconds; zero is refused (a poll interval of
+/// zero would poll without pause, and the waits grow from it by a factor).
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
@@ -376,8 +394,13 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => value * 60.0,
         _ => return Err(format!("\"{text}\": allowed units are ms, s, m")),
     };
-    Duration::try_from_secs_f64(seconds)
-        .map_err(|_| format!("\"{text}\" is not a duration like 250ms, 5s or 2m"))
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if duration.is_zero() => Err(format!(
+            "\"{text}\": give a duration longer than zero, like 250ms, 5s or 2m"
+        )),
+        Ok(duration) => Ok(duration),
+        Err(_) => Err(format!("\"{text}\" is not a duration like 250ms, 5s or 2m")),
+    }
 }
 
 #[cfg(test)]
@@ -412,6 +435,23 @@ mod tests {
     }
 
     #[test]
+    fn the_fake_servers_key_and_secret_never_print() {
+        let cli = Cli::try_parse_from([
+            "nanobanana",
+            "mock",
+            "--api-key",
+            "AIzaSecretKey0123",
+            "--signature-secret",
+            "s3cret-signing-text",
+        ])
+        .unwrap();
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("AIzaSecretKey0123"), "{debug}");
+        assert!(!debug.contains("s3cret-signing-text"), "{debug}");
+        assert!(debug.contains("api_key: Some(\"***\")"), "{debug}");
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
@@ -419,5 +459,15 @@ mod tests {
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
         assert!(parse_duration("5h").unwrap_err().contains("allowed units"));
         assert!(parse_duration("soon").is_err());
+        assert!(
+            parse_duration("0s")
+                .unwrap_err()
+                .contains("longer than zero")
+        );
+        assert!(
+            parse_duration("0ms")
+                .unwrap_err()
+                .contains("longer than zero")
+        );
     }
 }

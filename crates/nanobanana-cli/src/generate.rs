@@ -20,7 +20,7 @@ use crate::cli::{
     ComposeArgs, EditArgs, GenerateArgs, Global, ImageOptions as ImageArgs, SearchChoice,
     ThinkingChoice,
 };
-use crate::files::{self, Overwrite};
+use crate::files::{self, Overwrite, WriteError};
 use crate::service;
 use crate::ui::{Failure, Ui, warn_report};
 
@@ -169,7 +169,11 @@ fn check_rules(ui: &Ui, model: &str, request: &GenerateContentRequest) -> Result
 async fn run(ui: &Ui, global: &Global, job: Job) -> Result<ExitCode, Failure> {
     let overwrite = Overwrite::from_force(global.force);
     let request = checked_request(ui, &job.model, &job.message, &job.options)?;
-    files::check_writable(&job.output, overwrite).map_err(Failure::refused)?;
+    // The name an image gets when `-o` has no extension (a PNG's, the usual answer; batch and
+    // chat check their names the same way), so an existing `banana.png` is refused for `-o
+    // banana` before the request, not after it.
+    let expected = files::with_default_extension(&job.output, "image/png");
+    files::check_writable(&expected, overwrite).map_err(Failure::refused)?;
     service::check(global)?;
     if let Some(dir) = &job.thoughts {
         prepare_dir(dir, "--show-thoughts")?;
@@ -266,16 +270,9 @@ pub(crate) fn write_image(
         .or_else(|| image.mime_type().map(str::to_owned))
         .unwrap_or_else(|| "application/octet-stream".to_owned());
     let path = files::with_default_extension(path, &mime_type);
-    let saved = match overwrite {
-        Overwrite::Refuse => image.save(&path),
-        Overwrite::Replace => image.save_replacing(&path),
-    };
-    saved.map_err(|error| match error {
-        nanobanana_workflows::Error::AlreadyExists { path } => Failure::failed(format!(
-            "{} exists; not overwritten (add --force to replace it); the image was not saved",
-            path.display()
-        )),
-        error => Failure::failed(error.to_string()),
+    files::write_atomic(&path, image.bytes(), overwrite).map_err(|error| match error {
+        WriteError::Exists(_) => Failure::failed(format!("{error}; the image was not saved")),
+        WriteError::Io(..) => Failure::failed(error.to_string()),
     })?;
     let dimensions = image.dimensions();
     Ok(Written {

@@ -7,6 +7,7 @@ use nanobanana_mock::{LineEnding, MockGemini, Mode};
 use serde_json::json;
 
 use crate::cli::{Global, MockArgs};
+use crate::service;
 use crate::ui::{Failure, Ui};
 
 pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(), Failure> {
@@ -56,9 +57,7 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
     }
     // `--mock-fault` applies to every request this server answers.
     if let Some(spec) = &global.mock_fault {
-        let fault = nanobanana_mock::Fault::parse(spec)
-            .map_err(|e| Failure::refused(format!("--mock-fault {spec:?}: {e}")))?;
-        builder = builder.fault(fault);
+        builder = builder.fault(service::parse_fault(spec)?);
     }
     if !global.quiet {
         builder = builder.log_requests_to_stderr();

@@ -86,9 +86,12 @@ fn mock_fault(global: &Global) -> Result<Option<Fault>, Failure> {
             "--mock-fault needs --mock: it configures the fake server (or use it with `nanobanana mock`)",
         ));
     }
-    Fault::parse(spec)
-        .map(Some)
-        .map_err(|e| Failure::refused(format!("--mock-fault {spec:?}: {e}")))
+    parse_fault(spec).map(Some)
+}
+
+/// `--mock-fault SPEC` as the fake server's [`Fault`]; a bad spec is a refusal.
+pub(crate) fn parse_fault(spec: &str) -> Result<Fault, Failure> {
+    Fault::parse(spec).map_err(|e| Failure::refused(format!("--mock-fault {spec:?}: {e}")))
 }
 
 fn env_var(name: &str) -> Option<String> {

@@ -246,12 +246,12 @@ fn flag_for(violation: &Violation) -> &'static str {
 
 /// `--size: Unsupported image size "1k": ... (rule image-size-casing)`.
 pub(crate) fn violation_line(violation: &Violation) -> String {
-    format!(
-        "{}: {} (rule {})",
-        flag_for(violation),
-        violation.message(),
-        violation.rule().id()
-    )
+    format!("{}: {}", flag_for(violation), violation_text(violation))
+}
+
+/// `Unsupported image size "1k": ... (rule image-size-casing)`: the rule's message and id.
+pub(crate) fn violation_text(violation: &Violation) -> String {
+    format!("{} (rule {})", violation.message(), violation.rule().id())
 }
 
 pub(crate) fn violation_json(violation: &Violation) -> Value {

@@ -521,6 +521,16 @@ fn existing_files_need_force() {
     )
     .ok();
     assert_eq!(image_size(&dir.join("banana.png")).0, ImageFormat::Png);
+    // `-o banana` writes banana.png: the file that exists is refused before any request (exit
+    // code 2), not found after the answer came.
+    let refused = run(&dir, &["generate", "--mock", "x", "-o", "banana"]);
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(
+        refused
+            .stderr
+            .contains("banana.png exists; not overwritten (add --force to replace it)"),
+        "{refused:#?}"
+    );
 }
 
 /// Refusals happen before any request (exit code 2) with the rule's message and the allowed

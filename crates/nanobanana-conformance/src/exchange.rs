@@ -259,7 +259,7 @@ impl Bindings {
 }
 
 /// The request of interaction `index` of `case`, given the actual answers to the interactions
-/// before it.
+/// before it. Fails when the case has no interaction `index`, or its body blob cannot be read.
 pub fn prepare(
     case: &Case,
     auth: Auth,
@@ -267,9 +267,16 @@ pub fn prepare(
     earlier: &[Answer],
     corpus: &Corpus,
 ) -> Result<Outgoing, String> {
+    let Some(interaction) = case.interactions.get(index) else {
+        return Err(format!(
+            "case {} has no interaction {index} (it has {})",
+            case.id,
+            case.interactions.len()
+        ));
+    };
     let recorded: Vec<&Interaction> = case.interactions.iter().take(index).collect();
     let bindings = Bindings::new(&recorded, earlier);
-    let request = &case.interactions[index].request;
+    let request = &interaction.request;
     let path = bindings.substitute_ids(&request.path);
     let query = request
         .query
@@ -467,6 +474,22 @@ mod tests {
                 ]}
             ]})
         );
+    }
+
+    #[test]
+    fn an_interaction_the_case_lacks_is_an_error_not_a_panic() {
+        let corpus = Corpus::load(Corpus::repository_dir()).unwrap();
+        let case = &corpus.cases()[0];
+        let past_the_end = case.interactions.len();
+        let error = prepare(case, Auth::Header, past_the_end, &[], &corpus).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "case {} has no interaction {past_the_end} (it has {past_the_end})",
+                case.id
+            )
+        );
+        assert!(prepare(case, Auth::Header, 0, &[], &corpus).is_ok());
     }
 
     #[test]

@@ -536,37 +536,41 @@ fn outcome_of(
 pub fn derive_expect(answers: &[Answer], hand: &Expect) -> Expect {
     let mut violations = Vec::new();
     let mut answered = false;
+    let mut last = None;
     for (index, answer) in answers.iter().enumerate() {
-        let observation = observe(answer);
+        let mut observation = observe(answer);
         answered |= observation.answered;
         violations.extend(
-            observation
-                .signature_violations
+            std::mem::take(&mut observation.signature_violations)
                 .into_iter()
                 .map(|f| SignatureFinding {
                     interaction: (index > 0).then_some(index),
                     ..f
                 }),
         );
+        last = Some(observation);
     }
     let signatures = (answered || !violations.is_empty()).then_some(SignatureVerdict {
         ok: violations.is_empty(),
         violations,
     });
-    let last = answers.last().map(observe);
-    Expect {
+    let mut expect = Expect {
         valid: hand.valid,
         violations: hand.violations.clone(),
         warnings: hand.warnings.clone(),
-        status: last.as_ref().map(|o| o.status),
-        outcome: last.as_ref().map(|o| o.outcome),
-        finish_reason: last.as_ref().and_then(|o| o.finish_reason.clone()),
-        error: last.as_ref().and_then(|o| o.error.clone()),
-        images: last.as_ref().map(|o| o.images.clone()).unwrap_or_default(),
         signatures,
-        grounding: last.as_ref().and_then(|o| o.grounding.clone()),
-        batch_state: last.and_then(|o| o.batch_state),
+        ..Expect::default()
+    };
+    if let Some(last) = last {
+        expect.status = Some(last.status);
+        expect.outcome = Some(last.outcome);
+        expect.finish_reason = last.finish_reason;
+        expect.error = last.error;
+        expect.images = last.images;
+        expect.grounding = last.grounding;
+        expect.batch_state = last.batch_state;
     }
+    expect
 }
 
 /// The first `max` characters of `text`, with an ellipsis when cut.

@@ -278,8 +278,9 @@ struct Redactor {
     case_id: String,
     key: String,
     origin: String,
-    /// Original -> placeholder, substituted inside any string.
-    ids: BTreeMap<String, String>,
+    /// Original -> placeholder, substituted inside any string; longest original first, so an
+    /// id that contains another is replaced whole.
+    ids: Vec<(String, String)>,
     /// Original timestamp -> placeholder, substituted as whole values.
     times: BTreeMap<String, String>,
 }
@@ -298,7 +299,7 @@ impl Redactor {
             case_id: case_id.to_owned(),
             key: target.api_key().to_owned(),
             origin: origin_of(target.base_url()),
-            ids: BTreeMap::new(),
+            ids: Vec::new(),
             times: BTreeMap::new(),
         }
     }
@@ -331,6 +332,7 @@ impl Redactor {
         let mut response_ids = Vec::new();
         let mut upload_ids = Vec::new();
         let mut times = BTreeSet::new();
+        let mut ids = BTreeMap::new();
         for answer in answers {
             let values: Vec<&Value> = match &answer.payload {
                 Payload::Json(v) => vec![v],
@@ -370,16 +372,19 @@ impl Redactor {
                 ("batches/", 40)
             };
             let placeholder = format!("{prefix}{}", self.placeholder(prefix, ordinal, len, LOWER));
-            self.ids.insert(name.clone(), placeholder);
+            ids.insert(name.clone(), placeholder);
         }
         for (ordinal, id) in response_ids.iter().enumerate() {
             let placeholder = self.placeholder("responseId", ordinal, 23, URL_SAFE);
-            self.ids.insert(id.clone(), placeholder);
+            ids.insert(id.clone(), placeholder);
         }
         for (ordinal, id) in upload_ids.iter().enumerate() {
             let placeholder = self.placeholder("upload_id", ordinal, 64, URL_SAFE);
-            self.ids.insert(id.clone(), placeholder);
+            ids.insert(id.clone(), placeholder);
         }
+        self.ids = ids.into_iter().collect();
+        self.ids
+            .sort_by_key(|(original, _)| std::cmp::Reverse(original.len()));
         for (rank, time) in times.iter().enumerate() {
             self.times.insert(
                 time.clone(),
@@ -398,10 +403,7 @@ impl Redactor {
         if !self.origin.is_empty() && self.origin != PUBLIC_BASE_URL {
             out = out.replace(&self.origin, PUBLIC_BASE_URL);
         }
-        // Longest first, so an id that contains another is replaced whole.
-        let mut ids: Vec<(&String, &String)> = self.ids.iter().collect();
-        ids.sort_by_key(|(original, _)| std::cmp::Reverse(original.len()));
-        for (original, placeholder) in ids {
+        for (original, placeholder) in &self.ids {
             if out.contains(original.as_str()) {
                 out = out.replace(original.as_str(), placeholder);
             }

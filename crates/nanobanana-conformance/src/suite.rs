@@ -6,7 +6,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use nanobanana_wire::corpus::{Case, Corpus};
 
@@ -282,8 +281,6 @@ struct Extra {
     targets: Option<Vec<String>>,
     #[serde(default)]
     interactions: Vec<ExtraInteraction>,
-    #[serde(default)]
-    expect: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -382,6 +379,11 @@ impl SuiteCase {
     /// A case from the wire crate's [`Case`] and its file's bytes (for the fields it leaves out).
     pub(crate) fn from_parts(case: Case, bytes: &[u8], path: &Path) -> Result<Self, SuiteError> {
         let at = |e: &dyn fmt::Display| SuiteError(format!("{}: {e}", path.display()));
+        // The schema's `minItems: 1`, which the runners rely on (the last interaction is the one
+        // the `expect` block describes).
+        if case.interactions.is_empty() {
+            return Err(at(&"no interactions: a case holds at least one"));
+        }
         let extra: Extra = serde_json::from_slice(bytes).map_err(|e| at(&e))?;
         let targets = match extra.targets {
             None => Targets {
@@ -413,10 +415,8 @@ impl SuiteCase {
             .map(|i| i.request.auth.unwrap_or_default())
             .collect();
         auth.resize(case.interactions.len(), Auth::Header);
-        let expect = match extra.expect {
-            Some(value) => {
-                serde_json::from_value(value).map_err(|e| at(&format!("expect: {e}")))?
-            }
+        let expect = match &case.expect {
+            Some(value) => Expect::deserialize(value).map_err(|e| at(&format!("expect: {e}")))?,
             None => Expect::default(),
         };
         Ok(Self {
@@ -455,5 +455,41 @@ impl SuiteCase {
     /// The expectations.
     pub fn expect(&self) -> &Expect {
         &self.expect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(interactions: serde_json::Value) -> (Case, Vec<u8>) {
+        let file = serde_json::json!({
+            "id": "generate/x",
+            "description": "x",
+            "rules": [],
+            "provenance": "synthetic",
+            "interactions": interactions,
+        });
+        let bytes = serde_json::to_vec(&file).unwrap();
+        (serde_json::from_slice(&bytes).unwrap(), bytes)
+    }
+
+    /// The schema's `interactions: minItems 1` is enforced on load: the runners take the last
+    /// interaction as the one `expect` describes.
+    #[test]
+    fn a_case_without_interactions_is_refused_on_load() {
+        let (empty, bytes) = case(serde_json::json!([]));
+        let error = SuiteCase::from_parts(empty, &bytes, Path::new("generate/x.json")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "generate/x.json: no interactions: a case holds at least one"
+        );
+        let (one, bytes) = case(serde_json::json!([{
+            "request": {"method": "GET", "path": "/v1beta/models", "auth": "query"},
+            "response": {"status": 200, "body": {}}
+        }]));
+        let loaded = SuiteCase::from_parts(one, &bytes, Path::new("generate/x.json")).unwrap();
+        assert_eq!(loaded.auth(0), Auth::Query);
+        assert_eq!(loaded.expect(), &Expect::default());
     }
 }
