@@ -15,15 +15,10 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
         .mode
         .parse()
         .map_err(|e| Failure::refused(format!("--mode: {e}")))?;
-    let image_format = match args.image_format.to_ascii_lowercase().as_str() {
-        "png" => ImageFormat::Png,
-        "jpeg" | "jpg" => ImageFormat::Jpeg,
-        other => {
-            return Err(Failure::refused(format!(
-                "--image-format {other:?}: allowed are png, jpeg"
-            )));
-        }
-    };
+    let image_format: ImageFormat = args
+        .image_format
+        .parse()
+        .map_err(|e| Failure::refused(format!("--image-format: {e}")))?;
     if let Some(dir) = &args.fixtures
         && !dir.is_dir()
     {

@@ -180,13 +180,13 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
     }
     let mut format = shared.config.image_format;
     if let Some(text) = request.header(&IMAGE_FORMAT_HEADER_NAME) {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "png" => format = ImageFormat::Png,
-            "jpeg" | "jpg" => format = ImageFormat::Jpeg,
-            other => {
+        match text.parse::<ImageFormat>() {
+            Ok(parsed) => format = parsed,
+            Err(e) => {
                 return (
                     reply::invalid_argument(&format!(
-                        "Invalid {IMAGE_FORMAT_HEADER} header \"{other}\": allowed are png, jpeg."
+                        "Invalid {IMAGE_FORMAT_HEADER} header \"{}\": allowed are png, jpeg.",
+                        e.0
                     )),
                     none(),
                 );

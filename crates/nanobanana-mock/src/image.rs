@@ -53,6 +53,38 @@ pub enum ImageFormat {
     Jpeg,
 }
 
+/// A format name that is not `png`, `jpeg` or `jpg`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownImageFormat(pub String);
+
+impl fmt::Display for UnknownImageFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown image format {:?}: allowed are png, jpeg",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownImageFormat {}
+
+impl std::str::FromStr for ImageFormat {
+    type Err = UnknownImageFormat;
+
+    /// `png`, `jpeg` or `jpg`, in any case, surrounding spaces ignored.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let name = text.trim();
+        if name.eq_ignore_ascii_case("png") {
+            Ok(ImageFormat::Png)
+        } else if name.eq_ignore_ascii_case("jpeg") || name.eq_ignore_ascii_case("jpg") {
+            Ok(ImageFormat::Jpeg)
+        } else {
+            Err(UnknownImageFormat(name.to_owned()))
+        }
+    }
+}
+
 impl ImageFormat {
     /// The MIME type of the format: `image/png` or `image/jpeg`.
     pub fn mime_type(self) -> &'static str {
@@ -1353,6 +1385,18 @@ fn sniff_jpeg(bytes: &[u8]) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_names_parse_in_any_case_and_others_are_refused() {
+        assert_eq!(" PNG ".parse::<ImageFormat>(), Ok(ImageFormat::Png));
+        assert_eq!("jpg".parse::<ImageFormat>(), Ok(ImageFormat::Jpeg));
+        assert_eq!("Jpeg".parse::<ImageFormat>(), Ok(ImageFormat::Jpeg));
+        let error = "gif".parse::<ImageFormat>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown image format \"gif\": allowed are png, jpeg"
+        );
+    }
 
     const SEED: &[u8] = b"generate/flash31-nano-banana-dish";
     const FORMATS: [ImageFormat; 2] = [ImageFormat::Png, ImageFormat::Jpeg];

@@ -87,13 +87,9 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--crlf" => args.crlf = true,
             "--quiet" => args.quiet = true,
             "--image-format" => {
-                args.image_format = match value("FORMAT")?.to_ascii_lowercase().as_str() {
-                    "png" => ImageFormat::Png,
-                    "jpeg" | "jpg" => ImageFormat::Jpeg,
-                    other => {
-                        return Err(format!("--image-format {other:?}: allowed are png, jpeg"));
-                    }
-                }
+                args.image_format = value("FORMAT")?
+                    .parse()
+                    .map_err(|e| format!("--image-format: {e}"))?;
             }
             "--body-limit" => {
                 let text = value("BYTES")?;
