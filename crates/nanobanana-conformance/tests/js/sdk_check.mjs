@@ -68,10 +68,9 @@ function callOf(interaction) {
   for (const key of ['tools', 'systemInstruction', 'safetySettings', 'toolConfig']) {
     if (body[key] !== undefined) config[key] = body[key];
   }
-  const call = { model: modelOf(interaction.request.path), contents: body.contents };
-  // An empty config would be sent as `generationConfig: {}`, which the recording does not hold.
-  if (Object.keys(config).length) call.config = config;
-  return call;
+  // Always given, even empty: the SDK then sends `generationConfig: {}`, which the fake server's
+  // replay matches to a recording without one, as the service treats them alike.
+  return { model: modelOf(interaction.request.path), contents: body.contents, config };
 }
 
 // ---------------------------------------------------------------------------------------------
