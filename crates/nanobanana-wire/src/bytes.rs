@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::GeneralPurposeConfig;
 use base64::engine::{DecodePaddingMode, Simd};
+use bytes::Bytes;
 
 /// Padding written on output, optional on input.
 const LENIENT: GeneralPurposeConfig =
@@ -30,20 +31,29 @@ static URL_SAFE: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(LENIENT));
 
 /// Bytes that travel as base64 text in JSON.
 ///
-/// Holds the decoded bytes. [`Debug`](fmt::Debug) prints the length and a short fingerprint,
-/// never the content, so multi-megabyte images and opaque signatures stay out of logs.
+/// Holds the decoded bytes in a reference-counted [`Bytes`] buffer, so cloning a value that
+/// holds images (a chat history sent back turn after turn, a request kept for a retry) shares
+/// them instead of copying megabytes. [`Debug`](fmt::Debug) prints the length and a short
+/// fingerprint, never the content, so multi-megabyte images and opaque signatures stay out of
+/// logs.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Base64Bytes(Vec<u8>);
+pub struct Base64Bytes(Bytes);
 
 impl Base64Bytes {
     /// Wraps raw (already decoded) bytes.
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(bytes.into())
+        Self(Bytes::from(bytes.into()))
     }
 
     /// Decodes base64 text in the standard or the URL-safe alphabet, padded or not.
     pub fn from_base64(text: impl AsRef<[u8]>) -> Result<Self, Base64Error> {
-        decode(text.as_ref()).map(Self)
+        decode(text.as_ref()).map(Self::from)
+    }
+
+    /// The bytes as a shared buffer (a reference-count increment, no copy): for handing an
+    /// image to an HTTP body or another task.
+    pub fn to_bytes(&self) -> Bytes {
+        self.0.clone()
     }
 
     /// The decoded bytes.
@@ -61,9 +71,9 @@ impl Base64Bytes {
         self.0.is_empty()
     }
 
-    /// Takes the decoded bytes out.
+    /// Takes the decoded bytes out (without a copy when this value is their only holder).
     pub fn into_vec(self) -> Vec<u8> {
-        self.0
+        Vec::from(self.0)
     }
 
     /// The bytes as standard padded base64, as the service writes them.
@@ -102,17 +112,29 @@ impl AsRef<[u8]> for Base64Bytes {
 
 impl From<Vec<u8>> for Base64Bytes {
     fn from(bytes: Vec<u8>) -> Self {
+        Self(Bytes::from(bytes))
+    }
+}
+
+impl From<Bytes> for Base64Bytes {
+    fn from(bytes: Bytes) -> Self {
         Self(bytes)
     }
 }
 
 impl From<&[u8]> for Base64Bytes {
     fn from(bytes: &[u8]) -> Self {
-        Self(bytes.to_vec())
+        Self(Bytes::copy_from_slice(bytes))
     }
 }
 
 impl From<Base64Bytes> for Vec<u8> {
+    fn from(bytes: Base64Bytes) -> Self {
+        bytes.into_vec()
+    }
+}
+
+impl From<Base64Bytes> for Bytes {
     fn from(bytes: Base64Bytes) -> Self {
         bytes.0
     }
@@ -237,9 +259,9 @@ impl Base64Visitor {
         if text.starts_with(crate::fast::REFERENCE_PREFIX)
             && let Some(bytes) = crate::fast::take_reference(text)
         {
-            return Ok(Base64Bytes(bytes));
+            return Ok(Base64Bytes::from(bytes));
         }
-        decode(text).map(Base64Bytes).map_err(E::custom)
+        decode(text).map(Base64Bytes::from).map_err(E::custom)
     }
 }
 
@@ -303,6 +325,18 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("invalid base64"), "{text}");
         assert!(text.contains("URL-safe"), "{text}");
+    }
+
+    #[test]
+    fn clones_share_the_decoded_bytes() {
+        let image = Base64Bytes::new(vec![7u8; 1 << 20]);
+        let copy = image.clone();
+        assert_eq!(image.to_bytes().as_ptr(), copy.to_bytes().as_ptr());
+        assert_eq!(copy.into_vec().len(), 1 << 20);
+        // The only holder takes its bytes out without a copy.
+        let only = Base64Bytes::new(vec![1u8, 2, 3]);
+        let address = only.as_slice().as_ptr();
+        assert_eq!(only.into_vec().as_ptr(), address);
     }
 
     #[test]
