@@ -336,7 +336,8 @@ mod tests {
         // The only holder takes its bytes out without a copy.
         let only = Base64Bytes::new(vec![1u8, 2, 3]);
         let address = only.as_slice().as_ptr();
-        assert_eq!(only.into_vec().as_ptr(), address);
+        let taken = only.into_vec();
+        assert_eq!(taken.as_ptr(), address);
     }
 
     #[test]
