@@ -7,7 +7,7 @@ use crate::exchange::{Outgoing, prepare};
 use crate::http::{Sender, Target};
 use crate::observe::{Answer, observe};
 use crate::report::{CaseResult, Report, Verdict};
-use crate::suite::{Suite, SuiteCase, SuiteError};
+use crate::suite::{Auth, Suite, SuiteCase, SuiteError};
 use crate::verdict::{Expected, Level, compare};
 
 /// What to run against a server.
@@ -138,8 +138,16 @@ pub(crate) async fn exchange_case(sender: &Sender, suite: &Suite, case: &SuiteCa
         } else {
             Expected::from_observation(&recorded)
         };
-        let findings = compare(&expected, &observation, Level::Server);
+        let mut findings = compare(&expected, &observation, Level::Server);
         let status_differs = observation.status != expected.status;
+        if status_differs && matches!(case.auth(index), Auth::Invalid) {
+            // The usual cause: a server started without a key of its own takes any key.
+            findings.push(
+                "the server did not refuse a key that is not its own: does it have one? (start \
+                 nanobanana-mock with --api-key K and run this with --api-key K)"
+                    .to_owned(),
+            );
+        }
         out.findings
             .extend(findings.iter().map(|f| label(&sender.target().scrub(f))));
         out.requests.push(request);

@@ -178,6 +178,24 @@ async fn wrong_sizes_signatures_messages_and_streams_are_found() {
 
 /// `with_cases` takes an id or an area; `required_only` skips optional cases; a selector that
 /// names nothing is an error naming the areas.
+/// A fake server started without a key of its own takes any key, so the wrong-key case cannot
+/// pass against it; the finding says what to do (WIRE.md: a wrong key is a 400 API_KEY_INVALID).
+#[tokio::test]
+async fn a_server_without_a_key_is_told_why_the_wrong_key_case_fails() {
+    let server = MockGemini::builder().mode(Mode::Simulate).start().await;
+    let report = check_server(
+        suite(),
+        &ServerRun::new(Target::new(&server.uri(), KEY)).with_cases("errors/invalid-api-key"),
+    )
+    .await
+    .unwrap();
+    let findings = findings(&report, "errors/invalid-api-key");
+    assert!(
+        findings.iter().any(|f| f.contains("does it have one?")),
+        "{findings:?}"
+    );
+}
+
 #[tokio::test]
 async fn selections() {
     let server = serve_vectors(suite(), &ServeOptions::new().with_api_key(KEY))
