@@ -2,8 +2,8 @@
 //! token count per (model, aspect ratio, image size), a prediction for a request, and the reverse
 //! look-up from pixel size to entries.
 //!
-//! The table is compiled in (`data/resolution-tables.json`, a byte-identical copy of the spec's
-//! file) and parsed once, on first use. It is kept **as published**: the one entry that breaks the
+//! The table is compiled in (`data/resolution-tables.json`, a byte-identical copy of
+//! `fixtures/resolution-tables.json`) and parsed once, on first use. It is kept **as published**: the one entry that breaks the
 //! table's own rules (3.1 Flash Image, 21:9 at 512, published 792x168) keeps its published figure
 //! and carries an [`Erratum`] with the consistent value (792x336). Nothing is silently fixed.
 

@@ -18,19 +18,15 @@ use serde_json::Value;
 const COPY: &str = include_str!("../data/resolution-tables.json");
 
 #[test]
-fn the_compiled_in_table_is_a_byte_identical_copy_of_the_spec() {
-    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/spec/resolution-tables.json");
-    let original = std::fs::read_to_string(&spec).unwrap_or_else(|err| {
-        panic!(
-            "{} (shared/ sits beside the project root): {err}",
-            spec.display()
-        )
-    });
+fn the_compiled_in_table_is_a_byte_identical_copy_of_the_fixtures_table() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/resolution-tables.json");
+    let original =
+        std::fs::read_to_string(&data).unwrap_or_else(|err| panic!("{}: {err}", data.display()));
     assert!(
         original == COPY,
         "data/resolution-tables.json differs from {}",
-        spec.display()
+        data.display()
     );
 }
 
