@@ -172,6 +172,13 @@ pub(crate) fn generate_from(
         fixtures.join("manifest.json"),
         manifest::render(&fixtures, cases)?,
     ));
+    // The rules crate compiles the catalogue and the tables in; its copies are byte-identical to
+    // the fixtures' (a crate cannot include files outside its package when published).
+    for name in ["models.json", "resolution-tables.json"] {
+        let text = fs::read_to_string(fixtures.join(name))
+            .map_err(|e| format!("reading fixtures/{name}: {e}"))?;
+        outputs.push((root.join("crates/nanobanana-rules/data").join(name), text));
+    }
     Ok(outputs)
 }
 

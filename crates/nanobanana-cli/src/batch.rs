@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use nanobanana_rules::validate_request;
+use nanobanana_rules::{Options, validate_request_with};
 use nanobanana_wire::GenerateContentRequest;
 use nanobanana_workflows::{ClientExt as _, Generation, ImageOptions, Message, Polling};
 use serde::Deserialize;
@@ -64,8 +64,10 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &BatchArgs) -> Result<Ex
         .enumerate()
         .map(|(index, line)| output_name(&args.output, index, lines.len(), line.key.as_deref()))
         .collect();
+    let extension = files::extension_for(files::expected_mime_type(&args.model));
     for name in &names {
-        files::check_writable(&name.with_extension("png"), overwrite).map_err(Failure::refused)?;
+        files::check_writable(&name.with_extension(extension), overwrite)
+            .map_err(Failure::refused)?;
     }
     let service = service::connect(global).await?;
 
@@ -309,7 +311,7 @@ fn parse_line(raw: &str) -> Result<(Option<String>, GenerateContentRequest), Str
 fn check_rules(model: &str, lines: &[Line]) -> Result<(), Failure> {
     let mut details = Vec::new();
     for line in lines {
-        let report = validate_request(model, &line.request);
+        let report = validate_request_with(model, &line.request, &Options::for_client());
         for violation in report.errors() {
             // The requests come from the file, not from flags: the place is the request's JSON
             // pointer (the model, when empty, is the one flag that applies: --model).

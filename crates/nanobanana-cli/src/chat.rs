@@ -1,7 +1,7 @@
 //! `chat`: an editing conversation, one prompt per line of input.
 //!
 //! Each turn sends the whole history (model turns exactly as received, thought signatures
-//! included: the workflows' `Chat`), saves the turn's images as `turn-001.png`, ... in the output
+//! included: the workflows' `Chat`), saves the turn's images as `turn-001.jpg`, ... in the output
 //! directory, and, with `--session FILE`, saves the conversation atomically after every
 //! successful turn, so that the same command resumes it later. A failed turn (a refusal, a
 //! service error, no usable answer) leaves the history as it was.
@@ -26,7 +26,7 @@ use crate::service;
 use crate::ui::{Failure, Ui};
 
 const HELP: &str = "\
-Type a prompt and press Enter: the model answers with an image (saved as turn-NNN.png) and
+Type a prompt and press Enter: the model answers with an image (saved as turn-NNN.jpg, or .png for a model answering PNG) and
 maybe some text. Each prompt builds on the conversation so far.
 Commands:
   /image PATH   attach an image to the next prompt (repeat for several)
@@ -287,8 +287,9 @@ impl Session<'_> {
         }
         checked_history_request(self.ui, self.chat, &message)?;
         let base = self.output.join(format!("turn-{number:03}"));
-        files::check_writable(&base.with_extension("png"), self.overwrite)
-            .map_err(Failure::refused)?;
+        let expected =
+            files::with_default_extension(&base, files::expected_mime_type(self.chat.model()));
+        files::check_writable(&expected, self.overwrite).map_err(Failure::refused)?;
 
         let spinner = self.ui.spinner(format!(
             "turn {number}: generating with {}",

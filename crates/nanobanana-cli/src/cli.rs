@@ -10,8 +10,9 @@ const ABOUT: &str = "Generate and edit images with Gemini's native image models 
 
 const LONG_ABOUT: &str = "\
 Generate and edit images with Gemini's native image models (Nano Banana):
-gemini-3.1-flash-image-preview (Nano Banana 2, the default), gemini-3-pro-image-preview
-(Nano Banana Pro) and gemini-2.5-flash-image (Nano Banana).
+gemini-nano-banana-2.1 (Nano Banana 2.1, the default), gemini-3-pro-image (Nano Banana Pro),
+gemini-3.1-flash-lite-image (Nano Banana 2 Lite), and the older gemini-3.1-flash-image and
+gemini-2.5-flash-image. `nanobanana models` lists them with their state.
 
 The API key comes from GEMINI_API_KEY (or GOOGLE_API_KEY). Without one, add --mock: a fake
 Gemini server starts inside the command and answers with real images of the sizes the real
@@ -24,13 +25,13 @@ with code 1 and its message. Files are written atomically and never overwritten 
 
 const AFTER_HELP: &str = "\
 Examples:
-  nanobanana generate --mock \"a nano banana dish in a fancy restaurant\" -o banana.png
-  nanobanana generate \"a banana-shaped moon over Seoul\" --aspect-ratio 16:9 --size 2K -o moon.png
-  nanobanana edit banana.png \"add a tiny chef's hat\" -o chef.png
-  nanobanana compose --object bowl.png --character cat.png \"the cat eating from the bowl\" -o cat.png
+  nanobanana generate --mock \"a nano banana dish in a fancy restaurant\" -o banana.jpg
+  nanobanana generate \"a banana-shaped moon over Seoul\" --aspect-ratio 16:9 --size 2K -o moon.jpg
+  nanobanana edit banana.jpg \"add a tiny chef's hat\" -o chef.jpg
+  nanobanana compose --object bowl.png --character cat.png \"the cat eating from the bowl\" -o cat.jpg
   nanobanana chat --session banana.chat.json
   nanobanana batch prompts.jsonl -o out/
-  nanobanana sizes --model gemini-3-pro-image-preview
+  nanobanana sizes --model gemini-3-pro-image
   nanobanana mock --addr 127.0.0.1:8080
 
 Exit codes: 0 success, 1 the service failed or answered with an error (or no image),
@@ -102,24 +103,25 @@ pub(crate) struct Global {
 pub(crate) enum Command {
     /// Generate an image from a prompt, optionally with input images
     #[command(
-        after_help = "Example:\n  nanobanana generate --mock \"a nano banana dish\" -o banana.png --aspect-ratio 16:9 --size 2K"
+        after_help = "Example:\n  nanobanana generate --mock \"a nano banana dish\" -o banana.jpg --aspect-ratio 16:9 --size 2K"
     )]
     Generate(GenerateArgs),
     /// Edit an image: one input image and an instruction
     #[command(
-        after_help = "Example:\n  nanobanana edit banana.png \"make it a watercolour\" -o watercolour.png"
+        after_help = "Example:\n  nanobanana edit banana.jpg \"make it a watercolour\" -o watercolour.jpg"
     )]
     Edit(EditArgs),
     /// Compose a new image from reference images of objects and characters
     #[command(after_help = "\
 Objects are kept with high fidelity, characters keep their likeness. Limits per model:
-  gemini-3.1-flash-image-preview  up to 10 objects and 4 characters (14 in all)
-  gemini-3-pro-image-preview      up to 6 objects and 5 characters (14 in all)
-  gemini-2.5-flash-image          works best with up to 3 images in all
+  gemini-nano-banana-2.1, gemini-3.1-flash-image, gemini-3.1-flash-lite-image
+                          up to 10 objects and 4 characters (14 in all)
+  gemini-3-pro-image      up to 6 objects and 5 characters (14 in all)
+  gemini-2.5-flash-image  works best with up to 3 images in all
 
 Example:
   nanobanana compose --object bowl.png --object spoon.png --character cat.png \\
-      \"the cat eating from the bowl with the spoon\" -o cat.png")]
+      \"the cat eating from the bowl with the spoon\" -o cat.jpg")]
     Compose(ComposeArgs),
     /// Edit over several turns: type a prompt per line, each turn's image is saved
     #[command(after_help = "\
@@ -139,7 +141,8 @@ FILE holds one request per line, in any of these forms:
   {\"key\": \"dish\", \"request\": {GenerateContentRequest}}      (the Batch API's JSONL format)
   {GenerateContentRequest}
 Blank lines and lines starting with # are skipped. Every request is checked before the batch is
-submitted. Results are written to DIR as 001.png, 002-dish.png, ... in the order of FILE.
+submitted. Results are written to DIR as 001.jpg, 002-dish.jpg, ... (the extension of the
+format the model answers with) in the order of FILE.
 
 Example:
   nanobanana batch prompts.jsonl -o out/")]
@@ -148,12 +151,34 @@ Example:
     Mock(MockArgs),
     /// Print the resolution table: pixel size and output tokens per model, ratio and size
     Sizes(SizesArgs),
+    /// Print the model catalogue with each model's state at a date; --live compares it with
+    /// the service's models.list
+    #[command(
+        after_help = "Examples:\n  nanobanana models\n  nanobanana models --as-of 2026-03-01\n  nanobanana models --live          (with GEMINI_API_KEY: reports ids the catalogue lacks or the service dropped)"
+    )]
+    Models(ModelsArgs),
+}
+
+/// `models`.
+#[derive(Debug, Args)]
+pub(crate) struct ModelsArgs {
+    /// The date to evaluate each model's lifecycle at [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub(crate) as_of: Option<nanobanana_rules::Date>,
+    /// Also list the service's models (models.list) and report the difference
+    #[arg(long)]
+    pub(crate) live: bool,
+}
+
+fn parse_date(text: &str) -> Result<nanobanana_rules::Date, String> {
+    text.parse()
+        .map_err(|e: nanobanana_rules::DateError| e.to_string())
 }
 
 /// The model and the generation options shared by generate, edit, compose and chat.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ImageOptions {
-    /// The model [default: gemini-3.1-flash-image-preview, or a resumed chat's]
+    /// The model [default: gemini-nano-banana-2.1, or a resumed chat's]
     #[arg(short, long, value_name = "MODEL", help_heading = "Image")]
     pub(crate) model: Option<String>,
 
@@ -169,7 +194,7 @@ pub(crate) struct ImageOptions {
     #[arg(long, help_heading = "Image")]
     pub(crate) image_only: bool,
 
-    /// Thinking level (gemini-3.1-flash-image-preview)
+    /// Thinking level (medium: gemini-nano-banana-2.1 only)
     #[arg(long, value_enum, value_name = "LEVEL", help_heading = "Image")]
     pub(crate) thinking: Option<ThinkingChoice>,
 
@@ -185,18 +210,25 @@ pub(crate) struct ImageOptions {
 impl ImageOptions {
     /// The model given, or the default one.
     pub(crate) fn model(&self) -> &str {
-        self.model.as_deref().unwrap_or(DEFAULT_MODEL)
+        match &self.model {
+            Some(model) => model,
+            None => default_model(),
+        }
     }
 }
 
-/// The model used when none is given: Nano Banana 2, the one to recommend (SPEC.md §1).
-pub(crate) const DEFAULT_MODEL: &str = nanobanana_rules::catalogue::GEMINI_3_1_FLASH_IMAGE;
+/// The catalogue's default model (`gemini-nano-banana-2.1` since 2026-10-06).
+pub(crate) fn default_model() -> &'static str {
+    nanobanana_rules::catalogue::default_model().id()
+}
 
 /// `--thinking`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ThinkingChoice {
     /// Lowest latency, still some thinking (the default of 3.1 Flash Image)
     Minimal,
+    /// Some thinking (the default of gemini-nano-banana-2.1)
+    Medium,
     /// More thinking for harder compositions
     High,
 }
@@ -222,7 +254,7 @@ pub(crate) struct GenerateArgs {
     #[arg(short = 'i', long = "image", value_name = "IMAGE")]
     pub(crate) images: Vec<PathBuf>,
 
-    /// Where to write the image (several: OUT-1.png, OUT-2.png, ...)
+    /// Where to write the image (several: OUT-1.jpg, OUT-2.jpg, ...)
     #[arg(short, long, value_name = "OUT")]
     pub(crate) output: PathBuf,
 
@@ -239,7 +271,7 @@ pub(crate) struct EditArgs {
     /// What to change
     pub(crate) prompt: String,
 
-    /// Where to write the result (several: OUT-1.png, OUT-2.png, ...)
+    /// Where to write the result (several: OUT-1.jpg, OUT-2.jpg, ...)
     #[arg(short, long, value_name = "OUT")]
     pub(crate) output: PathBuf,
 
@@ -261,7 +293,7 @@ pub(crate) struct ComposeArgs {
     /// What to make of the references
     pub(crate) prompt: String,
 
-    /// Where to write the result (several: OUT-1.png, OUT-2.png, ...)
+    /// Where to write the result (several: OUT-1.jpg, OUT-2.jpg, ...)
     #[arg(short, long, value_name = "OUT")]
     pub(crate) output: PathBuf,
 
@@ -276,7 +308,7 @@ pub(crate) struct ChatArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) session: Option<PathBuf>,
 
-    /// Directory for the turns' images (turn-001.png, turn-002.png, ...)
+    /// Directory for the turns' images (turn-001.jpg, turn-002.jpg, ...)
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub(crate) output: PathBuf,
 
@@ -299,7 +331,7 @@ pub(crate) struct BatchArgs {
         short,
         long,
         value_name = "MODEL",
-        default_value = "gemini-3.1-flash-image-preview"
+        default_value = default_model()
     )]
     pub(crate) model: String,
 
@@ -335,9 +367,20 @@ pub(crate) struct MockArgs {
     #[arg(long)]
     pub(crate) crlf: bool,
 
-    /// Format of simulated images: png or jpeg
-    #[arg(long, value_name = "FORMAT", default_value = "png")]
-    pub(crate) image_format: String,
+    /// Format of simulated images, png or jpeg [default: the model's own: jpeg for the 3.x
+    /// models, png for 2.5 Flash Image]
+    #[arg(long, value_name = "FORMAT")]
+    pub(crate) image_format: Option<String>,
+
+    /// The date of the service to play [default: today]: models are served, listed and
+    /// refused (404) by their lifecycle at that date; 2026-03-01 serves the early-2026 preview ids
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub(crate) as_of: Option<nanobanana_rules::Date>,
+
+    /// What an unsigned model turn sent back gets: by-date (accepted since 2026-07-22, 400
+    /// before), strict (always 400) or lenient [default: by-date]
+    #[arg(long, value_name = "POLICY", default_value = "by-date")]
+    pub(crate) signatures: String,
 
     /// Refuse larger request bodies with 413 [default: 67108864]
     #[arg(long, value_name = "BYTES")]

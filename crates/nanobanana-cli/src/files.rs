@@ -136,6 +136,15 @@ pub(crate) fn with_default_extension(out: &Path, mime_type: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The MIME type `model`'s images come in (the catalogue's `outputMimeType`: JPEG for the 3.x
+/// models, PNG for 2.5 Flash Image; PNG for a model the catalogue does not know). Used to check,
+/// before a request, the name an output without an extension will get.
+pub(crate) fn expected_mime_type(model: &str) -> &'static str {
+    nanobanana_rules::catalogue::lookup(model)
+        .model()
+        .map_or("image/png", |model| model.output_mime_type())
+}
+
 /// The usual file extension of an image MIME type.
 pub(crate) fn extension_for(mime_type: &str) -> &'static str {
     match mime_type.to_ascii_lowercase().as_str() {

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use nanobanana_rules::validate_request;
+use nanobanana_rules::{Options, validate_request_with};
 use nanobanana_wire::{GenerateContentRequest, ThinkingLevel};
 use nanobanana_workflows::{
     Chat, Composition, Generation, Image, ImageOptions, InputImage, Message, Outcome, Search, Usage,
@@ -109,6 +109,7 @@ pub(crate) fn image_options(args: &ImageArgs) -> ImageOptions {
     if let Some(level) = args.thinking {
         options = options.thinking_level(match level {
             ThinkingChoice::Minimal => ThinkingLevel::Minimal,
+            ThinkingChoice::Medium => ThinkingLevel::Medium,
             ThinkingChoice::High => ThinkingLevel::High,
         });
     }
@@ -158,7 +159,7 @@ pub(crate) fn checked_history_request(
 /// Refuses a request that breaks a documented rule (`nanobanana_rules::validate_request`, what
 /// the service and the fake server check), and prints the warnings of one that does not.
 fn check_rules(ui: &Ui, model: &str, request: &GenerateContentRequest) -> Result<(), Failure> {
-    let report = validate_request(model, request);
+    let report = validate_request_with(model, request, &Options::for_client());
     if !report.is_valid() {
         return Err(Failure::rules(&report, "the request "));
     }
@@ -169,10 +170,11 @@ fn check_rules(ui: &Ui, model: &str, request: &GenerateContentRequest) -> Result
 async fn run(ui: &Ui, global: &Global, job: Job) -> Result<ExitCode, Failure> {
     let overwrite = Overwrite::from_force(global.force);
     let request = checked_request(ui, &job.model, &job.message, &job.options)?;
-    // The name an image gets when `-o` has no extension (a PNG's, the usual answer; batch and
-    // chat check their names the same way), so an existing `banana.png` is refused for `-o
-    // banana` before the request, not after it.
-    let expected = files::with_default_extension(&job.output, "image/png");
+    // The name an image gets when `-o` has no extension (the extension of the model's output
+    // type; batch and chat check their names the same way), so an existing `banana.jpg` is
+    // refused for `-o banana` before the request, not after it.
+    let expected =
+        files::with_default_extension(&job.output, files::expected_mime_type(&job.model));
     files::check_writable(&expected, overwrite).map_err(Failure::refused)?;
     service::check(global)?;
     if let Some(dir) = &job.thoughts {

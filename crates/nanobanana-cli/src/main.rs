@@ -28,6 +28,7 @@ mod cli;
 mod files;
 mod generate;
 mod mock_cmd;
+mod models;
 mod service;
 mod sizes;
 mod spinner;
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
 fn run(ui: &Ui, cli: &Cli) -> Result<ExitCode, Failure> {
     match &cli.command {
         Command::Sizes(args) => sizes::run(ui, args).map(|()| ExitCode::SUCCESS),
+        Command::Models(args) if !args.live => models::run(ui, args).map(|()| ExitCode::SUCCESS),
         command => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -73,5 +75,8 @@ async fn run_async(ui: &Ui, cli: &Cli, command: &Command) -> Result<ExitCode, Fa
         Command::Chat(args) => chat::run(ui, &cli.global, args).await,
         Command::Batch(args) => batch::run(ui, &cli.global, args).await,
         Command::Sizes(args) => sizes::run(ui, args).map(|()| ExitCode::SUCCESS),
+        Command::Models(args) => models::run_live(ui, &cli.global, args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
     }
 }

@@ -15,10 +15,16 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
         .mode
         .parse()
         .map_err(|e| Failure::refused(format!("--mode: {e}")))?;
-    let image_format: ImageFormat = args
+    let image_format: Option<ImageFormat> = args
         .image_format
-        .parse()
+        .as_deref()
+        .map(str::parse)
+        .transpose()
         .map_err(|e| Failure::refused(format!("--image-format: {e}")))?;
+    let signatures: nanobanana_rules::SignaturePolicy = args
+        .signatures
+        .parse()
+        .map_err(|e| Failure::refused(format!("--signatures: {e}")))?;
     if let Some(dir) = &args.fixtures
         && !dir.is_dir()
     {
@@ -30,8 +36,14 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
     let mut builder = MockGemini::builder()
         .addr(args.addr)
         .mode(mode)
-        .image_format(image_format)
+        .signatures(signatures)
         .allow_unmatched();
+    if let Some(format) = image_format {
+        builder = builder.image_format(format);
+    }
+    if let Some(date) = args.as_of {
+        builder = builder.as_of(date);
+    }
     if let Some(dir) = &args.fixtures {
         builder = builder.fixtures(dir);
     }

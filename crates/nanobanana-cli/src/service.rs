@@ -116,5 +116,5 @@ fn no_key() -> Failure {
         .with_detail(
             "or try everything against the built-in fake server, with no key and no network:",
         )
-        .with_detail("  nanobanana generate --mock \"a nano banana dish\" -o banana.png")
+        .with_detail("  nanobanana generate --mock \"a nano banana dish\" -o banana.jpg")
 }

@@ -31,8 +31,17 @@ pub(crate) fn run(ui: &Ui, args: &SizesArgs) -> Result<(), Failure> {
     if ui.json() {
         let entries: Vec<Value> = models
             .iter()
-            .flat_map(|model| resolution::table().model_entries(model.id()))
-            .map(entry_json)
+            .flat_map(|model| {
+                resolution::table()
+                    .model_entries(model.id())
+                    .map(move |entry| {
+                        let mut row = entry_json(entry);
+                        row["model"] = json!(model.id());
+                        row["table"] = json!(entry.model());
+                        row["estimated"] = json!(model.resolution_is_estimated());
+                        row
+                    })
+            })
             .collect();
         ui.document(&json!({"ok": true, "entries": entries}));
     } else {
@@ -137,24 +146,21 @@ fn matrix(model: &catalogue::Model) -> String {
         }
         rows.push(row);
     }
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
     let mut out = format!(
         "{} ({}): pixels per aspect ratio and image size, output tokens per image",
         model.id(),
         model.name()
     );
-    for row in &rows {
-        out.push('\n');
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(text, width)| format!("{text:<width$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
+    if model.resolution_is_estimated() {
+        let _ = write!(
+            out,
+            "\nESTIMATED: no table is published for this model; these are the rows of the table \
+             published for {} (its ratios and sizes that this model accepts).",
+            model.resolution_table()
+        );
     }
+    out.push('\n');
+    out.push_str(&crate::ui::columns(&rows));
     for footnote in footnotes {
         out.push('\n');
         out.push_str(&footnote);
@@ -168,9 +174,7 @@ mod tests {
 
     #[test]
     fn the_erratum_is_marked_in_the_flash_table() {
-        let model = catalogue::lookup("gemini-3.1-flash-image-preview")
-            .model()
-            .unwrap();
+        let model = catalogue::lookup("gemini-3.1-flash-image").model().unwrap();
         let text = matrix(model);
         let row = text.lines().find(|l| l.starts_with("21:9")).unwrap();
         assert!(row.contains("792x168*"), "{row}");

@@ -244,6 +244,32 @@ fn flag_for(violation: &Violation) -> &'static str {
     }
 }
 
+/// Rows of cells as left-aligned columns two spaces apart, one line per row (no trailing
+/// spaces, no final newline).
+pub(crate) fn columns(rows: &[Vec<String>]) -> String {
+    let count = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..count)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |cell| cell.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect();
+    lines.join("\n")
+}
+
 /// `--size: Unsupported image size "1k": ... (rule image-size-casing)`.
 pub(crate) fn violation_line(violation: &Violation) -> String {
     format!("{}: {}", flag_for(violation), violation_text(violation))

@@ -130,11 +130,22 @@ fn generate_requests(server: &MockGemini) -> Vec<Value> {
         .collect()
 }
 
-/// The README's first command (rule `resolution-table`): no key, no network, a real PNG of the
-/// table's default size (1K, 1:1), and nothing on stderr when it is not a terminal (no
-/// spinner, no stray escape codes).
+/// The model of each generateContent request, in order (from the request's path).
+fn generate_models(server: &MockGemini) -> Vec<String> {
+    server
+        .received_requests()
+        .iter()
+        .filter(|r| r.endpoint() == Endpoint::GenerateContent)
+        .map(|r| r.model().expect("a models/{model} path").to_owned())
+        .collect()
+}
+
+/// The README's first command (rule `resolution-table`): no key, no network, a real image of
+/// the table's default size (1K, 1:1) from the default model (`gemini-nano-banana-2.1`, which
+/// answers JPEG, so the file is named .jpg), and nothing on stderr when it is not a terminal (no
+/// spinner, no stray escape codes, no warning about the file's name).
 #[test]
-fn the_readme_command_writes_a_table_sized_png() {
+fn the_readme_command_writes_a_table_sized_image() {
     let dir = scratch("readme");
     let run = run(
         &dir,
@@ -143,18 +154,18 @@ fn the_readme_command_writes_a_table_sized_png() {
             "--mock",
             "a nano banana dish",
             "-o",
-            "banana.png",
+            "banana.jpg",
         ],
     )
     .ok();
-    let (width, height) = table("gemini-3.1-flash-image-preview", "1:1", Some("1K"));
+    let (width, height) = table("gemini-nano-banana-2.1", "1:1", Some("1K"));
     assert_eq!(
-        image_size(&dir.join("banana.png")),
-        (ImageFormat::Png, width, height)
+        image_size(&dir.join("banana.jpg")),
+        (ImageFormat::Jpeg, width, height)
     );
     assert!(
         run.stdout
-            .contains(&format!("wrote banana.png ({width}x{height} image/png")),
+            .contains(&format!("wrote banana.jpg ({width}x{height} image/jpeg")),
         "{run:#?}"
     );
     assert!(
@@ -168,43 +179,118 @@ fn the_readme_command_writes_a_table_sized_png() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["banana.png"]);
+    assert_eq!(names, ["banana.jpg"]);
 }
 
-/// SPEC.md §1 (rule `resolution-table`): every model, ratios and sizes from each family, the
-/// 512 size and the 21:9@512 erratum (`resolution-erratum-21x9-512`, made as published); each
-/// written file decodes to the table's size.
+/// Without `-m` the model is the catalogue's default, `gemini-nano-banana-2.1` (since
+/// 2026-10-06), and like every 3.x model it answers JPEG: `-o x` without an extension becomes
+/// `x.jpg`, the table's size, with 2.1's estimated prediction (3.1 Flash Image's rows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_model_is_nano_banana_2_1_and_answers_jpeg() {
+    let dir = scratch("default-model");
+    let run = self::run(&dir, &["--json", "generate", "--mock", "x", "-o", "x"]).ok();
+    let doc = run.json();
+    assert_eq!(doc["model"], "gemini-nano-banana-2.1", "{run:#?}");
+    let (width, height) = table("gemini-nano-banana-2.1", "1:1", Some("1K"));
+    assert_eq!((width, height), (1024, 1024));
+    assert_eq!(doc["images"][0]["path"], "x.jpg");
+    assert_eq!(doc["images"][0]["mimeType"], "image/jpeg");
+    assert_eq!(doc["predicted"]["width"], width);
+    assert_eq!(
+        image_size(&dir.join("x.jpg")),
+        (ImageFormat::Jpeg, width, height)
+    );
+    assert_eq!(run.stderr, "", "the default model is live: no warning");
+
+    // What goes over the wire: the request is for gemini-nano-banana-2.1, with no
+    // thinking config unless asked for (its default level, medium, can be asked for).
+    let server = MockGemini::builder().allow_unmatched().start().await;
+    run_async(against(&server, &dir, &["generate", "x", "-o", "y.jpg"]))
+        .await
+        .ok();
+    run_async(against(
+        &server,
+        &dir,
+        &["generate", "x", "--thinking", "medium", "-o", "z.jpg"],
+    ))
+    .await
+    .ok();
+    assert_eq!(
+        generate_models(&server),
+        ["gemini-nano-banana-2.1", "gemini-nano-banana-2.1"]
+    );
+    let requests = generate_requests(&server);
+    assert!(
+        requests[0]["generationConfig"]
+            .get("thinkingConfig")
+            .is_none(),
+        "{}",
+        requests[0]
+    );
+    assert_eq!(
+        requests[1]["generationConfig"]["thinkingConfig"]["thinkingLevel"],
+        "MEDIUM"
+    );
+    assert_eq!(image_size(&dir.join("z.jpg")).0, ImageFormat::Jpeg);
+}
+
+/// SPEC.md §1 (rule `resolution-table`): every model served today, ratios and sizes from each
+/// family, the 512 size and the 21:9@512 erratum (`resolution-erratum-21x9-512`, made as
+/// published); each written file decodes to the table's size (2.1's and Lite's estimated from
+/// 3.1 Flash Image's rows) in the model's format: JPEG for the 3.x models, PNG for 2.5 Flash
+/// Image. The deprecated and the restricted model work and warn, naming the replacement.
 #[test]
 fn generated_files_decode_to_the_table_sizes() {
+    use ImageFormat::{Jpeg, Png};
     let dir = scratch("sizes");
     let cases = [
-        ("gemini-3.1-flash-image-preview", "16:9", Some("2K")),
-        ("gemini-3.1-flash-image-preview", "1:8", Some("512")),
-        ("gemini-3.1-flash-image-preview", "21:9", Some("512")),
-        ("gemini-3-pro-image-preview", "21:9", Some("4K")),
-        ("gemini-3-pro-image-preview", "3:4", None),
-        ("gemini-2.5-flash-image", "3:2", None),
+        ("gemini-nano-banana-2.1", "8:1", Some("2K"), Jpeg),
+        ("gemini-nano-banana-2.1", "21:9", None, Jpeg),
+        ("gemini-3.1-flash-lite-image", "4:5", None, Jpeg),
+        ("gemini-3.1-flash-image", "16:9", Some("2K"), Jpeg),
+        ("gemini-3.1-flash-image", "1:8", Some("512"), Jpeg),
+        ("gemini-3.1-flash-image", "21:9", Some("512"), Jpeg),
+        ("gemini-3-pro-image", "21:9", Some("4K"), Jpeg),
+        ("gemini-3-pro-image", "3:4", None, Jpeg),
+        ("gemini-2.5-flash-image", "3:2", None, Png),
     ];
-    for (index, (model, ratio, size)) in cases.iter().enumerate() {
-        let out = format!("out-{index}.png");
+    for (index, (model, ratio, size, format)) in cases.iter().enumerate() {
+        let extension = if *format == Jpeg { "jpg" } else { "png" };
+        let out = format!("out-{index}.{extension}");
         let mut args = vec!["generate", "--mock", "a banana", "-m", model, "-a", ratio];
         if let Some(size) = size {
             args.extend(["-s", size]);
         }
         args.extend(["-o", &out]);
-        run(&dir, &args).ok();
+        let run = run(&dir, &args).ok();
         let (width, height) = table(model, ratio, *size);
         assert_eq!(
             image_size(&dir.join(&out)),
-            (ImageFormat::Png, width, height),
+            (*format, width, height),
             "{model} {ratio} {size:?}"
         );
+        // The name fits the data, so the only warning is the model's lifecycle.
+        assert!(!run.stderr.contains("holds image/"), "{run:#?}");
+        match *model {
+            "gemini-3.1-flash-image" | "gemini-2.5-flash-image" => assert!(
+                run.stderr
+                    .contains(&format!("warning: --model: Model {model}"))
+                    && run.stderr.contains("Use gemini-nano-banana-2.1 instead")
+                    && run.stderr.contains("(rule model-lifecycle)"),
+                "{run:#?}"
+            ),
+            _ => assert_eq!(run.stderr, "", "{model} is live: {run:#?}"),
+        }
     }
+    // The erratum is made as published, and 2.1's 8:1 at 2K is 3.1 Flash Image's row.
+    assert_eq!(image_size(&dir.join("out-5.jpg")), (Jpeg, 792, 168));
+    assert_eq!(image_size(&dir.join("out-0.jpg")), (Jpeg, 6144, 768));
 }
 
 /// SPEC.md §2: each flag family becomes the documented request field (seen by the fake server),
 /// and the answer's parts come back where they belong: thoughts and thought images with
-/// `--show-thoughts` (§3), sources to attribute with `--search` (§3, display duties).
+/// `--show-thoughts` (§3), sources to attribute with `--search` (§3, display duties). Image
+/// search needs `gemini-3.1-flash-image` (2.1 has web search only); its images are JPEG.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_flag_family_reaches_the_request_and_the_output() {
     let dir = scratch("flags");
@@ -215,8 +301,10 @@ async fn every_flag_family_reaches_the_request_and_the_output() {
         &[
             "generate",
             "a nano banana dish",
+            "-m",
+            "gemini-3.1-flash-image",
             "-o",
-            "banana.png",
+            "banana.jpg",
             "--aspect-ratio",
             "16:9",
             "--size",
@@ -233,6 +321,7 @@ async fn every_flag_family_reaches_the_request_and_the_output() {
     .ok();
     let requests = generate_requests(&server);
     assert_eq!(requests.len(), 1);
+    assert_eq!(generate_models(&server), ["gemini-3.1-flash-image"]);
     let config = &requests[0]["generationConfig"];
     assert_eq!(config["imageConfig"]["aspectRatio"], "16:9");
     assert_eq!(config["imageConfig"]["imageSize"], "2K");
@@ -247,16 +336,17 @@ async fn every_flag_family_reaches_the_request_and_the_output() {
         "a nano banana dish"
     );
 
-    let (width, height) = table("gemini-3.1-flash-image-preview", "16:9", Some("2K"));
+    let (width, height) = table("gemini-3.1-flash-image", "16:9", Some("2K"));
     assert_eq!(
-        image_size(&dir.join("banana.png")),
-        (ImageFormat::Png, width, height)
+        image_size(&dir.join("banana.jpg")),
+        (ImageFormat::Jpeg, width, height)
     );
     assert!(run.stdout.starts_with("thoughts:\n"), "{run:#?}");
-    let thought = dir.join("thoughts").join("thought-1.png");
-    assert_eq!(image_size(&thought).0, ImageFormat::Png);
+    // Thought images come in the model's format too, named by it.
+    let thought = dir.join("thoughts").join("thought-1.jpg");
+    assert_eq!(image_size(&thought).0, ImageFormat::Jpeg);
     assert!(
-        run.stdout.contains("wrote thoughts/thought-1.png"),
+        run.stdout.contains("wrote thoughts/thought-1.jpg"),
         "{run:#?}"
     );
     // Image sources link to the page, with the image as a second link.
@@ -268,7 +358,8 @@ async fn every_flag_family_reaches_the_request_and_the_output() {
     assert!(sources.contains("<https://"), "{sources}");
     assert!(sources.contains("(image: https://"), "{sources}");
 
-    // --image-only: responseModalities IMAGE, and no text comes back.
+    // --image-only: responseModalities IMAGE, and no text comes back; on the default model
+    // (2.1) with its own thinking level, medium, and web search.
     let run = run_async(against(
         &server,
         &dir,
@@ -276,8 +367,12 @@ async fn every_flag_family_reaches_the_request_and_the_output() {
             "generate",
             "just the picture",
             "--image-only",
+            "--thinking",
+            "medium",
+            "--search",
+            "web",
             "-o",
-            "only.png",
+            "only.jpg",
         ],
     ))
     .await
@@ -287,10 +382,23 @@ async fn every_flag_family_reaches_the_request_and_the_output() {
         requests[1]["generationConfig"]["responseModalities"],
         serde_json::json!(["IMAGE"])
     );
+    assert_eq!(
+        requests[1]["generationConfig"]["thinkingConfig"]["thinkingLevel"],
+        "MEDIUM"
+    );
+    assert_eq!(
+        requests[1]["tools"],
+        serde_json::json!([{"googleSearch": {}}]),
+        "web search: a plain googleSearch tool"
+    );
+    assert_eq!(
+        generate_models(&server),
+        ["gemini-3.1-flash-image", "gemini-nano-banana-2.1"]
+    );
     assert!(!run.stdout.contains("Here is"), "{run:#?}");
     assert!(
         run.stdout
-            .starts_with("wrote only.png (1024x1024 image/png"),
+            .starts_with("wrote only.jpg (1024x1024 image/jpeg"),
         "{run:#?}"
     );
 }
@@ -312,19 +420,21 @@ fn json_output_describes_the_result() {
             "--search",
             "web",
             "-o",
-            "banana.png",
+            "banana.jpg",
         ],
     )
     .ok();
     let doc = run.json();
     assert_eq!(doc["ok"], true);
     assert_eq!(doc["outcome"], "images");
-    assert_eq!(doc["model"], "gemini-3.1-flash-image-preview");
-    let (width, height) = table("gemini-3.1-flash-image-preview", "4:3", Some("1K"));
-    assert_eq!(doc["images"][0]["path"], "banana.png");
+    assert_eq!(doc["model"], "gemini-nano-banana-2.1");
+    let (width, height) = table("gemini-nano-banana-2.1", "4:3", Some("1K"));
+    assert_eq!(doc["images"][0]["path"], "banana.jpg");
+    assert_eq!(doc["images"][0]["mimeType"], "image/jpeg");
     assert_eq!(doc["images"][0]["width"], width);
     assert_eq!(doc["images"][0]["height"], height);
     assert_eq!(doc["predicted"]["width"], width);
+    assert_eq!(doc["predicted"]["height"], height);
     assert_eq!(doc["predicted"]["tokensPerImage"], 1120);
     assert!(doc["usage"]["totalTokens"].as_u64().unwrap() > 0);
     assert_eq!(doc["sources"][0]["kind"], "web");
@@ -337,7 +447,8 @@ fn json_output_describes_the_result() {
 }
 
 /// Input images: `-i` on generate, `edit`, and `compose`; without `--aspect-ratio` the output
-/// keeps the input's ratio (SPEC.md §1), and the images travel inline with their detected type.
+/// keeps the input's ratio (SPEC.md §1), and the images travel inline with their detected type
+/// (from the bytes, not the name). The default model answers JPEG.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_compose_and_input_images() {
     let dir = scratch("inputs");
@@ -351,16 +462,25 @@ async fn edit_compose_and_input_images() {
     )
     .unwrap();
     std::fs::write(dir.join("wide.png"), &wide).unwrap(); // a JPEG with a .png name
+    let mark = nanobanana_mock::image::render(
+        ImageFormat::Png,
+        nanobanana_mock::image::Style::Final,
+        64,
+        64,
+        b"mark",
+    )
+    .unwrap();
+    std::fs::write(dir.join("mark.jpg"), &mark).unwrap(); // a PNG with a .jpg name
     run_async(against(
         &server,
         &dir,
-        &["edit", "wide.png", "make it night", "-o", "night.png"],
+        &["edit", "wide.png", "make it night", "-o", "night.jpg"],
     ))
     .await
     .ok();
     assert_eq!(
-        image_size(&dir.join("night.png")),
-        (ImageFormat::Png, 1376, 768)
+        image_size(&dir.join("night.jpg")),
+        (ImageFormat::Jpeg, 1376, 768)
     );
     run_async(against(
         &server,
@@ -371,9 +491,11 @@ async fn edit_compose_and_input_images() {
             "-i",
             "wide.png",
             "-i",
-            "night.png",
+            "mark.jpg",
+            "-i",
+            "night.jpg",
             "-o",
-            "styled.png",
+            "styled.jpg",
         ],
     ))
     .await
@@ -386,21 +508,21 @@ async fn edit_compose_and_input_images() {
             "--object",
             "wide.png",
             "--character",
-            "night.png",
+            "night.jpg",
             "--character",
-            "styled.png",
+            "styled.jpg",
             "the characters in the scene",
             "-a",
             "1:1",
             "-o",
-            "composed.png",
+            "composed.jpg",
         ],
     ))
     .await
     .ok();
     assert_eq!(
-        image_size(&dir.join("composed.png")),
-        (ImageFormat::Png, 1024, 1024)
+        image_size(&dir.join("composed.jpg")),
+        (ImageFormat::Jpeg, 1024, 1024)
     );
     let requests = generate_requests(&server);
     assert_eq!(requests.len(), 3);
@@ -413,9 +535,10 @@ async fn edit_compose_and_input_images() {
         "make it night"
     );
     assert_eq!(mime(&requests[0], 1), "image/jpeg");
-    // generate -i: the prompt, then the images in order.
+    // generate -i: the prompt, then the images in order, each with the type of its bytes.
     assert_eq!(mime(&requests[1], 1), "image/jpeg");
     assert_eq!(mime(&requests[1], 2), "image/png");
+    assert_eq!(mime(&requests[1], 3), "image/jpeg");
     // compose: the prompt and three references.
     let images = requests[2]["contents"][0]["parts"]
         .as_array()
@@ -508,33 +631,76 @@ async fn several_images_are_numbered() {
 }
 
 /// Files are never overwritten without `--force`; with it they are, atomically.
-#[test]
-fn existing_files_need_force() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_files_need_force() {
     let dir = scratch("force");
-    std::fs::write(dir.join("banana.png"), b"precious").unwrap();
-    let refused = run(&dir, &["generate", "--mock", "x", "-o", "banana.png"]);
-    assert_eq!(refused.code, 2, "{refused:#?}");
-    assert_eq!(std::fs::read(dir.join("banana.png")).unwrap(), b"precious");
-    run(
+    let server = MockGemini::builder().allow_unmatched().start().await;
+    std::fs::write(dir.join("banana.jpg"), b"precious").unwrap();
+    let refused = run_async(against(
+        &server,
         &dir,
-        &["generate", "--mock", "x", "-o", "banana.png", "--force"],
-    )
+        &["generate", "x", "-o", "banana.jpg"],
+    ))
+    .await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert_eq!(std::fs::read(dir.join("banana.jpg")).unwrap(), b"precious");
+    run_async(against(
+        &server,
+        &dir,
+        &["generate", "x", "-o", "banana.jpg", "--force"],
+    ))
+    .await
     .ok();
-    assert_eq!(image_size(&dir.join("banana.png")).0, ImageFormat::Png);
-    // `-o banana` writes banana.png: the file that exists is refused before any request (exit
-    // code 2), not found after the answer came.
-    let refused = run(&dir, &["generate", "--mock", "x", "-o", "banana"]);
+    assert_eq!(image_size(&dir.join("banana.jpg")).0, ImageFormat::Jpeg);
+    assert_eq!(generate_requests(&server).len(), 1);
+    // `-o banana` writes banana.jpg (the default model answers JPEG): the file that exists is
+    // refused before any request (exit code 2), not found after the answer came.
+    let refused = run_async(against(&server, &dir, &["generate", "x", "-o", "banana"])).await;
     assert_eq!(refused.code, 2, "{refused:#?}");
     assert!(
         refused
             .stderr
-            .contains("banana.png exists; not overwritten (add --force to replace it)"),
+            .contains("banana.jpg exists; not overwritten (add --force to replace it)"),
         "{refused:#?}"
     );
+    assert_eq!(generate_requests(&server).len(), 1, "nothing was sent");
+    // The name checked is the model's: 2.5 Flash Image answers PNG, so `-o banana` is refused
+    // for an existing banana.png; for the default model banana.png is no obstacle.
+    std::fs::write(dir.join("banana.png"), b"precious").unwrap();
+    let refused = run_async(against(
+        &server,
+        &dir,
+        &[
+            "generate",
+            "x",
+            "-m",
+            "gemini-2.5-flash-image",
+            "-o",
+            "banana",
+        ],
+    ))
+    .await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(
+        refused
+            .stderr
+            .contains("banana.png exists; not overwritten"),
+        "{refused:#?}"
+    );
+    assert_eq!(generate_requests(&server).len(), 1, "nothing was sent");
+    std::fs::remove_file(dir.join("banana.jpg")).unwrap();
+    run_async(against(&server, &dir, &["generate", "x", "-o", "banana"]))
+        .await
+        .ok();
+    assert_eq!(image_size(&dir.join("banana.jpg")).0, ImageFormat::Jpeg);
+    assert_eq!(std::fs::read(dir.join("banana.png")).unwrap(), b"precious");
 }
 
 /// Refusals happen before any request (exit code 2) with the rule's message and the allowed
 /// values; the fake server behind `--base-url` receives nothing. The texts are snapshotted.
+/// Today's catalogue: the default model is `gemini-nano-banana-2.1` (1K, 2K, 4K; no image
+/// search), Lite is 1K only, and the preview ids shut down on 2026-06-25 are refused with their
+/// replacement (rule `model-lifecycle`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_send_nothing_and_exit_2() {
     let dir = scratch("refusals");
@@ -581,17 +747,44 @@ async fn refusals_send_nothing_and_exit_2() {
                 "generate",
                 "x",
                 "-m",
-                "gemini-3-pro-image-preview",
+                "gemini-3-pro-image",
                 "-a",
                 "4:1",
                 "-o",
                 "a.png",
             ],
         ),
-        // SPEC.md §2: capital K (image-size-casing), 512 only on 3.1 Flash.
+        // SPEC.md §2: capital K (image-size-casing); sizes per model (image-size-supported):
+        // 512 only on 3.1 Flash, not on 2.1 (the default) or Pro, 1K only on Lite.
         (
             "lower-case 1k",
             vec!["generate", "x", "-s", "1k", "-o", "a.png"],
+        ),
+        (
+            "512 on 2.1",
+            vec![
+                "generate",
+                "x",
+                "-m",
+                "gemini-nano-banana-2.1",
+                "-s",
+                "512",
+                "-o",
+                "a.png",
+            ],
+        ),
+        (
+            "2K on Lite",
+            vec![
+                "generate",
+                "x",
+                "-m",
+                "gemini-3.1-flash-lite-image",
+                "-s",
+                "2K",
+                "-o",
+                "a.png",
+            ],
         ),
         (
             "512 on Pro",
@@ -599,7 +792,7 @@ async fn refusals_send_nothing_and_exit_2() {
                 "generate",
                 "x",
                 "-m",
-                "gemini-3-pro-image-preview",
+                "gemini-3-pro-image",
                 "-s",
                 "512",
                 "-o",
@@ -634,14 +827,55 @@ async fn refusals_send_nothing_and_exit_2() {
             ],
         ),
         (
+            "thinking level the model lacks",
+            vec![
+                "generate",
+                "x",
+                "-m",
+                "gemini-3.1-flash-image",
+                "--thinking",
+                "medium",
+                "-o",
+                "a.png",
+            ],
+        ),
+        (
             "image search on Pro",
             vec![
                 "generate",
                 "x",
                 "-m",
-                "gemini-3-pro-image-preview",
+                "gemini-3-pro-image",
                 "--search",
                 "image",
+                "-o",
+                "a.png",
+            ],
+        ),
+        (
+            "image search on 2.1",
+            vec!["generate", "x", "--search", "both", "-o", "a.png"],
+        ),
+        // Model lifecycle (model-lifecycle): the preview ids were shut down on 2026-06-25.
+        (
+            "shut-down Pro preview",
+            vec![
+                "generate",
+                "x",
+                "-m",
+                "gemini-3-pro-image-preview",
+                "-o",
+                "a.png",
+            ],
+        ),
+        (
+            "shut-down Flash preview",
+            vec![
+                "edit",
+                "ref.png",
+                "x",
+                "-m",
+                "gemini-3.1-flash-image-preview",
                 "-o",
                 "a.png",
             ],
@@ -659,7 +893,8 @@ async fn refusals_send_nothing_and_exit_2() {
             "not an image",
             vec!["generate", "x", "-i", "notes.txt", "-o", "a.png"],
         ),
-        // SPEC.md §1: reference limits (input-image-count): 4 characters on 3.1 Flash.
+        // SPEC.md §1: reference limits (input-image-count): 4 characters on 2.1 (estimated
+        // from 3.1 Flash).
         ("too many references", compose),
         (
             "compose without references",
@@ -677,13 +912,14 @@ async fn refusals_send_nothing_and_exit_2() {
             "batch request breaking a rule",
             vec!["batch", "rules.jsonl", "-o", "out"],
         ),
-        // Flags clap checks.
+        // Flags clap checks: LOW is a wire value no image model offers.
         (
             "thinking level not offered",
-            vec!["generate", "x", "--thinking", "medium", "-o", "a.png"],
+            vec!["generate", "x", "--thinking", "low", "-o", "a.png"],
         ),
     ];
     let mut transcript = String::new();
+    let mut stderr = std::collections::HashMap::new();
     for (name, args) in &cases {
         let run = run_async(against(&server, &dir, args)).await;
         assert_eq!(run.code, 2, "{name}: {run:#?}");
@@ -693,7 +929,50 @@ async fn refusals_send_nothing_and_exit_2() {
             args.join(" "),
             run.stderr.trim_end()
         ));
+        stderr.insert(*name, run.stderr);
     }
+    // The refusals name the rule and what is allowed instead.
+    let says = |name: &str, texts: &[&str]| {
+        for text in texts {
+            assert!(
+                stderr[name].contains(text),
+                "{name}: {text:?} in {}",
+                stderr[name]
+            );
+        }
+    };
+    says(
+        "shut-down Pro preview",
+        &[
+            "gemini-3-pro-image-preview was shut down on 2026-06-25",
+            "Use gemini-3-pro-image instead",
+            "(rule model-lifecycle)",
+        ],
+    );
+    says(
+        "shut-down Flash preview",
+        &[
+            "Use gemini-3.1-flash-image instead",
+            "(rule model-lifecycle)",
+        ],
+    );
+    says(
+        "512 on 2.1",
+        &["\"512\" for model gemini-nano-banana-2.1. Allowed: 1K, 2K, 4K."],
+    );
+    says(
+        "2K on Lite",
+        &["\"2K\" for model gemini-3.1-flash-lite-image. Allowed: 1K."],
+    );
+    says(
+        "image search on 2.1",
+        &["(rule image-search-supported)", "gemini-nano-banana-2.1"],
+    );
+    says(
+        "thinking level the model lacks",
+        &["(rule thinking-level-supported)"],
+    );
+    says("thinking level not offered", &["minimal, medium, high"]);
     assert_eq!(
         server.received_requests().len(),
         0,
@@ -720,7 +999,7 @@ fn no_key_says_what_to_do() {
 async fn service_errors_and_outcomes_exit_1() {
     let dir = scratch("service");
     let mut transcript = String::new();
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 5] = [
         (
             "overloaded",
             &["--mock-fault", "status=503", "--retries", "0"],
@@ -731,6 +1010,11 @@ async fn service_errors_and_outcomes_exit_1() {
             &["--mock-fault", "outcome=blocked-prompt"],
         ),
         ("safety", &["--mock-fault", "outcome=image-safety"]),
+        // Today's service may answer a missing signature with a 200 and this finish reason.
+        (
+            "missing thought signature",
+            &["--mock-fault", "outcome=missing-thought-signature"],
+        ),
     ];
     for (name, extra) in cases {
         let mut args = vec!["generate", "--mock", "a banana", "-o", "banana.png"];
@@ -795,12 +1079,15 @@ fn json_refusals_list_the_violations() {
     assert_eq!(violation["rule"], "image-size-casing");
     assert_eq!(violation["path"], "/generationConfig/imageConfig/imageSize");
     assert_eq!(violation["sent"], "1k");
-    assert_eq!(violation["allowed"], "512, 1K, 2K, 4K");
+    // The default model, gemini-nano-banana-2.1, has no 512.
+    assert_eq!(violation["allowed"], "1K, 2K, 4K");
 }
 
-/// Chat (SPEC.md §2 multi-turn, §4 signatures): scripted stdin, one image per turn, the
-/// session saved after every turn; a second run with the same file resumes the conversation,
-/// which the fake server accepts only because every model turn came back with its signatures.
+/// Chat (SPEC.md §2 multi-turn, §4 signatures): scripted stdin, one image per turn (JPEG, from
+/// the default model), the session saved after every turn; a second run with the same file
+/// resumes the conversation and sends every model turn back exactly as it was received,
+/// signatures included (today's service would accept a turn without them, but the client does
+/// not rely on that).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_resumes_from_its_session_file() {
     let dir = scratch("chat");
@@ -832,26 +1119,29 @@ async fn chat_resumes_from_its_session_file() {
     .ok();
     assert!(first.stdout.contains("turn 1:\n"), "{first:#?}");
     assert!(
-        first.stdout.contains("wrote turns/turn-002.png (1376x768"),
+        first
+            .stdout
+            .contains("wrote turns/turn-002.jpg (1376x768 image/jpeg"),
         "{first:#?}"
     );
     assert!(
         first
             .stdout
-            .contains("1. a nano banana dish -> turns/turn-001.png"),
+            .contains("1. a nano banana dish -> turns/turn-001.jpg"),
         "{first:#?}"
     );
     assert_eq!(
-        image_size(&dir.join("turns/turn-001.png")),
-        (ImageFormat::Png, 1024, 1024)
+        image_size(&dir.join("turns/turn-001.jpg")),
+        (ImageFormat::Jpeg, 1024, 1024)
     );
     assert_eq!(
-        image_size(&dir.join("turns/turn-002.png")),
-        (ImageFormat::Png, 1376, 768)
+        image_size(&dir.join("turns/turn-002.jpg")),
+        (ImageFormat::Jpeg, 1376, 768)
     );
     let session: Value =
         serde_json::from_slice(&std::fs::read(dir.join("banana.chat.json")).unwrap()).unwrap();
     assert_eq!(session["format"], "nanobanana.chat");
+    assert_eq!(session["model"], "gemini-nano-banana-2.1");
     assert_eq!(session["history"].as_array().unwrap().len(), 4);
     assert_eq!(session["options"]["aspectRatio"], "16:9");
     let requests = generate_requests(&server);
@@ -881,16 +1171,24 @@ async fn chat_resumes_from_its_session_file() {
     .ok();
     let turn: Value = serde_json::from_str(second.stdout.trim()).unwrap();
     assert_eq!(turn["turn"], 3);
-    assert_eq!(turn["images"][0]["path"], "turns/turn-003.png");
+    assert_eq!(turn["model"], "gemini-nano-banana-2.1");
+    assert_eq!(turn["images"][0]["path"], "turns/turn-003.jpg");
+    assert_eq!(turn["images"][0]["mimeType"], "image/jpeg");
     assert_eq!(
         turn["images"][0]["width"], 1376,
         "the session's ratio is kept"
     );
-    // The third request carried the whole history, signatures included.
+    // The third request carried the whole history as saved, signatures included.
     let requests = generate_requests(&server);
     assert_eq!(requests.len(), 3);
+    assert_eq!(generate_models(&server), ["gemini-nano-banana-2.1"; 3]);
     let contents = requests[2]["contents"].as_array().unwrap();
     assert_eq!(contents.len(), 5);
+    assert_eq!(
+        &contents[..4],
+        session["history"].as_array().unwrap().as_slice(),
+        "the history goes back exactly as it was saved"
+    );
     for model_turn in [&contents[1], &contents[3]] {
         assert_eq!(model_turn["role"], "model");
         assert!(
@@ -907,8 +1205,10 @@ async fn chat_resumes_from_its_session_file() {
     assert_eq!(session["history"].as_array().unwrap().len(), 6);
 }
 
-/// A failed chat turn (here NO_IMAGE) keeps the history as it was and, with scripted input,
-/// ends the command with exit code 1; a tampered session file is refused (exit code 2).
+/// A failed chat turn (NO_IMAGE, or today's 200 answer with finishReason
+/// MISSING_THOUGHT_SIGNATURE) keeps the history as it was and, with scripted input, ends the
+/// command with exit code 1; a tampered session file, another model than the session's, and a
+/// shut-down model are refused (exit code 2).
 #[test]
 fn chat_failures_keep_the_session_intact() {
     let dir = scratch("chat-failures");
@@ -939,6 +1239,28 @@ fn chat_failures_keep_the_session_intact() {
     )
     .ok();
     let text = std::fs::read_to_string(dir.join("s.json")).unwrap();
+    let run = run_with_input(
+        command(
+            &dir,
+            &[
+                "chat",
+                "--mock",
+                "--session",
+                "s.json",
+                "--mock-fault",
+                "outcome=missing-thought-signature",
+            ],
+        ),
+        "a second turn\n",
+    );
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("MISSING_THOUGHT_SIGNATURE"), "{run:#?}");
+    assert!(run.stderr.contains("the turn was not kept"), "{run:#?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("s.json")).unwrap(),
+        text,
+        "the session is as it was"
+    );
     std::fs::write(
         dir.join("tampered.json"),
         text.replacen("a banana", "a melon", 1),
@@ -959,7 +1281,7 @@ fn chat_failures_keep_the_session_intact() {
                 "--session",
                 "s.json",
                 "-m",
-                "gemini-3-pro-image-preview",
+                "gemini-3-pro-image",
             ],
         ),
         "again\n",
@@ -967,12 +1289,28 @@ fn chat_failures_keep_the_session_intact() {
     assert_eq!(run.code, 2, "{run:#?}");
     assert!(
         run.stderr
-            .contains("the session is with gemini-3.1-flash-image-preview")
+            .contains("the session is with gemini-nano-banana-2.1, not gemini-3-pro-image"),
+        "{run:#?}"
+    );
+    // A model shut down on 2026-06-25: the first turn is refused before it is sent.
+    let run = run_with_input(
+        command(
+            &dir,
+            &["chat", "--mock", "-m", "gemini-3.1-flash-image-preview"],
+        ),
+        "a banana\n",
+    );
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr.contains("(rule model-lifecycle)")
+            && run.stderr.contains("Use gemini-3.1-flash-image instead"),
+        "{run:#?}"
     );
 }
 
-/// Batch (SPEC.md §2 "Batch"): the three line forms, submitted as one batch, results written
-/// in the file's order (each line asks for another ratio, so the order shows in the sizes).
+/// Batch (SPEC.md §2 "Batch"): the three line forms, submitted as one batch to the default
+/// model, results written in the file's order (each line asks for another ratio, so the order
+/// shows in the sizes), as JPEG files.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_writes_results_in_order() {
     let dir = scratch("batch");
@@ -1012,27 +1350,34 @@ async fn batch_writes_results_in_order() {
     .await
     .ok();
     let expected = [
-        "001-b0.png",
-        "002-k1.png",
-        "003.png",
-        "004-b3.png",
-        "005-k4.png",
+        "001-b0.jpg",
+        "002-k1.jpg",
+        "003.jpg",
+        "004-b3.jpg",
+        "005-k4.jpg",
     ];
     for (name, ratio) in expected.iter().zip(ratios) {
-        let (width, height) = table("gemini-3.1-flash-image-preview", ratio, Some("1K"));
+        let (width, height) = table("gemini-nano-banana-2.1", ratio, Some("1K"));
         assert_eq!(
             image_size(&dir.join("out").join(name)),
-            (ImageFormat::Png, width, height),
+            (ImageFormat::Jpeg, width, height),
             "{name}"
         );
     }
+    let created: Vec<_> = server
+        .received_requests()
+        .into_iter()
+        .filter(|r| r.endpoint() == Endpoint::BatchCreate)
+        .collect();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].model(), Some("gemini-nano-banana-2.1"));
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].contains("BATCH_STATE_SUCCEEDED"), "{run:#?}");
     assert!(
-        lines[1].starts_with("1. b0 wrote out/001-b0.png"),
+        lines[1].starts_with("1. b0 wrote out/001-b0.jpg"),
         "{run:#?}"
     );
-    assert!(lines[3].starts_with("3. wrote out/003.png"), "{run:#?}");
+    assert!(lines[3].starts_with("3. wrote out/003.jpg"), "{run:#?}");
     assert_eq!(lines.last(), Some(&"5 of 5 requests made images; 0 failed"));
     let polls = server
         .received_requests()
@@ -1040,23 +1385,62 @@ async fn batch_writes_results_in_order() {
         .filter(|r| r.endpoint() == Endpoint::BatchGet)
         .count();
     assert!(polls >= 2, "the batch was polled until done: {polls}");
+
+    // Run again: the results' names (.jpg, the default model's type) exist, so the batch is
+    // refused before it is submitted.
+    let again = run_async(against(
+        &server,
+        &dir,
+        &["batch", "prompts.jsonl", "-o", "out"],
+    ))
+    .await;
+    assert_eq!(again.code, 2, "{again:#?}");
+    assert!(
+        again
+            .stderr
+            .contains("out/001-b0.jpg exists; not overwritten"),
+        "{again:#?}"
+    );
+    let created = server
+        .received_requests()
+        .iter()
+        .filter(|r| r.endpoint() == Endpoint::BatchCreate)
+        .count();
+    assert_eq!(created, 1, "nothing was submitted the second time");
 }
 
-/// `sizes`: the resolution table per model, tokens per image, the 21:9@512 erratum marked
-/// (rule `resolution-erratum-21x9-512`).
+/// `sizes`: the resolution table of every catalogue model, tokens per image, the 21:9@512
+/// erratum marked (rule `resolution-erratum-21x9-512`), and the tables no one published (2.1,
+/// Lite) marked ESTIMATED.
 #[test]
 fn sizes_prints_the_table_with_the_erratum() {
     let dir = scratch("sizes-table");
     let run = run(&dir, &["sizes"]).ok();
+    let headers: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(": pixels per aspect ratio"))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "gemini-nano-banana-2.1",
+            "gemini-3-pro-image",
+            "gemini-3.1-flash-lite-image",
+            "gemini-3.1-flash-image",
+            "gemini-2.5-flash-image",
+            "gemini-3.1-flash-image-preview",
+            "gemini-3-pro-image-preview",
+            "gemini-2.5-flash-image-preview",
+        ],
+        "every catalogue model"
+    );
+    assert_eq!(run.stdout.matches("\nESTIMATED: ").count(), 2);
     insta::assert_snapshot!("sizes", run.stdout);
     let run = self::run(
         &dir,
-        &[
-            "--json",
-            "sizes",
-            "--model",
-            "gemini-3.1-flash-image-preview",
-        ],
+        &["--json", "sizes", "--model", "gemini-3.1-flash-image"],
     )
     .ok();
     let doc = run.json();
@@ -1067,6 +1451,215 @@ fn sizes_prints_the_table_with_the_erratum() {
     assert_eq!(marked[0]["aspectRatio"], "21:9");
     assert_eq!(marked[0]["imageSize"], "512");
     assert_eq!(marked[0]["erratum"]["consistentHeight"], 336);
+    assert!(entries.iter().all(|e| e["estimated"] == false));
+}
+
+/// `sizes -m gemini-nano-banana-2.1`: no table is published for 2.1, so its sizes (3.1 Flash
+/// Image's rows for 1K, 2K and 4K, no 512) are marked ESTIMATED, in the text and in `--json`.
+#[test]
+fn sizes_marks_the_estimated_table_of_2_1() {
+    let dir = scratch("sizes-estimated");
+    let run = run(&dir, &["sizes", "-m", "gemini-nano-banana-2.1"]).ok();
+    let mut lines = run.stdout.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("gemini-nano-banana-2.1 (Nano Banana 2.1): pixels"),
+        "{run:#?}"
+    );
+    assert!(lines.next().unwrap().starts_with("ESTIMATED: "), "{run:#?}");
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("ratio   1K (default)  2K         4K"),
+        "no 512 column: {run:#?}"
+    );
+    assert!(
+        !run.stdout.contains('*'),
+        "no erratum without 512: {run:#?}"
+    );
+    let run = self::run(&dir, &["--json", "sizes", "-m", "gemini-nano-banana-2.1"]).ok();
+    let doc = run.json();
+    let entries = doc["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 14 * 3);
+    assert!(entries.iter().all(|e| e["estimated"] == true
+        && e["model"] == "gemini-nano-banana-2.1"
+        && e["table"] == "gemini-3.1-flash-image-preview"));
+    let row = entries
+        .iter()
+        .find(|e| e["aspectRatio"] == "21:9" && e["imageSize"] == "4K")
+        .unwrap();
+    let (width, height) = table("gemini-nano-banana-2.1", "21:9", Some("4K"));
+    assert_eq!(
+        (&row["width"], &row["height"]),
+        (&width.into(), &height.into())
+    );
+}
+
+/// The rows of `nanobanana models`' table: (model id without " (default)", state column).
+fn model_states(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(|line| {
+            let cells: Vec<&str> = line
+                .split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            (
+                cells[0].trim_end_matches(" (default)").to_owned(),
+                cells[2].to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `models`: every catalogue model with its state at a date (computed from the lifecycle
+/// dates in fixtures/models.json): on 2026-12-03 2.1 is the live default, 3.1 Flash Image is
+/// deprecated and 2.5 Flash Image restricted (both pointing to 2.1), the preview ids are shut
+/// down with their replacements; on 2026-03-01 the preview ids were live and the GA ids not
+/// released yet. `--live --mock` compares the catalogue with the fake server's models.list:
+/// no drift.
+#[test]
+fn models_lists_the_catalogue_with_each_state() {
+    let dir = scratch("models");
+    let run = run(&dir, &["models", "--as-of", "2026-12-03"]).ok();
+    assert!(
+        run.stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains("state on 2026-12-03"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("gemini-nano-banana-2.1 (default) ")),
+        "{run:#?}"
+    );
+    let today = [
+        ("gemini-nano-banana-2.1", "live"),
+        ("gemini-3-pro-image", "live"),
+        ("gemini-3.1-flash-lite-image", "live"),
+        (
+            "gemini-3.1-flash-image",
+            "deprecated 2026-10-06, use gemini-nano-banana-2.1",
+        ),
+        (
+            "gemini-2.5-flash-image",
+            "restricted 2026-09-18, use gemini-nano-banana-2.1",
+        ),
+        (
+            "gemini-3.1-flash-image-preview",
+            "shut down 2026-06-25, use gemini-3.1-flash-image",
+        ),
+        (
+            "gemini-3-pro-image-preview",
+            "shut down 2026-06-25, use gemini-3-pro-image",
+        ),
+        (
+            "gemini-2.5-flash-image-preview",
+            "shut down 2026-01-15, use gemini-2.5-flash-image",
+        ),
+    ];
+    let expected: Vec<(String, String)> = today
+        .iter()
+        .map(|(id, state)| ((*id).to_owned(), (*state).to_owned()))
+        .collect();
+    assert_eq!(model_states(&run.stdout), expected, "{run:#?}");
+    insta::assert_snapshot!("models_2026_12_03", run.stdout);
+
+    let run = self::run(&dir, &["models", "--as-of", "2026-03-01"]).ok();
+    let early: std::collections::HashMap<String, String> =
+        model_states(&run.stdout).into_iter().collect();
+    assert_eq!(early.len(), 8, "{run:#?}");
+    assert_eq!(early["gemini-3.1-flash-image-preview"], "live");
+    assert_eq!(early["gemini-3-pro-image-preview"], "live");
+    assert_eq!(early["gemini-2.5-flash-image"], "live");
+    assert_eq!(
+        early["gemini-nano-banana-2.1"],
+        "unreleased (from 2026-10-06)"
+    );
+    assert_eq!(
+        early["gemini-3.1-flash-image"],
+        "unreleased (from 2026-05-28)"
+    );
+    assert_eq!(
+        early["gemini-2.5-flash-image-preview"],
+        "shut down 2026-01-15, use gemini-2.5-flash-image"
+    );
+
+    // --json: the same states as labels.
+    let run = self::run(&dir, &["--json", "models", "--as-of", "2026-12-03"]).ok();
+    let doc = run.json();
+    assert_eq!(doc["asOf"], "2026-12-03");
+    let labels: Vec<(String, String, bool)> = doc["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap().to_owned(),
+                m["state"].as_str().unwrap().to_owned(),
+                m["served"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let served = |label: &str| label != "shut down" && label != "unreleased";
+    let expected: Vec<(String, String, bool)> = today
+        .iter()
+        .map(|(id, state)| {
+            let label = state.split([' ', ',']).next().unwrap();
+            let label = if label == "shut" { "shut down" } else { label };
+            ((*id).to_owned(), label.to_owned(), served(label))
+        })
+        .collect();
+    assert_eq!(labels, expected);
+    assert_eq!(doc["models"][0]["default"], true);
+    assert_eq!(doc["models"][0]["resolutionEstimated"], true);
+
+    // Without a date: today's. The table lists every model all the same.
+    let run = self::run(&dir, &["models"]).ok();
+    assert_eq!(model_states(&run.stdout).len(), 8, "{run:#?}");
+
+    // --live against the fake server (today's service): it lists exactly the served models.
+    let run = self::run(&dir, &["models", "--live", "--mock"]).ok();
+    assert!(
+        run.stdout
+            .contains("No drift: the catalogue matches the service."),
+        "{run:#?}"
+    );
+    let run = self::run(&dir, &["--json", "models", "--live", "--mock"]).ok();
+    let doc = run.json();
+    assert_eq!(doc["newImageIds"], serde_json::json!([]));
+    assert_eq!(doc["missingIds"], serde_json::json!([]));
+    assert_eq!(doc["servedAfterShutdown"], serde_json::json!([]));
+    for id in [
+        "gemini-nano-banana-2.1",
+        "gemini-3.1-flash-image",
+        "gemini-3-pro-image",
+    ] {
+        assert!(
+            doc["live"].as_array().unwrap().contains(&id.into()),
+            "{id}: {run:#?}"
+        );
+    }
+    assert!(
+        !doc["live"]
+            .as_array()
+            .unwrap()
+            .contains(&"gemini-3-pro-image-preview".into()),
+        "{run:#?}"
+    );
+    // --live needs a key or --mock.
+    let run = self::run(&dir, &["models", "--live"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("no API key"), "{run:#?}");
 }
 
 /// `mock`: the fake server in the foreground prints where it listens first; another run of the
@@ -1122,6 +1715,20 @@ fn help_texts() {
         "{run:#?}"
     );
     assert!(run.stdout.contains("Exit codes: 0 success"), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("gemini-nano-banana-2.1 (Nano Banana 2.1, the default)"),
+        "{run:#?}"
+    );
+    assert!(
+        !run.stdout.contains("-preview"),
+        "no shut-down ids: {run:#?}"
+    );
+    let run = self::run(&dir, &["batch", "--help"]).ok();
+    assert!(
+        run.stdout.contains("[default: gemini-nano-banana-2.1]"),
+        "{run:#?}"
+    );
     let run = self::run(&dir, &["generate", "--help"]).ok();
     insta::assert_snapshot!("generate_help", run.stdout);
 }
@@ -1144,7 +1751,7 @@ fn chat_on_a_terminal() {
     assert_eq!(run.code, 0, "{run:#?}");
     let screen = &run.stdout;
     assert!(
-        screen.contains("chat with gemini-3.1-flash-image-preview (fake server)"),
+        screen.contains("chat with gemini-nano-banana-2.1 (fake server)"),
         "{screen}"
     );
     assert!(screen.contains("1> "), "{screen}");
@@ -1159,7 +1766,7 @@ fn chat_on_a_terminal() {
     );
     assert!(screen.contains("2> "), "{screen}");
     assert_eq!(
-        image_size(&dir.join("turns/turn-001.png")),
-        (ImageFormat::Png, 1024, 1024)
+        image_size(&dir.join("turns/turn-001.jpg")),
+        (ImageFormat::Jpeg, 1024, 1024)
     );
 }

@@ -243,7 +243,23 @@ fn route(path: &str) -> Option<(bool, ApiVersion, &str)> {
     Some((upload, version, rest))
 }
 
-fn client_for(base_url: &str, version: ApiVersion, auth: Auth) -> Result<Client, NotMade> {
+fn client_for(
+    base_url: &str,
+    version: ApiVersion,
+    auth: Auth,
+    service_date: &str,
+) -> Result<Client, NotMade> {
+    // The client checks requests against the service the case records (its serviceDate), so an
+    // early-2026 case may use the preview ids that were served then.
+    let date = if service_date.is_empty() {
+        nanobanana_transport::rules::Date::today()
+    } else {
+        service_date
+            .parse()
+            .map_err(|e| NotMade::Broken(format!("serviceDate: {e}")))?
+    };
+    let validation = nanobanana_transport::rules::Options::at(date)
+        .with_unknown_fields(nanobanana_transport::rules::UnknownFields::Warn);
     let key = match auth {
         Auth::Header | Auth::Query => SERVED_KEY,
         Auth::Invalid => INVALID_KEY,
@@ -253,7 +269,8 @@ fn client_for(base_url: &str, version: ApiVersion, auth: Auth) -> Result<Client,
         ClientConfig::new(key)
             .with_base_url(base_url)
             .with_api_version(version)
-            .with_retry_policy(RetryPolicy::none()),
+            .with_retry_policy(RetryPolicy::none())
+            .with_validation(validation),
     )
     .map_err(|e| NotMade::Broken(format!("the client cannot be built: {e}")))
 }
@@ -272,7 +289,7 @@ async fn call(
             request.path
         )));
     };
-    let client = client_for(base_url, version, request.auth)?;
+    let client = client_for(base_url, version, request.auth, &case.case().service_date)?;
     let options = RequestOptions::new();
     let method = request.method.as_str();
     let page_size = request
@@ -289,9 +306,11 @@ async fn call(
         return match (method, verb) {
             ("POST", "generateContent") => {
                 let typed: GenerateContentRequest = decode_body(request)?;
-                Ok(answer_of(
-                    client.generate_content_with(model, &typed, &options).await,
-                ))
+                let result = client.generate_content_with(model, &typed, &options).await;
+                Ok(match &result {
+                    Err(e) => served(e, version, verb),
+                    Ok(_) => answer_of(result),
+                })
             }
             ("POST", "streamGenerateContent") => {
                 let typed: GenerateContentRequest = decode_body(request)?;
@@ -300,7 +319,7 @@ async fn call(
                 while let Some(item) = stream.next().await {
                     match item {
                         Ok(chunk) => events.push(to_json(&chunk)),
-                        Err(e) if events.is_empty() => return Ok(error_answer(&e)),
+                        Err(e) if events.is_empty() => return Ok(served(&e, version, verb)),
                         Err(e) => {
                             let answer = error_answer(&e);
                             let Payload::Json(body) = answer.payload else {
@@ -440,6 +459,32 @@ fn json_answer(body: Value) -> Answer {
         status: 200,
         headers: BTreeMap::new(),
         payload: Payload::Json(body),
+    }
+}
+
+/// The answer an error of a generate-like call stands for. A refusal before sending for a model
+/// the service does not serve at the client's date (`model-lifecycle`) stands for the service's
+/// 404 `NOT_FOUND` at the request's API version, with the service's text; anything else is
+/// [`error_answer`].
+fn served(error: &Error, version: ApiVersion, method: &str) -> Answer {
+    let lifecycle = match error.kind() {
+        ErrorKind::Validation { report, .. } => report
+            .first_error()
+            .filter(|v| v.rule() == nanobanana_transport::rules::Rule::ModelLifecycle)
+            .map(|_| report.model().trim_start_matches("models/").to_owned()),
+        _ => None,
+    };
+    let Some(model) = lifecycle else {
+        return error_answer(error);
+    };
+    let message =
+        nanobanana_transport::rules::catalogue::not_found_message(&model, version.as_str(), method);
+    Answer {
+        status: 404,
+        headers: BTreeMap::new(),
+        payload: Payload::Json(
+            json!({"error": {"code": 404, "status": "NOT_FOUND", "message": message}}),
+        ),
     }
 }
 

@@ -20,6 +20,7 @@ nanobanana-conformance: the fixture corpus as conformance vectors for Gemini ima
 
 USAGE:
     nanobanana-conformance server --base-url URL [--api-key KEY] [--case ID] [--required-only]
+                                  [--service-date YYYY-MM-DD]
     nanobanana-conformance serve [--addr HOST:PORT] [--api-key KEY] [--case ID] [--quiet]
     nanobanana-conformance client [--case ID] [--required-only]
     nanobanana-conformance record --case ID [--api-key KEY] [--base-url URL] [--out DIR]
@@ -43,6 +44,8 @@ OPTIONS:
     --base-url URL     server, record: where to send [record default: the public endpoint]
     --case ID          a case id, or an area followed by '/' (e.g. generate/); serve: one id
     --required-only    skip optional cases
+    --service-date D   server: only the cases that record the service of date D (serviceDate),
+                       for a server that plays one date (nanobanana-mock --as-of D)
     --timeout SECS     per request [default: 300]
     --addr HOST:PORT   serve: the address to bind [default: 127.0.0.1:0, a free port]
     --quiet            serve: do not log requests to stderr
@@ -56,6 +59,7 @@ struct Args {
     base_url: Option<String>,
     case: Option<String>,
     required_only: bool,
+    service_date: Option<String>,
     timeout: Option<Duration>,
     addr: Option<SocketAddr>,
     quiet: bool,
@@ -102,6 +106,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             }
             "--case" => args.case = Some(value("ID")?),
             "--required-only" => args.required_only = true,
+            "--service-date" => args.service_date = Some(value("YYYY-MM-DD")?),
             "--timeout" => {
                 let text = value("SECS")?;
                 let secs: u64 = text
@@ -209,6 +214,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             }
             if args.required_only {
                 run = run.required_only();
+            }
+            if let Some(date) = &args.service_date {
+                run = run.with_service_date(date.clone());
             }
             {
                 let mut out = std::io::stdout().lock();

@@ -16,6 +16,7 @@ pub struct ServerRun {
     target: Target,
     selector: Option<String>,
     required_only: bool,
+    service_date: Option<String>,
 }
 
 impl ServerRun {
@@ -25,7 +26,16 @@ impl ServerRun {
             target,
             selector: None,
             required_only: false,
+            service_date: None,
         }
+    }
+
+    /// Only the cases that record the service of this date (`serviceDate`, `YYYY-MM-DD`): for a
+    /// server that plays the service as it was on one date (`nanobanana-mock --as-of`). The
+    /// other cases are skipped, saying why.
+    pub fn with_service_date(mut self, date: impl Into<String>) -> Self {
+        self.service_date = Some(date.into());
+        self
     }
 
     /// Only the case with this id, or the cases of an area (`generate/`).
@@ -68,7 +78,15 @@ pub async fn check_server(suite: &Suite, run: &ServerRun) -> Result<Report, Suit
         } else if run.required_only && !case.is_required() {
             Some("optional (--required-only)".to_owned())
         } else {
-            None
+            run.service_date
+                .as_deref()
+                .filter(|date| *date != case.case().service_date)
+                .map(|date| {
+                    format!(
+                        "records the service of {}, the server plays {date}",
+                        case.case().service_date
+                    )
+                })
         };
         let (verdict, interactions) = match skip {
             Some(why) => (Verdict::Skip(why), 0),

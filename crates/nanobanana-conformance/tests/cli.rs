@@ -74,6 +74,7 @@ fn serve_then_server_passes_an_area_and_exits_0() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_exits_1_when_a_required_case_fails() {
     let broken = MockGemini::builder()
+        .as_of(nanobanana_transport::rules::Date::new(2026, 3, 1).expect("a date"))
         .api_key(KEY)
         .fault(Fault::status(503))
         .start()

@@ -39,6 +39,23 @@ fn all_text(dir: &Path, out: &mut String) {
     }
 }
 
+/// The stand-in plays the early-2026 service (its `as_of`), so its recordings are dated so (a
+/// recording is dated the day it was made, which for the live service is the service's date).
+fn date_recordings(dir: &Path, date: &str) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            date_recordings(&path, date);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            let mut case: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+            if case.get("serviceDate").is_some() {
+                case["serviceDate"] = Value::from(date);
+                fs::write(&path, serde_json::to_vec_pretty(&case).unwrap()).unwrap();
+            }
+        }
+    }
+}
+
 async fn record_all(live: &MockGemini, out: &Path) {
     let target = Target::new(&live.uri(), SECRET);
     for id in CASES {
@@ -63,6 +80,7 @@ fn case(dir: &Path, id: &str) -> Value {
 #[tokio::test]
 async fn recordings_redact_keys_and_volatile_ids_and_replay() {
     let live = MockGemini::builder()
+        .as_of(nanobanana_transport::rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Simulate)
         .api_key(SECRET)
         .start()
@@ -70,6 +88,8 @@ async fn recordings_redact_keys_and_volatile_ids_and_replay() {
     let (first, second) = (scratch("record-1"), scratch("record-2"));
     record_all(&live, &first).await;
     record_all(&live, &second).await;
+    date_recordings(&first, "2026-03-01");
+    date_recordings(&second, "2026-03-01");
 
     // No key anywhere; the stand-in's origin only in `source` (where it was recorded from), the
     // public origin in the URLs it answered with.

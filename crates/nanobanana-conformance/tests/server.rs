@@ -57,15 +57,22 @@ async fn every_server_case_passes_against_the_replaying_fake_server() {
 /// §4), its own file and batch names (used by later requests), its validation texts.
 #[tokio::test]
 async fn every_server_case_passes_against_the_simulating_fake_server() {
-    let server = MockGemini::builder()
-        .mode(Mode::Simulate)
-        .api_key(KEY)
-        .batch_polls(0)
-        .start()
-        .await;
-    let report = run(&server.uri()).await;
-    assert!(report.is_success(), "{report}");
-    assert_eq!(report.passed(), server_cases(), "{report}");
+    // One server per service date the cases record, each playing the service of that date.
+    let mut passed = 0;
+    for date in ["2026-03-01", "2026-12-03"] {
+        let server = MockGemini::builder()
+            .as_of(date.parse().expect("a date"))
+            .mode(Mode::Simulate)
+            .api_key(KEY)
+            .batch_polls(0)
+            .start()
+            .await;
+        let run = ServerRun::new(Target::new(&server.uri(), KEY)).with_service_date(date);
+        let report = check_server(suite(), &run).await.unwrap();
+        assert!(report.is_success(), "{report}");
+        passed += report.passed();
+    }
+    assert_eq!(passed, server_cases());
 }
 
 /// A server that answers every request with 500 fails every case whose answer is not an
@@ -73,6 +80,7 @@ async fn every_server_case_passes_against_the_simulating_fake_server() {
 #[tokio::test]
 async fn a_server_answering_500_fails_and_the_run_fails() {
     let server = MockGemini::builder()
+        .as_of(nanobanana_transport::rules::Date::new(2026, 3, 1).expect("a date"))
         .api_key(KEY)
         .fault(Fault::status(500))
         .start()
@@ -110,6 +118,7 @@ async fn a_server_answering_500_fails_and_the_run_fails() {
 #[tokio::test]
 async fn wrong_sizes_signatures_messages_and_streams_are_found() {
     let server = MockGemini::builder()
+        .as_of(nanobanana_transport::rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Simulate)
         .api_key(KEY)
         .start()
@@ -182,7 +191,11 @@ async fn wrong_sizes_signatures_messages_and_streams_are_found() {
 /// pass against it; the finding says what to do (WIRE.md: a wrong key is a 400 API_KEY_INVALID).
 #[tokio::test]
 async fn a_server_without_a_key_is_told_why_the_wrong_key_case_fails() {
-    let server = MockGemini::builder().mode(Mode::Simulate).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_transport::rules::Date::new(2026, 3, 1).expect("a date"))
+        .mode(Mode::Simulate)
+        .start()
+        .await;
     let report = check_server(
         suite(),
         &ServerRun::new(Target::new(&server.uri(), KEY)).with_cases("errors/invalid-api-key"),
@@ -208,8 +221,8 @@ async fn selections() {
     )
     .await
     .unwrap();
-    assert_eq!(area.results.len(), 8);
-    assert_eq!(area.summary(), "7 passed, 0 failed, 1 skipped", "{area}");
+    assert_eq!(area.results.len(), 9);
+    assert_eq!(area.summary(), "8 passed, 0 failed, 1 skipped", "{area}");
     let one = check_server(
         suite(),
         &ServerRun::new(target.clone())

@@ -86,6 +86,10 @@ pub enum Outcome {
     BlockedPrompt,
     /// A text-only answer to an image request.
     TextOnly,
+    /// `finishReason: MISSING_THOUGHT_SIGNATURE` with its `finishMessage` and no content: the
+    /// 200 answer the service may give instead of a 400 when a signature is missing
+    /// (SERVICE-2026.md §4).
+    MissingThoughtSignature,
 }
 
 impl Outcome {
@@ -97,6 +101,7 @@ impl Outcome {
         Outcome::ImageRecitation,
         Outcome::BlockedPrompt,
         Outcome::TextOnly,
+        Outcome::MissingThoughtSignature,
     ];
 
     /// The header spelling, e.g. `no-image`.
@@ -108,6 +113,7 @@ impl Outcome {
             Outcome::ImageRecitation => "image-recitation",
             Outcome::BlockedPrompt => "blocked-prompt",
             Outcome::TextOnly => "text-only",
+            Outcome::MissingThoughtSignature => "missing-thought-signature",
         }
     }
 
@@ -377,7 +383,7 @@ mod tests {
         );
         assert_eq!(
             Fault::parse("outcome=weird").unwrap_err().to_string(),
-            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes no-image, image-safety, image-prohibited, image-recitation, blocked-prompt, text-only."
+            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes no-image, image-safety, image-prohibited, image-recitation, blocked-prompt, text-only, missing-thought-signature."
         );
         assert!(
             Fault::parse("explode")

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use nanobanana_rules::catalogue::{self, Lookup};
-use nanobanana_rules::validate_request_json;
+use nanobanana_rules::{Options, validate_request_json_with};
 use nanobanana_wire::corpus::LineEnding;
 use nanobanana_wire::routes::split_version;
 use nanobanana_wire::{Base64Bytes, GenerateContentRequest};
@@ -181,7 +181,7 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
     let mut format = shared.config.image_format;
     if let Some(text) = request.header(&IMAGE_FORMAT_HEADER_NAME) {
         match text.parse::<ImageFormat>() {
-            Ok(parsed) => format = parsed,
+            Ok(parsed) => format = Some(parsed),
             Err(e) => {
                 return (
                     reply::invalid_argument(&format!(
@@ -311,7 +311,7 @@ async fn dispatch(
     info: &RouteInfo,
     mode: Mode,
     fault: &Fault,
-    format: ImageFormat,
+    format: Option<ImageFormat>,
 ) -> Reply {
     if mode == Mode::Replay && shared.replay.is_none() {
         // Asked for by the mode header or a mock: say so rather than simulate silently.
@@ -356,17 +356,24 @@ async fn dispatch(
                 Err(reply) => reply,
             }
         }
-        Endpoint::ModelList => Reply::json(
-            200,
-            &json!({"models": catalogue::models().iter().map(model_resource).collect::<Vec<_>>()}),
-        ),
+        Endpoint::ModelList => {
+            let served = catalogue::available_at(shared.config.as_of);
+            Reply::json(
+                200,
+                &json!({"models": served.map(model_resource).collect::<Vec<_>>()}),
+            )
+        }
         Endpoint::ModelGet => {
             let model = info.model.as_deref().unwrap_or_default();
-            match catalogue::lookup(model).model() {
+            let served = catalogue::lookup(model)
+                .model()
+                .filter(|m| m.state_at(shared.config.as_of).is_served());
+            match served {
                 Some(m) => Reply::json(200, &model_resource(m)),
-                None => reply::not_found(&format!(
-                    "models/{model} is not found for API version {}, or is not supported for getModel. Call ListModels to see the list of available models and their supported methods.",
-                    info.version
+                None => reply::not_found(&catalogue::not_found_message(
+                    model,
+                    &info.version,
+                    "getModel",
                 )),
             }
         }
@@ -522,20 +529,17 @@ fn page(request: &Request, field: &str, items: Vec<&Value>) -> Reply {
     Reply::json(200, &body)
 }
 
+/// A model as `models.get` and `models.list` describe it, from the catalogue.
 fn model_resource(model: &catalogue::Model) -> Value {
-    let version = match model.id() {
-        catalogue::GEMINI_3_1_FLASH_IMAGE => "3.1",
-        catalogue::GEMINI_3_PRO_IMAGE => "3.0",
-        _ => "2.5",
-    };
+    let limits = model.token_limits();
     json!({
         "name": format!("models/{}", model.id()),
         "baseModelId": model.id(),
-        "version": version,
+        "version": model.version(),
         "displayName": model.name(),
         "description": format!("{} (simulated by nanobanana-mock).", model.name()),
-        "inputTokenLimit": 65536,
-        "outputTokenLimit": 32768,
+        "inputTokenLimit": limits.input().unwrap_or(65536),
+        "outputTokenLimit": limits.output().unwrap_or(32768),
         "supportedGenerationMethods": ["generateContent", "countTokens", "batchGenerateContent"],
         "thinking": !matches!(model.thinking(), catalogue::Thinking::NotConfigurable),
     })
@@ -548,7 +552,7 @@ fn generate(
     model: &str,
     version: &str,
     outcome: Option<Outcome>,
-    format: ImageFormat,
+    format: Option<ImageFormat>,
 ) -> Result<CachedAnswer, Reply> {
     let body: Value = serde_json::from_slice(&request.body).map_err(|e| invalid_json(&e))?;
     generate_value(shared, model, version, &body, outcome, format)
@@ -560,25 +564,36 @@ fn generate_value(
     version: &str,
     body: &Value,
     outcome: Option<Outcome>,
-    format: ImageFormat,
+    format: Option<ImageFormat>,
 ) -> Result<CachedAnswer, Reply> {
     if !body.is_object() {
         return Err(reply::invalid_argument(
             "Invalid JSON payload received. Expected an object (GenerateContentRequest).",
         ));
     }
-    // A known text-only model exists: asking it for images is a validation error (400), not an
-    // unknown model (404).
+    // The service's 404 for an id it does not serve at the server's date: unknown, shut down or
+    // not yet released (model-lifecycle). A known text-only model exists: asking it for images
+    // is a validation error (400), not an unknown model.
     let lookup = catalogue::lookup(model);
-    if matches!(lookup, Lookup::Unknown(_)) && !lookup.is_text_only() && !model.contains("image") {
-        return Err(reply::not_found(&format!(
-            "models/{model} is not found for API version {version}, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."
+    let served = match lookup {
+        Lookup::Known(known) => known.state_at(shared.config.as_of).is_served(),
+        Lookup::Unknown(_) => lookup.is_text_only(),
+    };
+    if !served {
+        return Err(reply::not_found(&catalogue::not_found_message(
+            model,
+            version,
+            "generateContent",
         )));
     }
-    let report = validate_request_json(model, body);
+    let options = Options::at(shared.config.as_of).with_signatures(shared.config.signatures);
+    let report = validate_request_json_with(model, body, &options);
     if let Some(error) = report.first_error() {
         return Err(reply::invalid_argument(error.message()));
     }
+    // The model's own output format (JPEG for the 3.x models) unless the server or the request
+    // asked for one.
+    let format = format.unwrap_or_else(|| model_format(lookup, shared.config.as_of));
     // Type-checked from the borrowed value: no copy of a body that may hold megabytes of base64.
     if let Err(e) = <GenerateContentRequest as serde::Deserialize>::deserialize(body) {
         return Err(reply::invalid_argument(&format!(
@@ -621,6 +636,27 @@ fn generate_value(
     Ok(answer)
 }
 
+/// The format a model answers with (the catalogue's `outputMimeType`): JPEG for the 3.x image
+/// models, PNG for 2.5 Flash Image and for ids the catalogue does not know.
+fn model_format(lookup: Lookup<'_>, as_of: nanobanana_rules::Date) -> ImageFormat {
+    match lookup.model().map(|model| model.output_mime_type_at(as_of)) {
+        Some("image/jpeg") => ImageFormat::Jpeg,
+        _ => ImageFormat::Png,
+    }
+}
+
+/// Whether a `fileData.fileUri` names a Files API file of this server (rather than an https URL
+/// or a `gs://` object, which the service fetches itself since 2026-01-08 and this server
+/// accepts without fetching: no network).
+fn is_files_api_uri(uri: &str) -> bool {
+    let is_url =
+        uri.starts_with("gs://") || uri.starts_with("http://") || uri.starts_with("https://");
+    let files_path = ["/v1beta/files/", "/v1/files/", "/v1alpha/files/"]
+        .iter()
+        .any(|path| uri.contains(path));
+    !is_url || (files_path && store::file_id_of_uri(uri).is_some())
+}
+
 /// Checks the signatures of model parts sent back (SPEC.md §4, WIRE.md texts) and resolves
 /// input images; returns the input images' dimensions.
 fn check_parts(shared: &Shared, body: &Value) -> Result<Vec<(u32, u32)>, Reply> {
@@ -643,12 +679,14 @@ fn check_parts(shared: &Shared, body: &Value) -> Result<Vec<(u32, u32)>, Reply> 
             {
                 let signature = Base64Bytes::from_base64(signature)
                     .map_err(|_| reply::invalid_argument("Corrupted thought signature."))?;
+                // The documented dummy signatures pass, as the plain string or base64-encoded.
+                let dummy = catalogue::is_dummy_signature(signature.as_slice());
                 let signed = match (&inline, part.get("text").and_then(Value::as_str)) {
                     (Some(bytes), _) => Signed::Image(bytes.as_slice()),
                     (None, Some(text)) => Signed::Text(text),
                     (None, None) => Signed::Other,
                 };
-                if !shared.signer.verify(signature.as_slice(), signed) {
+                if !dummy && !shared.signer.verify(signature.as_slice(), signed) {
                     return Err(reply::invalid_argument("Corrupted thought signature."));
                 }
             }
@@ -660,7 +698,11 @@ fn check_parts(shared: &Shared, body: &Value) -> Result<Vec<(u32, u32)>, Reply> 
             {
                 dimensions.push((w, h));
             }
-            if let Some(uri) = part.pointer("/fileData/fileUri").and_then(Value::as_str) {
+            if let Some(uri) = part
+                .pointer("/fileData/fileUri")
+                .and_then(Value::as_str)
+                .filter(|uri| is_files_api_uri(uri))
+            {
                 let store = lock(&shared.store);
                 match store.file_by_uri(uri) {
                     Some(file) => {
@@ -1041,7 +1083,7 @@ fn batch_stats(batch: &Batch) -> Value {
     })
 }
 
-fn batch_get(shared: &Shared, id: &str, format: ImageFormat) -> Reply {
+fn batch_get(shared: &Shared, id: &str, format: Option<ImageFormat>) -> Reply {
     let (model, input) = {
         let mut store = lock(&shared.store);
         let Some(batch) = store.batches.get_mut(id) else {
@@ -1203,10 +1245,10 @@ mod tests {
         for version in ["v1beta", "v1"] {
             let info = classify(
                 "POST",
-                &format!("/{version}/models/gemini-3-pro-image-preview:generateContent"),
+                &format!("/{version}/models/gemini-3-pro-image:generateContent"),
             );
             assert_eq!(info.endpoint, Endpoint::GenerateContent);
-            assert_eq!(info.model.as_deref(), Some("gemini-3-pro-image-preview"));
+            assert_eq!(info.model.as_deref(), Some("gemini-3-pro-image"));
             assert_eq!(info.version, version);
             assert_eq!(
                 classify("POST", &format!("/upload/{version}/files")).endpoint,

@@ -64,7 +64,7 @@ impl ReceivedRequest {
         &self.method
     }
 
-    /// The path without the query, e.g. `/v1beta/models/gemini-3-pro-image-preview:generateContent`.
+    /// The path without the query, e.g. `/v1beta/models/gemini-3-pro-image:generateContent`.
     pub fn path(&self) -> &str {
         &self.path
     }

@@ -8,7 +8,15 @@
 //!   `generationConfig` as none, per-case ignored pointers), in order within a case. A request that
 //!   matches nothing gets a Google-style error naming the closest recording and the differences,
 //!   and fails the test when the server is dropped.
-//! - **Simulate** answers any valid request by the documented rules: real PNG (or JPEG) images of
+//! - **A date**: the server plays the service as it is (or was) on one day
+//!   ([`MockGeminiBuilder::as_of`], `--as-of`; default today), from the model catalogue
+//!   (`fixtures/models.json`): models are served, listed by `models.list` and refused with the
+//!   service's 404 `NOT_FOUND` by their lifecycle at that date (an id the catalogue does not
+//!   know gets the 404 too), the 3.x models answer JPEG (PNG before the catalogue's
+//!   `jpeg-output` date), and unsigned model turns are refused before the
+//!   `unsigned-image-turn-accepted` date and accepted since ([`MockGeminiBuilder::signatures`]
+//!   overrides). `2026-03-01` is the early-2026 service the fixture corpus of 0.2.0 records.
+//! - **Simulate** answers any valid request by the documented rules: real JPEG (or PNG) images of
 //!   exactly the table's size for (model, aspect ratio, image size), deterministic content (the
 //!   same request gives the same bytes), thought text and thought images with
 //!   `includeThoughts`, signatures placed per SPEC.md §4, grounding metadata with Google Search,
@@ -16,8 +24,9 @@
 //! - **Hybrid** (the default) replays what matches and simulates the rest.
 //! - **Validate** (always): what the real service rejects is rejected with its status, error
 //!   shape and message, using the same rules as the client ([`nanobanana_rules`]), plus
-//!   signature circulation: signatures are authenticated, so a model turn sent back with a
-//!   missing, altered or foreign signature gets the real `400 INVALID_ARGUMENT` texts.
+//!   signature circulation: signatures are authenticated, so a model turn sent back with an
+//!   altered or foreign signature (or, by the date, a missing one) gets the real
+//!   `400 INVALID_ARGUMENT` texts; the documented dummy signatures are accepted.
 //! - **Faults**: error statuses (429 with `RetryInfo` and `QuotaFailure`, 500, 503), delays,
 //!   connection resets, truncated streams, error events mid-stream and unusual outcomes
 //!   (`NO_IMAGE`, `IMAGE_SAFETY`, a blocked prompt), per server, per [`Mock`], or per request

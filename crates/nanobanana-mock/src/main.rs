@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use nanobanana_mock::image::ImageFormat;
 use nanobanana_mock::{LineEnding, MockGemini, Mode};
+use nanobanana_rules::{Date, SignaturePolicy};
 
 const USAGE: &str = "\
 nanobanana-mock: a fake Gemini image-generation server (Nano Banana) for tests
@@ -26,7 +27,13 @@ OPTIONS:
     --mode MODE               simulate | replay | hybrid [default: hybrid]
     --api-key KEY             require this API key (a wrong one gets the real 400 API_KEY_INVALID)
     --crlf                    end SSE lines with CRLF instead of LF
-    --image-format FORMAT     png | jpeg for simulated images [default: png]
+    --image-format FORMAT     png | jpeg for simulated images [default: the model's own:
+                              jpeg for the 3.x models, png for 2.5 Flash Image]
+    --as-of YYYY-MM-DD        the date of the service to be [default: today]: models are served,
+                              listed and refused (404) by their lifecycle at that date;
+                              2026-03-01 serves the early-2026 preview ids
+    --signatures POLICY       by-date | strict | lenient: what an unsigned model turn sent back
+                              gets [default: by-date: accepted since 2026-07-22, 400 before]
     --body-limit BYTES        refuse larger request bodies with 413 [default: 67108864]
     --signature-secret TEXT   secret that authenticates thought signatures
     --batch-polls N           polls a simulated batch stays running [default: 1]
@@ -42,7 +49,9 @@ struct Args {
     mode: Mode,
     api_key: Option<String>,
     crlf: bool,
-    image_format: ImageFormat,
+    image_format: Option<ImageFormat>,
+    as_of: Option<Date>,
+    signatures: SignaturePolicy,
     body_limit: Option<usize>,
     signature_secret: Option<String>,
     batch_polls: Option<u32>,
@@ -56,7 +65,9 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
         mode: Mode::Hybrid,
         api_key: None,
         crlf: false,
-        image_format: ImageFormat::Png,
+        image_format: None,
+        as_of: None,
+        signatures: SignaturePolicy::ByDate,
         body_limit: None,
         signature_secret: None,
         batch_polls: None,
@@ -87,9 +98,23 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--crlf" => args.crlf = true,
             "--quiet" => args.quiet = true,
             "--image-format" => {
-                args.image_format = value("FORMAT")?
+                args.image_format = Some(
+                    value("FORMAT")?
+                        .parse()
+                        .map_err(|e| format!("--image-format: {e}"))?,
+                );
+            }
+            "--as-of" => {
+                args.as_of = Some(
+                    value("YYYY-MM-DD")?
+                        .parse()
+                        .map_err(|e| format!("--as-of: {e}"))?,
+                );
+            }
+            "--signatures" => {
+                args.signatures = value("POLICY")?
                     .parse()
-                    .map_err(|e| format!("--image-format: {e}"))?;
+                    .map_err(|e| format!("--signatures: {e}"))?;
             }
             "--body-limit" => {
                 let text = value("BYTES")?;
@@ -141,8 +166,14 @@ async fn run(args: Args) -> ExitCode {
     let mut builder = MockGemini::builder()
         .addr(args.addr)
         .mode(args.mode)
-        .image_format(args.image_format)
+        .signatures(args.signatures)
         .allow_unmatched();
+    if let Some(format) = args.image_format {
+        builder = builder.image_format(format);
+    }
+    if let Some(date) = args.as_of {
+        builder = builder.as_of(date);
+    }
     if let Some(dir) = &args.fixtures {
         builder = builder.fixtures(dir);
     }

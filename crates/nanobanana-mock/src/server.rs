@@ -1,6 +1,7 @@
 //! The server: configuration, the accept loop on hyper, and the glue between HTTP and the
 //! handlers (body limit, journal, faults applied to the answer).
 
+use nanobanana_rules::{Date, SignaturePolicy};
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::io;
@@ -111,7 +112,9 @@ pub struct MockGeminiBuilder {
     pub(crate) body_limit: usize,
     pub(crate) journal_capacity: usize,
     pub(crate) journal_body_limit: usize,
-    pub(crate) image_format: ImageFormat,
+    pub(crate) image_format: Option<ImageFormat>,
+    pub(crate) as_of: Date,
+    pub(crate) signatures: SignaturePolicy,
     pub(crate) fault: Fault,
     pub(crate) fail_on_unmatched: bool,
     pub(crate) batch_polls: u32,
@@ -132,6 +135,8 @@ impl fmt::Debug for MockGeminiBuilder {
             .field("line_ending", &self.line_ending)
             .field("body_limit", &self.body_limit)
             .field("fault", &self.fault)
+            .field("as_of", &self.as_of)
+            .field("signatures", &self.signatures)
             .finish_non_exhaustive()
     }
 }
@@ -148,7 +153,9 @@ impl Default for MockGeminiBuilder {
             body_limit: 64 << 20,
             journal_capacity: 1024,
             journal_body_limit: 1 << 20,
-            image_format: ImageFormat::Png,
+            image_format: None,
+            as_of: Date::today(),
+            signatures: SignaturePolicy::ByDate,
             fault: Fault::none(),
             fail_on_unmatched: true,
             batch_polls: 1,
@@ -221,9 +228,27 @@ impl MockGeminiBuilder {
         self
     }
 
-    /// The format of simulated images (default PNG).
+    /// The format of simulated images, whatever the model (default: the model's own, from the
+    /// catalogue: JPEG for the 3.x models, PNG for 2.5 Flash Image).
     pub fn image_format(mut self, format: ImageFormat) -> Self {
-        self.image_format = format;
+        self.image_format = Some(format);
+        self
+    }
+
+    /// The date of the service to be (default: today, when the builder is made). Models are
+    /// served, listed and refused by their lifecycle at this date (`fixtures/models.json`): a
+    /// shut-down id gets the service's 404; `2026-03-01` serves the early-2026 preview ids the
+    /// fixture corpus records. Signatures are judged by this date unless
+    /// [`signatures`](Self::signatures) says otherwise.
+    pub fn as_of(mut self, date: Date) -> Self {
+        self.as_of = date;
+        self
+    }
+
+    /// What a model turn sent back without its thought signature gets: by the service's date
+    /// (the default), always 400 (`Strict`, the early-2026 behaviour) or always accepted.
+    pub fn signatures(mut self, policy: SignaturePolicy) -> Self {
+        self.signatures = policy;
         self
     }
 

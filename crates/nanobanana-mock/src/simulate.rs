@@ -18,9 +18,6 @@ use crate::fault::Outcome;
 use crate::image::{self, ImageFormat, Style};
 use crate::signature::{Signed, Signer};
 
-/// The model whose rules an unknown image model id is simulated with.
-const FALLBACK_MODEL: &str = catalogue::GEMINI_3_1_FLASH_IMAGE;
-
 /// What the simulator needs besides the request.
 pub(crate) struct Context<'a> {
     pub(crate) signer: &'a Signer,
@@ -52,11 +49,11 @@ pub(crate) fn generate(
     outcome: Option<Outcome>,
     context: &Context<'_>,
 ) -> Result<Simulated, String> {
+    // A text-only model (asked for text only) is simulated with the default model's rules; the
+    // handler answers every other id the catalogue does not serve with the service's 404.
     let rules_model = match catalogue::lookup(model) {
         Lookup::Known(m) => m,
-        _ => catalogue::lookup(FALLBACK_MODEL)
-            .model()
-            .ok_or_else(|| "the catalogue lost its default model".to_owned())?,
+        Lookup::Unknown(_) => catalogue::default_model(),
     };
     let thinks = !matches!(rules_model.thinking(), Thinking::NotConfigurable);
     let config = body.get("generationConfig");
@@ -208,6 +205,11 @@ pub(crate) fn generate(
             json!({"content": {"role": "model"}, "finishReason": "IMAGE_RECITATION", "index": 0})
         }
         Some(Outcome::BlockedPrompt) => Value::Null,
+        Some(Outcome::MissingThoughtSignature) => json!({
+            "finishReason": "MISSING_THOUGHT_SIGNATURE",
+            "finishMessage": "Request has at least one thought signature missing.",
+            "index": 0
+        }),
     };
     if let (Some(grounding), Value::Object(map)) = (&grounding, &mut candidate) {
         map.insert("groundingMetadata".to_owned(), grounding.clone());
@@ -355,7 +357,9 @@ fn grounding(
     let search = tools.iter().find_map(|t| t.get("googleSearch"))?;
     let types = search.get("searchTypes");
     let image_search = types.is_some_and(|t| t.get("imageSearch").is_some())
-        && model == catalogue::GEMINI_3_1_FLASH_IMAGE;
+        && catalogue::lookup(model)
+            .model()
+            .is_some_and(|m| m.image_search() == catalogue::Availability::Available);
     let web_search = types.is_none_or(|t| t.get("webSearch").is_some() || !image_search);
     let topic = subject.trim_start_matches("an image of ").to_owned();
     let mut chunks = Vec::new();

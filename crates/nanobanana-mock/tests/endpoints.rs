@@ -18,7 +18,10 @@ fn table_size(model: &str, ratio: &str, size: Option<&str>) -> (u32, u32, u32) {
 
 #[tokio::test]
 async fn generate_content_answers_under_v1beta_and_v1() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let body = image_request("A nano banana dish", &["TEXT", "IMAGE"], None, None);
     let mut answers = Vec::new();
     for version in VERSIONS {
@@ -141,7 +144,10 @@ fn check_stream(answer: &Answer, line_ending: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn stream_sse_with_lf_under_both_versions_matches_the_whole_answer() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let body = image_request(
         "A lighthouse at dusk, loose watercolor washes over the whole sky",
         &["TEXT", "IMAGE"],
@@ -189,8 +195,12 @@ async fn stream_sse_with_lf_under_both_versions_matches_the_whole_answer() {
 
 #[tokio::test]
 async fn stream_sse_with_crlf_has_the_same_events() {
-    let lf = MockGemini::start().await;
+    let lf = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let crlf = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .line_ending(LineEnding::Crlf)
         .start()
         .await;
@@ -205,7 +215,10 @@ async fn stream_sse_with_crlf_has_the_same_events() {
 
 #[tokio::test]
 async fn stream_without_alt_is_one_json_array_of_the_chunks() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let body = image_request("A paper crane on a desk", &["TEXT", "IMAGE"], None, None);
     let sse = stream(&server, FLASH31, &body).await.events();
     for version in VERSIONS {
@@ -261,7 +274,10 @@ async fn create_inline_batch(server: &MockGemini, version: &str, name: &str) -> 
 
 #[tokio::test]
 async fn inline_batch_runs_to_success_under_both_versions() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     for version in VERSIONS {
         let id = create_inline_batch(&server, version, "inline").await;
         let running = get(&server, &format!("/{version}/batches/{id}")).await;
@@ -299,7 +315,11 @@ async fn inline_batch_runs_to_success_under_both_versions() {
 /// counts them once the batch has run (pending until then).
 #[tokio::test]
 async fn batch_items_carry_their_own_faults_and_stats_count_them() {
-    let server = MockGemini::builder().batch_polls(0).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .batch_polls(0)
+        .start()
+        .await;
     let body = json!({"batch": {"inputConfig": {"requests": {"requests": [
         {"request": prompt("A cat"), "metadata": {"key": "ok"}},
         {"request": prompt("A dog"), "metadata": {"key": "no-image", "x-nanobanana-fault": "outcome=no-image"}},
@@ -352,7 +372,11 @@ async fn batch_items_carry_their_own_faults_and_stats_count_them() {
 /// 400 naming what is allowed, never silently ignored.
 #[tokio::test]
 async fn batch_item_faults_take_status_retry_delay_and_outcome_only() {
-    let server = MockGemini::builder().batch_polls(0).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .batch_polls(0)
+        .start()
+        .await;
     let body = json!({"batch": {"inputConfig": {"requests": {"requests": [
         {"request": prompt("A cat"), "metadata": {"x-nanobanana-fault": "status=429; retry-delay=2s"}},
         {"request": prompt("A dog"), "metadata": {"x-nanobanana-fault": "delay=10ms"}},
@@ -395,7 +419,11 @@ async fn batch_item_faults_take_status_retry_delay_and_outcome_only() {
 /// failures (WIRE.md "Batch wire shapes": nothing ran, so nothing succeeded).
 #[tokio::test]
 async fn a_batch_cancelled_before_it_ran_counts_no_successes() {
-    let server = MockGemini::builder().batch_polls(5).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .batch_polls(5)
+        .start()
+        .await;
     let id = create_inline_batch(&server, "v1beta", "cancelled").await;
     let cancel = post_json(&server, &format!("/v1beta/batches/{id}:cancel"), &json!({})).await;
     assert_eq!(cancel.status, 200);
@@ -409,7 +437,11 @@ async fn a_batch_cancelled_before_it_ran_counts_no_successes() {
 
 #[tokio::test]
 async fn batches_list_in_pages_cancel_and_delete() {
-    let server = MockGemini::builder().batch_polls(5).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .batch_polls(5)
+        .start()
+        .await;
     let mut created = Vec::new();
     for name in ["one", "two", "three"] {
         created.push(create_inline_batch(&server, "v1beta", name).await);
@@ -489,7 +521,11 @@ async fn batches_list_in_pages_cancel_and_delete() {
 
 #[tokio::test]
 async fn batch_from_an_uploaded_jsonl_file_writes_a_downloadable_responses_file() {
-    let server = MockGemini::builder().batch_polls(0).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .batch_polls(0)
+        .start()
+        .await;
     let jsonl = [
         json!({"key": "poster-1", "request": image_request("A travel poster of Lisbon trams", &["TEXT", "IMAGE"], Some("2:3"), None)}),
         json!({"key": "poster-2", "request": {"contents": [{"parts": [{"text": "Fjords"}]}], "generation_config": {"response_modalities": ["IMAGE"], "image_config": {"aspect_ratio": "2:3"}}}}),
@@ -587,7 +623,10 @@ fn png(width: u32, height: u32, seed: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn raw_upload_then_get_list_download_and_delete() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let bytes = png(64, 48, b"raw upload");
     let upload = post_bytes(
         &server,
@@ -650,7 +689,10 @@ async fn raw_upload_then_get_list_download_and_delete() {
 
 #[tokio::test]
 async fn file_list_pages() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let mut names = Vec::new();
     for i in 0..3u8 {
         let upload = post_bytes(
@@ -687,7 +729,10 @@ async fn file_list_pages() {
 
 #[tokio::test]
 async fn multipart_upload_stores_the_media_with_its_metadata() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let bytes = png(32, 32, b"multipart");
     let boundary = "nanobanana-boundary-42";
     let mut body = Vec::new();
@@ -751,7 +796,10 @@ async fn chunk(url: &str, command: &str, offset: Option<usize>, data: Vec<u8>) -
 
 #[tokio::test]
 async fn resumable_upload_in_chunks_with_offsets() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let bytes = png(200, 100, b"resumable");
     let total = bytes.len();
     for version in VERSIONS {
@@ -845,7 +893,10 @@ async fn resumable_upload_in_chunks_with_offsets() {
 
 #[tokio::test]
 async fn resumable_upload_with_a_wrong_declared_size_is_refused_at_finalize() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let start = post_json_with(
         &server,
         "/upload/v1beta/files",
@@ -873,7 +924,10 @@ async fn resumable_upload_with_a_wrong_declared_size_is_refused_at_finalize() {
 
 #[tokio::test]
 async fn generate_with_an_uploaded_file_reference() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     // A 16:9 input image: without aspectRatio the answer takes the input's ratio.
     let (w, h, _) = table_size(FLASH31, "16:9", Some("1K"));
     let upload = post_bytes(
@@ -936,9 +990,14 @@ async fn generate_with_an_uploaded_file_reference() {
 
 #[tokio::test]
 async fn models_list_and_get() {
-    let server = MockGemini::start().await;
-    let ids: Vec<&str> = catalogue::models().iter().map(|m| m.id()).collect();
-    assert!(ids.contains(&FLASH31) && ids.contains(&PRO) && ids.contains(&FLASH25));
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
+    // The models served on the server's date (the early-2026 service: the preview ids).
+    let early = nanobanana_rules::Date::new(2026, 3, 1).expect("a date");
+    let ids: Vec<&str> = catalogue::available_at(early).map(|m| m.id()).collect();
+    assert_eq!(ids, [FLASH25, FLASH31, PRO]);
     for version in VERSIONS {
         let list = get(&server, &format!("/{version}/models")).await;
         assert_eq!(list.status, 200);
@@ -977,7 +1036,10 @@ async fn models_list_and_get() {
 
 #[tokio::test]
 async fn unknown_routes_are_404() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     for (method, path) in [
         ("GET", "/"),
         ("GET", "/v1beta/nothing"),
@@ -1003,7 +1065,10 @@ const UNREGISTERED: &str = "Method doesn't allow unregistered callers (callers w
 
 #[tokio::test]
 async fn missing_key_is_403_permission_denied_on_every_endpoint() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     for (method, path) in [
         ("POST", generate_path(FLASH31)),
         ("POST", stream_path(FLASH31)),
@@ -1033,7 +1098,11 @@ async fn missing_key_is_403_permission_denied_on_every_endpoint() {
 
 #[tokio::test]
 async fn a_required_key_is_checked_in_the_header_and_the_query() {
-    let server = MockGemini::builder().api_key("k").start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .api_key("k")
+        .start()
+        .await;
     let body = prompt("A banana").to_string();
     let path = generate_path(FLASH25);
     let with_header = |key: &'static str| {

@@ -25,7 +25,10 @@ const BOTH: [Via; 2] = [Via::Mock, Via::Header];
 /// A server with `fault` mounted for the generate endpoints (via a mock) or nothing mounted (via
 /// the header); the headers to send with each request.
 async fn setup(via: Via, fault: Fault, header: &str) -> (MockGemini, Vec<(&'static str, String)>) {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     match via {
         Via::Mock => {
             // generateContent and streamGenerateContent, not the other endpoints.
@@ -127,7 +130,10 @@ async fn status_500_and_503_carry_the_service_texts() {
 #[tokio::test]
 async fn times_1_fails_once_then_succeeds() {
     // Header: counted per exact header value.
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let headers = [(FAULT_HEADER, "status=503; times=1".to_owned())];
     let path = generate_path(FLASH31);
     assert_eq!(post(&server, &path, &request(), &headers).await.status, 503);
@@ -140,7 +146,10 @@ async fn times_1_fails_once_then_succeeds() {
     assert_eq!(post(&server, &path, &request(), &other).await.status, 200);
 
     // Mock: up_to_n_times(1), with its expectation met on drop.
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     Mock::any()
         .endpoint(Endpoint::GenerateContent)
         .fault(Fault::status(503))
@@ -249,7 +258,10 @@ async fn reset_after_n_cuts_the_body() {
         }
     }
     // One byte short of the whole answer is still a cut body.
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let ok = post(&server, &generate_path(FLASH31), &request(), &[]).await;
     let headers = [(FAULT_HEADER, format!("reset-after={}", ok.body.len() - 1))];
     let (status, _) = read_cut_body(&server, &generate_path(FLASH31), &headers).await;
@@ -261,9 +273,16 @@ async fn truncate_after_ends_the_stream_inside_an_event() {
     for via in BOTH {
         let (server, headers) = setup(via, Fault::truncate_after(1), "truncate-after=1").await;
         // The first event is the one a server without faults sends.
-        let whole_events = stream(&MockGemini::start().await, FLASH31, &request())
-            .await
-            .events();
+        let whole_events = stream(
+            &MockGemini::builder()
+                .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+                .start()
+                .await,
+            FLASH31,
+            &request(),
+        )
+        .await
+        .events();
         let answer = post(&server, &stream_path(FLASH31), &request(), &headers).await;
         assert_eq!(answer.status, 200);
         assert!(
@@ -361,6 +380,15 @@ fn check_outcome(outcome: Outcome, body: &Value) {
                 "first part signed"
             );
         }
+        Outcome::MissingThoughtSignature => {
+            assert_eq!(candidate["finishReason"], "MISSING_THOUGHT_SIGNATURE");
+            assert!(
+                candidate["finishMessage"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("thought signature"))
+            );
+            assert!(candidate.get("content").is_none());
+        }
         other => panic!("untested outcome {other:?}"),
     }
     if outcome != Outcome::TextOnly {
@@ -370,7 +398,7 @@ fn check_outcome(outcome: Outcome, body: &Value) {
 
 #[tokio::test]
 async fn every_outcome_has_the_documented_shape() {
-    assert_eq!(Outcome::ALL.len(), 6);
+    assert_eq!(Outcome::ALL.len(), 7);
     for via in BOTH {
         for &outcome in Outcome::ALL {
             let (server, headers) = setup(
@@ -400,7 +428,10 @@ async fn every_outcome_has_the_documented_shape() {
 
 #[tokio::test]
 async fn a_bad_fault_header_is_400_naming_the_directive() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let path = generate_path(FLASH31);
     let cases = [
         (
@@ -413,7 +444,7 @@ async fn a_bad_fault_header_is_400_naming_the_directive() {
         ),
         (
             "outcome=weird",
-            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes no-image, image-safety, image-prohibited, image-recitation, blocked-prompt, text-only.",
+            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes no-image, image-safety, image-prohibited, image-recitation, blocked-prompt, text-only, missing-thought-signature.",
         ),
         (
             "times=0",
@@ -470,6 +501,7 @@ async fn a_bad_fault_header_is_400_naming_the_directive() {
 #[tokio::test]
 async fn a_server_wide_fault_applies_to_every_request() {
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .fault(Fault::status(503))
         .start()
         .await;
@@ -488,7 +520,10 @@ async fn a_server_wide_fault_applies_to_every_request() {
 
 #[tokio::test]
 async fn mocks_match_only_their_requests() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let _pro = Mock::any()
         .model(&format!("models/{PRO}"))
         .fault(Fault::status(500))
@@ -537,7 +572,10 @@ async fn mocks_match_only_their_requests() {
 
 #[tokio::test]
 async fn a_failed_expectation_is_reported_by_verify_and_the_scoped_guard() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let guard = Mock::any()
         .endpoint(Endpoint::GenerateContent)
         .expect(2)
@@ -570,7 +608,10 @@ async fn a_failed_expectation_is_reported_by_verify_and_the_scoped_guard() {
 
 #[tokio::test]
 async fn met_expectations_pass_and_ranges_work() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     Mock::any()
         .endpoint(Endpoint::ModelList)
         .expect(1..)
@@ -592,7 +633,10 @@ async fn met_expectations_pass_and_ranges_work() {
 
 #[tokio::test]
 async fn an_unmet_mounted_expectation_fails_when_the_server_is_dropped() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     Mock::any()
         .endpoint(Endpoint::BatchCreate)
         .expect(1)

@@ -15,6 +15,7 @@ const RECORDED_BASE: &str = "https://generativelanguage.googleapis.com";
 
 async fn replayer() -> MockGemini {
     MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Replay)
         .corpus(corpus().clone())
         .api_key(KEY)
@@ -268,6 +269,7 @@ async fn an_unmatched_request_gets_501_naming_the_closest_recording_and_fails_ve
 #[tokio::test]
 async fn allow_unmatched_keeps_the_error_answer_without_failing() {
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Replay)
         .corpus(corpus().clone())
         .allow_unmatched()
@@ -325,6 +327,7 @@ async fn identical_requests_are_served_in_recorded_order() {
 #[tokio::test]
 async fn hybrid_replays_what_matches_and_simulates_the_rest() {
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .fixtures(Corpus::repository_dir())
         .start()
         .await;
@@ -371,6 +374,7 @@ async fn a_keyed_request_never_gets_a_recorded_auth_error() {
     let request = &corpus.case("errors/missing-api-key").unwrap().interactions[0].request;
     for mode in [Mode::Hybrid, Mode::Replay] {
         let server = MockGemini::builder()
+            .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
             .mode(mode)
             .corpus(corpus.clone())
             .start()
@@ -416,6 +420,7 @@ async fn faults_apply_to_replayed_streams() {
 #[tokio::test]
 async fn replay_mode_needs_fixtures() {
     let error = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Replay)
         .try_start()
         .await
@@ -425,6 +430,7 @@ async fn replay_mode_needs_fixtures() {
         "replay mode needs fixtures: call .fixtures(dir) or .corpus(corpus)"
     );
     let error = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .fixtures("/nonexistent/fixtures")
         .try_start()
         .await
@@ -495,6 +501,7 @@ async fn own_recordings_replay_text_bodies_and_ignored_pointers() {
         ],
     );
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Replay)
         .fixtures(&root)
         .allow_unmatched()
@@ -554,6 +561,7 @@ async fn own_recordings_replay_text_bodies_and_ignored_pointers() {
 async fn query_values_select_the_recording() {
     let corpus = corpus();
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Replay)
         .corpus(corpus.clone())
         .allow_unmatched()
@@ -577,7 +585,10 @@ async fn query_values_select_the_recording() {
 
 #[tokio::test]
 async fn replay_asked_for_on_a_server_without_fixtures_is_refused() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let answer = post_json_with(
         &server,
         &generate_path(FLASH31),

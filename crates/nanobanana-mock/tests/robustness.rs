@@ -51,7 +51,10 @@ fn assert_client_error(answer: &Answer, what: &str) {
 
 #[tokio::test]
 async fn garbage_and_non_utf8_bodies_are_client_errors() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let paths = [
         generate_path(FLASH31),
         stream_path(PRO),
@@ -100,7 +103,10 @@ async fn garbage_and_non_utf8_bodies_are_client_errors() {
 
 #[tokio::test]
 async fn json_of_the_wrong_types_is_a_client_error() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let bodies = [
         json!({"contents": "x"}).to_string(),
@@ -145,7 +151,11 @@ async fn json_of_the_wrong_types_is_a_client_error() {
 
 #[tokio::test]
 async fn batches_with_broken_items_finish_with_error_lines() {
-    let server = MockGemini::builder().batch_polls(0).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .batch_polls(0)
+        .start()
+        .await;
     let create = |batch: serde_json::Value| {
         let server = &server;
         async move {
@@ -190,7 +200,10 @@ async fn batches_with_broken_items_finish_with_error_lines() {
 
 #[tokio::test]
 async fn huge_and_non_utf8_header_values_do_not_crash_the_server() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let body = prompt("A banana").to_string();
     let path = url(&server, &generate_path(FLASH25));
 
@@ -288,7 +301,10 @@ async fn raw_exchange(server: &MockGemini, bytes: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn broken_http_does_not_crash_the_server() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let cases: [&[u8]; 5] = [
         b"HELLO THERE\r\n\r\n",
         b"GET /v1beta/\xff\xfe HTTP/1.1\r\nhost: x\r\n\r\n",
@@ -311,7 +327,10 @@ async fn broken_http_does_not_crash_the_server() {
 
 #[tokio::test]
 async fn concurrent_requests_are_all_served() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..24 {
         let uri = server.uri();
@@ -353,6 +372,7 @@ async fn concurrent_requests_are_all_served() {
 #[tokio::test]
 async fn state_and_the_journal_are_bounded() {
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .state_limits(2, 1 << 20, 1)
         .journal_capacity(3)
         .journal_body_limit(10)
@@ -395,7 +415,10 @@ async fn state_and_the_journal_are_bounded() {
 
 #[tokio::test]
 async fn an_upload_cut_short_by_the_client_stores_nothing() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     let head = format!(
         "POST /upload/v1beta/files HTTP/1.1\r\nhost: {}\r\nx-goog-api-key: {KEY}\r\ncontent-type: image/png\r\ncontent-length: 1000\r\n\r\n",
         server.address()

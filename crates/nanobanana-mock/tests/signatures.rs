@@ -8,13 +8,27 @@ mod common;
 use common::*;
 use nanobanana_mock::{MockGemini, Mode};
 use nanobanana_rules::response::signature_violations;
-use nanobanana_rules::validate_request_json;
+use nanobanana_rules::{Date, Options, Report, validate_request_json_with};
+
 use serde_json::{Value, json};
+
+/// The rules of the early-2026 service these tests' servers are pinned to.
+fn validate_request_json(model: &str, body: &serde_json::Value) -> Report {
+    validate_request_json_with(
+        model,
+        body,
+        &Options::at(Date::new(2026, 3, 1).expect("a date")),
+    )
+}
 
 const MODELS: [&str; 2] = [PRO, FLASH31];
 
 async fn simulator() -> MockGemini {
-    MockGemini::builder().mode(Mode::Simulate).start().await
+    MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .mode(Mode::Simulate)
+        .start()
+        .await
 }
 
 fn user(text: &str) -> Value {
@@ -160,16 +174,19 @@ async fn an_altered_image_with_its_original_signature_is_corrupted() {
 #[tokio::test]
 async fn a_signature_from_a_server_with_another_secret_is_corrupted() {
     let issuer = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Simulate)
         .signature_secret("issuer secret")
         .start()
         .await;
     let twin = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Simulate)
         .signature_secret("issuer secret")
         .start()
         .await;
     let other = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Simulate)
         .signature_secret("another secret")
         .start()
@@ -301,5 +318,84 @@ async fn gemini_2_5_flash_accepts_an_unsigned_replay() {
     let message = rejected(&server, FLASH31, &history).await;
     assert!(
         message.contains("is missing a thought_signature in content position 2, part position 1.")
+    );
+}
+
+/// The service of today (SERVICE-2026.md §0.5): the fake server's default.
+async fn today() -> MockGemini {
+    MockGemini::builder()
+        .as_of(Date::new(2026, 12, 3).expect("a date"))
+        .mode(Mode::Simulate)
+        .start()
+        .await
+}
+
+/// The model turn of a first answer with its image part's signature replaced (`None` removes it).
+fn with_image_signature(content: &Value, signature: Option<&str>) -> Value {
+    let mut content = content.clone();
+    let index = image_index(&content);
+    let part = &mut content["parts"][index];
+    match signature {
+        Some(signature) => part["thoughtSignature"] = json!(signature),
+        None => {
+            part.as_object_mut().unwrap().remove("thoughtSignature");
+        }
+    }
+    content
+}
+
+#[tokio::test]
+async fn today_an_unsigned_image_turn_and_the_dummy_signatures_are_accepted() {
+    let server = today().await;
+    let model = "gemini-nano-banana-2.1";
+    let history = vec![user("Create a logo of a fox made of origami")];
+    let first = turn(&server, model, &history).await;
+    let dummies = [
+        None,
+        Some("skip_thought_signature_validator"),
+        Some("context_engineering_is_the_way_to_go"),
+        // base64 of skip_thought_signature_validator, as google-genai sends bytes
+        Some("c2tpcF90aG91Z2h0X3NpZ25hdHVyZV92YWxpZGF0b3I="),
+    ];
+    for signature in dummies {
+        let contents = [
+            history[0].clone(),
+            with_image_signature(&first, signature),
+            user("Make it blue"),
+        ];
+        turn(&server, model, &contents).await;
+    }
+    // A signature that is present but not this server's is still refused.
+    let contents = [
+        history[0].clone(),
+        with_image_signature(&first, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")),
+        user("Make it blue"),
+    ];
+    assert_eq!(
+        rejected(&server, model, &contents).await,
+        "Corrupted thought signature."
+    );
+}
+
+#[tokio::test]
+async fn strict_signatures_keep_the_early_2026_refusal() {
+    let server = MockGemini::builder()
+        .as_of(Date::new(2026, 12, 3).expect("a date"))
+        .signatures(nanobanana_rules::SignaturePolicy::Strict)
+        .mode(Mode::Simulate)
+        .start()
+        .await;
+    let model = "gemini-nano-banana-2.1";
+    let history = vec![user("Create a logo of a fox made of origami")];
+    let first = turn(&server, model, &history).await;
+    let contents = [
+        history[0].clone(),
+        with_image_signature(&first, None),
+        user("Make it blue"),
+    ];
+    let message = rejected(&server, model, &contents).await;
+    assert!(
+        message.starts_with("Image part is missing a thought_signature"),
+        "{message}"
     );
 }

@@ -13,7 +13,11 @@ use nanobanana_wire::GenerateContentResponse;
 use serde_json::{Value, json};
 
 async fn simulator() -> MockGemini {
-    MockGemini::builder().mode(Mode::Simulate).start().await
+    MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .mode(Mode::Simulate)
+        .start()
+        .await
 }
 
 fn entry_request(entry: &TableEntry) -> Value {
@@ -389,6 +393,7 @@ async fn jpeg_images_by_header_and_by_builder() {
     assert_eq!(png.mime_type, "image/png");
 
     let jpeg_server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Simulate)
         .image_format(ImageFormat::Jpeg)
         .start()
@@ -441,20 +446,37 @@ async fn image_only_and_text_modalities() {
 #[tokio::test]
 async fn simulate_accepts_every_valid_corpus_request_and_matches_recorded_sizes() {
     // The corpus is loaded so that its recorded signatures are accepted on replayed turns.
-    let server = MockGemini::builder()
-        .mode(Mode::Simulate)
-        .corpus(corpus().clone())
-        .start()
-        .await;
+    // One server per service date the corpus records, each as the service was on that date.
+    let mut servers: std::collections::BTreeMap<String, MockGemini> = Default::default();
     let mut checked = 0;
     let mut sizes_compared = 0;
     for case in corpus().cases() {
+        if !servers.contains_key(&case.service_date) {
+            let server = MockGemini::builder()
+                .as_of(case.service_date.parse().expect("serviceDate"))
+                .mode(Mode::Simulate)
+                .corpus(corpus().clone())
+                .start()
+                .await;
+            servers.insert(case.service_date.clone(), server);
+        }
+        let server = &servers[&case.service_date];
         for (i, interaction) in case.interactions.iter().enumerate() {
             let request = &interaction.request;
             let Some(body) = &request.body else { continue };
             let generate_like = request.path.ends_with(":generateContent")
                 || request.path.ends_with(":streamGenerateContent");
+            // A model the catalogue does not know is answered 404 by the fake server (the
+            // recording shows a service that knew it): not a request it can simulate.
+            let model = request
+                .path
+                .rsplit_once("/models/")
+                .and_then(|(_, rest)| rest.split_once(':'))
+                .map_or("", |(model, _)| model);
+            let lookup = nanobanana_rules::catalogue::lookup(model);
+            let known = lookup.model().is_some() || lookup.is_text_only();
             if !generate_like
+                || !known
                 || interaction.response.status != 200
                 || body.to_string().contains("file")
             {
@@ -466,7 +488,7 @@ async fn simulate_accepts_every_valid_corpus_request_and_matches_recorded_sizes(
             } else {
                 request.path.clone()
             };
-            let answer = post_json(&server, &path, body).await;
+            let answer = post_json(server, &path, body).await;
             assert_eq!(
                 answer.status,
                 200,

@@ -13,9 +13,19 @@ use bytes::Bytes;
 use common::*;
 use hyper::body::Frame;
 use nanobanana_mock::{MockGemini, Mode};
-use nanobanana_rules::validate_request_json;
+use nanobanana_rules::{Date, Options, Report, validate_request_json_with};
+
 use nanobanana_wire::corpus::{Case, Interaction};
 use serde_json::{Value, json};
+
+/// The rules of the early-2026 service these tests' servers are pinned to.
+fn validate_request_json(model: &str, body: &serde_json::Value) -> Report {
+    validate_request_json_with(
+        model,
+        body,
+        &Options::at(Date::new(2026, 3, 1).expect("a date")),
+    )
+}
 
 /// The request-kind rule ids of `fixtures/rules.json`.
 fn request_rules() -> BTreeSet<String> {
@@ -67,12 +77,17 @@ fn invalid_cases() -> Vec<&'static Case> {
 
 #[tokio::test]
 async fn simulate_rejects_every_broken_corpus_request_with_the_recorded_answer() {
-    let server = MockGemini::builder().mode(Mode::Simulate).start().await;
     let cases = invalid_cases();
     assert!(cases.len() >= 18, "{} invalid cases", cases.len());
     let mut broken_rules = BTreeSet::new();
     let mut checked_errors = 0;
     for case in cases {
+        // Each case is served as the service was on the date it records.
+        let server = MockGemini::builder()
+            .as_of(case.service_date.parse().expect("serviceDate"))
+            .mode(Mode::Simulate)
+            .start()
+            .await;
         let expect = case.expect.as_ref().unwrap();
         for violation in expect["violations"].as_array().expect("violations") {
             broken_rules.insert(violation["rule"].as_str().unwrap().to_owned());
@@ -100,13 +115,20 @@ async fn simulate_rejects_every_broken_corpus_request_with_the_recorded_answer()
         }
     }
     assert!(checked_errors >= 18);
-    // Every request rule is broken by some case, so every rule was checked over the wire.
-    assert_eq!(broken_rules, request_rules());
+    // Every request rule is broken by some case, so every rule was checked over the wire; the
+    // 100 MB inline limit is the exception (a case would need a 134 MB body, over the server's
+    // body limit): the rules crate's tests cover it.
+    let mut rules = request_rules();
+    rules.remove("inline-data-size");
+    assert_eq!(broken_rules, rules);
 }
 
 #[tokio::test]
 async fn validation_applies_to_streams_v1_and_hybrid_mode() {
-    let server = MockGemini::start().await; // hybrid, no fixtures
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await; // hybrid, no fixtures
     let body = image_request("A fox", &["IMAGE"], Some("4:1"), None);
     let message = "Unsupported aspect ratio \"4:1\" for model gemini-3-pro-image-preview. Allowed: 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9.";
     for path in [
@@ -125,7 +147,11 @@ async fn validation_applies_to_streams_v1_and_hybrid_mode() {
 
 #[tokio::test]
 async fn server_messages_are_the_rules_crate_messages() {
-    let server = MockGemini::builder().mode(Mode::Simulate).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .mode(Mode::Simulate)
+        .start()
+        .await;
     let bodies = [
         (
             FLASH31,
@@ -179,7 +205,10 @@ async fn server_messages_are_the_rules_crate_messages() {
 
 #[tokio::test]
 async fn malformed_json_is_400_naming_line_and_column() {
-    let server = MockGemini::start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .start()
+        .await;
     for (body, position) in [
         ("{\"contents\": [", "(line 1, column 14)"),
         (
@@ -241,7 +270,11 @@ fn padded_request(len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn bodies_over_the_limit_are_413() {
-    let server = MockGemini::builder().body_limit(1000).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .body_limit(1000)
+        .start()
+        .await;
     let path = generate_path(FLASH25);
     // At the limit: served.
     let at = post_bytes(&server, &path, padded_request(1000), &[]).await;

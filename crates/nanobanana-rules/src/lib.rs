@@ -1,8 +1,10 @@
 //! The rules of Gemini's image generation ("Nano Banana"), as pure functions shared by the client
 //! and the fake server, so that the client refuses exactly what the server rejects.
 //!
-//! - [`catalogue`]: the three image models, their aspect ratios, image sizes, thinking support,
-//!   reference-image limits and image search (SPEC.md §1).
+//! - [`catalogue`]: every image model id with its lifecycle dates (a model's state is computed
+//!   at a [`Date`]), aspect ratios, image sizes, thinking, search, reference-image limits, output
+//!   format and prices: data compiled in from `fixtures/models.json`, so a change of the service
+//!   is an edit to that file (SERVICE-2026.md §0).
 //! - [`resolution`]: the published table of pixel sizes and token counts, a prediction for a
 //!   request, and the reverse look-up; the one published erratum is kept and flagged.
 //! - [`validate_request`] / [`validate_request_json`]: every broken rule of a request at once,
@@ -24,7 +26,7 @@
 //!         "imageConfig": {"aspectRatio": "8:1", "imageSize": "2k"}
 //!     }
 //! });
-//! let report = validate_request_json("gemini-3-pro-image-preview", &body);
+//! let report = validate_request_json("gemini-3-pro-image", &body);
 //! assert!(!report.is_valid());
 //! let rules: Vec<Rule> = report.violations().iter().map(|v| v.rule()).collect();
 //! assert_eq!(rules, [Rule::ImageSizeCasing, Rule::AspectRatioSupported]);
@@ -35,13 +37,13 @@
 //! assert_eq!(
 //!     error.message(),
 //!     "Unsupported image size \"2k\": image sizes use an upper-case K. \
-//!      Allowed for gemini-3-pro-image-preview: 1K, 2K, 4K."
+//!      Allowed for gemini-3-pro-image: 1K, 2K, 4K."
 //! );
 //! println!("{report}");
 //!
 //! // What a valid request would produce.
 //! let entry = resolution::table()
-//!     .get("gemini-3-pro-image-preview", &"21:9".into(), Some(&"2K".into()))
+//!     .get("gemini-3-pro-image", &"21:9".into(), Some(&"2K".into()))
 //!     .unwrap();
 //! assert_eq!((entry.width(), entry.height(), entry.tokens()), (3168, 1344, 1120));
 //! ```
@@ -60,8 +62,13 @@
 //!   `signature-circulation`), each in document order.
 //! - **Models**: an id the catalogue does not know is allowed with a `model-catalogue` warning
 //!   (the service adds models). The exception is the short, explicit list of Gemini models known
-//!   to make no images ([`catalogue::TEXT_ONLY_MODELS`]): asking one of them for `IMAGE` output is
+//!   to make no images ([`catalogue::text_only_models`]): asking one of them for `IMAGE` output is
 //!   an error with the service's own text.
+//! - **Lifecycle** (`model-lifecycle`): checks run at a date ([`Options::at`]; by default today).
+//!   A shut-down or unreleased id is an error naming the replacement, a deprecated or restricted
+//!   one a warning. The fixture cases carry the date of the service they record.
+//! - **Unknown fields**: refused, as the service does ([`UnknownFields::Reject`]); a client that
+//!   sends what it does not know downgrades them to warnings ([`UnknownFields::Warn`]).
 //! - **Input images** are counted in the *last user turn*: the user contents after the last model
 //!   content. Earlier turns are history the caller cannot shorten without losing the
 //!   conversation, and the documented limits are about the references of one instruction.
@@ -69,8 +76,10 @@
 //!   of consecutive `model` contents is one turn (SDKs replay a streamed turn that way); two user
 //!   contents in a row, a first content that is not a user's, or any other role break the
 //!   alternation.
-//! - **Signatures**: a missing one is an error on the Gemini 3 models (the service answers 400)
-//!   and a warning on 2.5 Flash Image, which does not need them back. The path is the part's.
+//! - **Signatures**: a missing one was an error on the Gemini 3 models until the service began
+//!   accepting unsigned image turns (the catalogue's `unsigned-image-turn-accepted` date); since
+//!   then, and always on 2.5 Flash Image, it is a warning. [`SignaturePolicy::Strict`] keeps the
+//!   early-2026 behaviour. The path is the part's.
 //! - **Thinking**: `thinkingBudget: 0` is rejected on both Gemini 3 models, which think always
 //!   (SPEC.md §1). On 3 Pro, whose levels the guide does not list, any known level passes.
 //! - **Unknown models** are permissive: besides the `model-catalogue` warning, only the rules that
@@ -79,7 +88,8 @@
 //!
 //! # Invariants
 //!
-//! Pure: no I/O, no network, no global state except the table parsed once from compiled-in data.
+//! Pure: no I/O, no network, no global state except the catalogue and the table parsed once from
+//! compiled-in data; the clock is read only by [`Date::today`] (and so by [`Options::default`]).
 //! Validation never panics, whatever JSON it is given, and never rejects an unknown model (it
 //! warns). Messages are produced here and nowhere else.
 
@@ -87,10 +97,15 @@
 #![deny(missing_docs)]
 
 pub mod catalogue;
+mod date;
 mod report;
 mod request;
 pub mod resolution;
 pub mod response;
 
+pub use crate::date::{Date, DateError};
 pub use crate::report::{Report, Rule, Severity, Violation};
-pub use crate::request::{validate_request, validate_request_json};
+pub use crate::request::{
+    INLINE_DATA_LIMIT, Options, SignaturePolicy, UnknownFields, validate_request,
+    validate_request_json, validate_request_json_with, validate_request_with,
+};

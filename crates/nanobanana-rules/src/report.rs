@@ -11,8 +11,17 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Rule {
-    /// `model-catalogue`: the model is one of the three image models (unknown ids only warn).
+    /// `model-catalogue`: the model is one of the catalogue's image models (unknown ids only warn).
     ModelCatalogue,
+    /// `model-lifecycle`: the model is served at the date checked: a shut-down or unreleased id
+    /// is refused (the service answers 404), a deprecated or restricted one warns.
+    ModelLifecycle,
+    /// `part-data`: every part carries one data field (text, inline data, a file, ...).
+    PartData,
+    /// `inline-data-size`: inline data of one request within 100 MB.
+    InlineDataSize,
+    /// `search-supported`: Google Search grounding only on the models that offer it.
+    SearchSupported,
     /// `unknown-request-field`: every field name of a request is one the service knows
     /// (camelCase or snake_case); the service rejects the whole request otherwise.
     UnknownRequestField,
@@ -62,6 +71,10 @@ impl Rule {
     /// Every rule, in the catalogue's order.
     pub const ALL: &'static [Rule] = &[
         Rule::ModelCatalogue,
+        Rule::ModelLifecycle,
+        Rule::PartData,
+        Rule::InlineDataSize,
+        Rule::SearchSupported,
         Rule::UnknownRequestField,
         Rule::ImageSizeCasing,
         Rule::ImageSizeSupported,
@@ -88,6 +101,10 @@ impl Rule {
     pub fn id(self) -> &'static str {
         match self {
             Rule::ModelCatalogue => "model-catalogue",
+            Rule::ModelLifecycle => "model-lifecycle",
+            Rule::PartData => "part-data",
+            Rule::InlineDataSize => "inline-data-size",
+            Rule::SearchSupported => "search-supported",
             Rule::UnknownRequestField => "unknown-request-field",
             Rule::ImageSizeCasing => "image-size-casing",
             Rule::ImageSizeSupported => "image-size-supported",
@@ -180,6 +197,11 @@ impl Violation {
     }
 
     /// A violation at warning level.
+    /// Changes the severity (a client may downgrade a refusal it was asked not to enforce).
+    pub(crate) fn set_severity(&mut self, severity: Severity) {
+        self.severity = severity;
+    }
+
     pub(crate) fn warning(
         rule: Rule,
         path: String,

@@ -23,7 +23,163 @@ use self::view::{PartKind, PartView, RequestView, RoleView, SignatureView, has_t
 use crate::catalogue::{
     self, Availability, Lookup, Model, ReferenceImages, Signatures, Thinking, join,
 };
-use crate::report::{Report, Rule, Violation};
+use crate::date::Date;
+use crate::report::{Report, Rule, Severity, Violation};
+
+/// How a request is checked: the date of the service to check against, what to do about a
+/// missing thought signature and about field names the rules do not know.
+///
+/// [`Options::default`] is the service as it is today ([`Date::today`]), signatures judged by
+/// that date, unknown fields refused (what the service does). A client that sends what it does
+/// not know uses [`UnknownFields::Warn`]; a fake server pinned to a date uses [`Options::at`].
+///
+/// ```
+/// use nanobanana_rules::{validate_request_json_with, Date, Options, Severity, UnknownFields};
+///
+/// let body = serde_json::json!({
+///     "contents": [{"parts": [{"text": "A banana"}]}],
+///     "futureField": true
+/// });
+/// let at: Date = "2026-12-03".parse().unwrap();
+/// let server = validate_request_json_with("gemini-nano-banana-2.1", &body, &Options::at(at));
+/// assert_eq!(server.first_error().unwrap().rule().id(), "unknown-request-field");
+///
+/// let client = Options::at(at).with_unknown_fields(UnknownFields::Warn);
+/// let report = validate_request_json_with("gemini-nano-banana-2.1", &body, &client);
+/// assert!(report.is_valid());
+/// assert_eq!(report.violations()[0].severity(), Severity::Warning);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    as_of: Date,
+    signatures: SignaturePolicy,
+    unknown_fields: UnknownFields,
+}
+
+/// What a missing thought signature on a model turn sent back costs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignaturePolicy {
+    /// As the service did at the [`Options`]' date: refused (400) before the catalogue's
+    /// `unsigned-image-turn-accepted` date, accepted with a warning since.
+    #[default]
+    ByDate,
+    /// The early-2026 behaviour: a missing signature on a Gemini 3 model turn is refused (400).
+    Strict,
+    /// Today's behaviour: a missing signature is accepted; validation warns.
+    Lenient,
+}
+
+impl SignaturePolicy {
+    /// The policy's name as the fake server's `--signatures` flag spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignaturePolicy::ByDate => "by-date",
+            SignaturePolicy::Strict => "strict",
+            SignaturePolicy::Lenient => "lenient",
+        }
+    }
+
+    /// Whether a missing signature is refused at a date.
+    pub fn is_strict_at(self, date: Date) -> bool {
+        match self {
+            SignaturePolicy::Strict => true,
+            SignaturePolicy::Lenient => false,
+            SignaturePolicy::ByDate => {
+                catalogue::behaviour(catalogue::UNSIGNED_IMAGE_TURN_ACCEPTED)
+                    .is_none_or(|behaviour| date < behaviour.since())
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for SignaturePolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SignaturePolicy, String> {
+        match text {
+            "by-date" => Ok(SignaturePolicy::ByDate),
+            "strict" => Ok(SignaturePolicy::Strict),
+            "lenient" => Ok(SignaturePolicy::Lenient),
+            other => Err(format!(
+                "unknown signature policy \"{other}\": expected by-date, strict or lenient"
+            )),
+        }
+    }
+}
+
+/// What a request field name the rules do not know costs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnknownFields {
+    /// Refused with the service's proto JSON 400 (what the service and the fake server do).
+    #[default]
+    Reject,
+    /// Reported as a warning: the field is sent, and the service decides (a client's default,
+    /// since the service adds fields before any client learns them).
+    Warn,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options::at(Date::today())
+    }
+}
+
+impl Options {
+    /// The service as it was (or will be) at a date, signatures judged by that date, unknown
+    /// fields refused.
+    pub fn at(as_of: Date) -> Options {
+        Options {
+            as_of,
+            signatures: SignaturePolicy::ByDate,
+            unknown_fields: UnknownFields::Reject,
+        }
+    }
+
+    /// What a client checks before sending: the service of today, unknown field names sent
+    /// with a warning (the service adds fields before any client learns them).
+    pub fn for_client() -> Options {
+        Options::default().with_unknown_fields(UnknownFields::Warn)
+    }
+
+    /// The same options with another signature policy.
+    pub fn with_signatures(self, signatures: SignaturePolicy) -> Options {
+        Options { signatures, ..self }
+    }
+
+    /// The same options with another treatment of unknown field names.
+    pub fn with_unknown_fields(self, unknown_fields: UnknownFields) -> Options {
+        Options {
+            unknown_fields,
+            ..self
+        }
+    }
+
+    /// The date of the service checked against.
+    pub fn as_of(&self) -> Date {
+        self.as_of
+    }
+
+    /// The signature policy.
+    pub fn signatures(&self) -> SignaturePolicy {
+        self.signatures
+    }
+
+    /// The treatment of unknown field names.
+    pub fn unknown_fields(&self) -> UnknownFields {
+        self.unknown_fields
+    }
+
+    /// Whether a missing signature on a Gemini 3 model turn is refused.
+    pub fn signatures_strict(&self) -> bool {
+        self.signatures.is_strict_at(self.as_of)
+    }
+}
+
+/// The service's limit on inline data in one request: 100 MB since 2026-01-08
+/// (SERVICE-2026.md §5).
+pub const INLINE_DATA_LIMIT: u64 = 100 * 1024 * 1024;
 
 /// Validates a typed request for a model (`models/` alias accepted).
 ///
@@ -34,20 +190,35 @@ use crate::report::{Report, Rule, Violation};
 /// let request = GenerateContentRequest::new().with_generation_config(
 ///     GenerationConfig::new().with_image_config(ImageConfig::new().with_image_size("512")),
 /// );
-/// let report = validate_request("gemini-3-pro-image-preview", &request);
+/// let report = validate_request("gemini-3-pro-image", &request);
 /// let error = report.first_error().unwrap();
 /// assert_eq!(error.rule(), Rule::ImageSizeSupported);
 /// assert_eq!(error.path(), "/generationConfig/imageConfig/imageSize");
 /// assert_eq!(
 ///     error.message(),
-///     "Unsupported image size \"512\" for model gemini-3-pro-image-preview. Allowed: 1K, 2K, 4K."
+///     "Unsupported image size \"512\" for model gemini-3-pro-image. Allowed: 1K, 2K, 4K."
 /// );
+///
+/// // A shut-down id is refused, naming its replacement.
+/// let report = validate_request("gemini-3-pro-image-preview", &GenerateContentRequest::new());
+/// assert_eq!(report.first_error().unwrap().rule(), Rule::ModelLifecycle);
+/// assert!(report.first_error().unwrap().message().contains("Use gemini-3-pro-image instead."));
 /// ```
 pub fn validate_request(model: &str, request: &GenerateContentRequest) -> Report {
+    validate_request_with(model, request, &Options::default())
+}
+
+/// [`validate_request`] with explicit [`Options`] (the service's date, signature policy,
+/// unknown fields).
+pub fn validate_request_with(
+    model: &str,
+    request: &GenerateContentRequest,
+    options: &Options,
+) -> Report {
     let mut unknown = Vec::new();
     let report = nanobanana_wire::UnknownReport::of(request);
     fields::check_pointers(report.fields.iter().map(String::as_str), &mut unknown);
-    check(model, &RequestView::from_typed(request), unknown)
+    check(model, &RequestView::from_typed(request), unknown, options)
 }
 
 /// Validates a raw JSON request body for a model, accepting camelCase and snake_case keys.
@@ -67,16 +238,22 @@ pub fn validate_request(model: &str, request: &GenerateContentRequest) -> Report
 ///     ],
 ///     "generation_config": {"image_config": {"image_size": "1k"}}
 /// });
-/// let report = validate_request_json("gemini-3.1-flash-image-preview", &body);
+/// let report = validate_request_json("gemini-nano-banana-2.1", &body);
 /// let rules: Vec<_> = report.violations().iter().map(|v| v.rule().id()).collect();
 /// assert_eq!(rules, ["signature-base64", "image-size-casing"]);
 /// assert_eq!(report.first_error().unwrap().message(), "Corrupted thought signature.");
 /// assert_eq!(report.violations()[0].path(), "/contents/1/parts/0/thoughtSignature");
 /// ```
 pub fn validate_request_json(model: &str, body: &Value) -> Report {
+    validate_request_json_with(model, body, &Options::default())
+}
+
+/// [`validate_request_json`] with explicit [`Options`] (the service's date, signature policy,
+/// unknown fields).
+pub fn validate_request_json_with(model: &str, body: &Value, options: &Options) -> Report {
     let mut unknown = Vec::new();
     fields::check_json(body, &mut unknown);
-    check(model, &RequestView::from_json(body), unknown)
+    check(model, &RequestView::from_json(body), unknown, options)
 }
 
 /// Whether a request part is an input image: inline data or a file reference whose MIME type is
@@ -85,29 +262,72 @@ pub(crate) fn is_image_part(part: &Part) -> bool {
     PartView::from_typed(part).is_image()
 }
 
-fn check(model_id: &str, view: &RequestView<'_>, mut unknown_fields: Vec<Violation>) -> Report {
+fn check(
+    model_id: &str,
+    view: &RequestView<'_>,
+    mut unknown_fields: Vec<Violation>,
+    options: &Options,
+) -> Report {
     // Sorted by path, so that a typed request and its JSON report the same first error whatever
     // order their maps keep.
     unknown_fields.sort_by(|a, b| a.path().cmp(b.path()));
+    if options.unknown_fields == UnknownFields::Warn {
+        for violation in &mut unknown_fields {
+            violation.set_severity(Severity::Warning);
+        }
+    }
     let lookup = catalogue::lookup(model_id);
     let mut out = Vec::new();
     out.extend(lookup.warning());
+    out.extend(lookup.lifecycle_violation(options.as_of));
     out.extend(unknown_fields);
+    check_part_data(view, &mut out);
     check_signature_encoding(view, &mut out);
     check_modalities(lookup, view, &mut out);
     if let Lookup::Known(model) = lookup {
         check_image_size(model, view, &mut out);
         check_aspect_ratio(model, view, &mut out);
         check_thinking(model, view, &mut out);
-        check_image_search(model, view, &mut out);
+        check_search(model, view, options.as_of, &mut out);
     }
     check_roles(view, &mut out);
+    check_inline_size(view, &mut out);
     if let Lookup::Known(model) = lookup {
-        check_input_modality(view, &mut out);
+        check_input_modality(model, view, &mut out);
         check_input_image_count(model, view, &mut out);
-        check_signature_circulation(model, view, &mut out);
+        check_signature_circulation(model, view, options, &mut out);
     }
     Report::new(model_id, out)
+}
+
+fn check_part_data(view: &RequestView<'_>, out: &mut Vec<Violation>) {
+    for (c, content) in view.contents.iter().enumerate() {
+        for (p, part) in content.parts.iter().enumerate() {
+            if matches!(part.kind, PartKind::Empty) {
+                out.push(Violation::error(
+                    Rule::PartData,
+                    format!("/contents/{c}/parts/{p}"),
+                    "a part with no data field",
+                    "one of text, inlineData, fileData, functionCall, functionResponse, executableCode, codeExecutionResult",
+                    format!(
+                        "* GenerateContentRequest.contents[{c}].parts[{p}].data: required oneof field 'data' must have one initialized field"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn check_inline_size(view: &RequestView<'_>, out: &mut Vec<Violation>) {
+    if view.inline_bytes > INLINE_DATA_LIMIT {
+        out.push(Violation::error(
+            Rule::InlineDataSize,
+            "/contents".to_owned(),
+            format!("{} bytes of inline data", view.inline_bytes),
+            format!("at most {INLINE_DATA_LIMIT} bytes (use the Files API or a URL for more)"),
+            format!("Request payload size exceeds the limit: {INLINE_DATA_LIMIT} bytes."),
+        ));
+    }
 }
 
 fn check_signature_encoding(view: &RequestView<'_>, out: &mut Vec<Violation>) {
@@ -301,12 +521,31 @@ fn unsupported_thinking_level(id: &str, level: &ThinkingLevel, allowed: String) 
     )
 }
 
-fn check_image_search(model: &Model, view: &RequestView<'_>, out: &mut Vec<Violation>) {
+fn check_search(model: &Model, view: &RequestView<'_>, as_of: Date, out: &mut Vec<Violation>) {
+    if model.search().web() == Availability::Unavailable {
+        let allowed_on = join(
+            catalogue::available_at(as_of)
+                .filter(|m| m.search().web() == Availability::Available)
+                .map(Model::id),
+        );
+        for index in &view.search_tools {
+            out.push(Violation::error(
+                Rule::SearchSupported,
+                format!("/tools/{index}/googleSearch"),
+                "googleSearch",
+                format!("only on {allowed_on}"),
+                format!(
+                    "Search grounding is not supported for model {}. Allowed only on {allowed_on}.",
+                    model.id()
+                ),
+            ));
+        }
+        return;
+    }
     if model.image_search() == Availability::Available {
         return;
     }
-    let allowed_on = catalogue::models()
-        .iter()
+    let allowed_on = catalogue::available_at(as_of)
         .filter(|m| m.image_search() == Availability::Available)
         .map(Model::id);
     let allowed_on = join(allowed_on);
@@ -356,7 +595,7 @@ fn check_roles(view: &RequestView<'_>, out: &mut Vec<Violation>) {
     }
 }
 
-fn check_input_modality(view: &RequestView<'_>, out: &mut Vec<Violation>) {
+fn check_input_modality(model: &Model, view: &RequestView<'_>, out: &mut Vec<Violation>) {
     for (c, content) in view.contents.iter().enumerate() {
         for (p, part) in content.parts.iter().enumerate() {
             let PartKind::Media {
@@ -366,7 +605,9 @@ fn check_input_modality(view: &RequestView<'_>, out: &mut Vec<Violation>) {
             else {
                 continue;
             };
-            if has_type(mime, "audio/") || has_type(mime, "video/") {
+            let refused = (has_type(mime, "audio/") && !model.accepts_input("audio"))
+                || (has_type(mime, "video/") && !model.accepts_input("video"));
+            if refused {
                 out.push(Violation::error(
                     Rule::InputModality,
                     format!("/contents/{c}/parts/{p}/{}/mimeType", field.wire_name()),
@@ -434,10 +675,15 @@ fn check_input_image_count(model: &Model, view: &RequestView<'_>, out: &mut Vec<
     }
 }
 
-fn check_signature_circulation(model: &Model, view: &RequestView<'_>, out: &mut Vec<Violation>) {
+fn check_signature_circulation(
+    model: &Model,
+    view: &RequestView<'_>,
+    options: &Options,
+    out: &mut Vec<Violation>,
+) {
     let violation = match model.thought_signatures() {
-        Signatures::Required => Violation::error,
-        Signatures::Optional => Violation::warning,
+        Signatures::Required if options.signatures_strict() => Violation::error,
+        Signatures::Required | Signatures::Optional => Violation::warning,
     };
     let mut in_model_turn = false;
     let mut seen_non_thought = false;

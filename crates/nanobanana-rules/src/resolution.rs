@@ -1,9 +1,13 @@
-//! The published resolution tables (SPEC.md §1, `resolution-tables.json`): output pixel size and
-//! token count per (model, aspect ratio, image size), a prediction for a request, and the reverse
-//! look-up from pixel size to entries.
+//! The published resolution tables (SPEC.md §1, `fixtures/resolution-tables.json`): output pixel
+//! size and token count per (model, aspect ratio, image size), a prediction for a request, and the
+//! reverse look-up from pixel size to entries.
 //!
-//! The table is compiled in (`data/resolution-tables.json`, a byte-identical copy of
-//! `fixtures/resolution-tables.json`) and parsed once, on first use. It is kept **as published**: the one entry that breaks the
+//! The table is compiled in (`data/resolution-tables.json`, a byte-identical copy of the fixtures'
+//! file made by `cargo xtask codegen`) and parsed once, on first use. It is keyed by the ids the
+//! guide published it for; each catalogue model names the table whose rows it uses
+//! ([`Model::resolution_table`](crate::catalogue::Model::resolution_table)), and a model with no
+//! published table of its own (2.1, Lite) uses another's rows, marked estimated
+//! ([`Prediction::is_estimated`]). It is kept **as published**: the one entry that breaks the
 //! table's own rules (3.1 Flash Image, 21:9 at 512, published 792x168) keeps its published figure
 //! and carries an [`Erratum`] with the consistent value (792x336). Nothing is silently fixed.
 
@@ -62,7 +66,7 @@ impl Erratum {
 
 /// The known errata of the published table, by (model, aspect ratio, image size).
 const ERRATA: &[(&str, AspectRatio, ImageSize, Erratum)] = &[(
-    catalogue::GEMINI_3_1_FLASH_IMAGE,
+    "gemini-3.1-flash-image-preview",
     AspectRatio::Ratio21x9,
     ImageSize::Size512,
     Erratum {
@@ -88,7 +92,8 @@ pub struct TableEntry {
 }
 
 impl TableEntry {
-    /// The model id.
+    /// The key of the table the entry belongs to: the model id the guide published it for (a
+    /// GA id or a model without a table of its own uses another model's rows).
     pub fn model(&self) -> &str {
         &self.model
     }
@@ -169,10 +174,29 @@ impl ResolutionTable {
         &self.entries
     }
 
-    /// The entries of one model (`models/` alias accepted).
-    pub fn model_entries<'a>(&'a self, model_id: &'a str) -> impl Iterator<Item = &'a TableEntry> {
-        let id = catalogue::lookup(model_id).id();
-        self.entries.iter().filter(move |entry| entry.model == id)
+    /// The entries of one model (`models/` alias accepted): the rows of its table for the
+    /// ratios and sizes the model accepts. For an id the catalogue does not know, the rows of a
+    /// table published under that id (none, today).
+    pub fn model_entries<'a>(
+        &'a self,
+        model_id: &str,
+    ) -> impl Iterator<Item = &'a TableEntry> + use<'a> {
+        let lookup = catalogue::lookup(model_id);
+        let model = lookup.model();
+        let key = model.map_or_else(
+            || lookup.id().to_owned(),
+            |m| m.resolution_table().to_owned(),
+        );
+        self.entries.iter().filter(move |entry| {
+            entry.model == key
+                && model.is_none_or(|m| {
+                    m.supports_aspect_ratio(&entry.aspect_ratio)
+                        && entry
+                            .image_size
+                            .as_ref()
+                            .is_none_or(|size| m.supports_image_size(size))
+                })
+        })
     }
 
     /// The entry for a model, an aspect ratio and the requested image size. With no requested
@@ -189,11 +213,8 @@ impl ResolutionTable {
             Some(size) => Some(size),
             None => lookup.model().and_then(|model| model.default_image_size()),
         };
-        self.entries.iter().find(|entry| {
-            entry.model == lookup.id()
-                && entry.aspect_ratio == *aspect_ratio
-                && entry.image_size.as_ref() == size
-        })
+        self.model_entries(model_id)
+            .find(|entry| entry.aspect_ratio == *aspect_ratio && entry.image_size.as_ref() == size)
     }
 
     /// Reverse look-up: every entry whose published size is `width` x `height`, or whose erratum
@@ -236,9 +257,9 @@ impl ResolutionTable {
                 .iter()
                 .position(|m| m.id() == entry.model)
                 .unwrap_or(usize::MAX);
-            let ratio = catalogue::ALL_RATIOS
+            let ratio = AspectRatio::WIRE_VALUES
                 .iter()
-                .position(|r| *r == entry.aspect_ratio)
+                .position(|r| *r == entry.aspect_ratio.as_str())
                 .unwrap_or(usize::MAX);
             let size = entry
                 .image_size
@@ -332,6 +353,7 @@ pub struct Prediction {
     image_size: Option<ImageSize>,
     entry: Option<&'static TableEntry>,
     tokens: Option<u32>,
+    estimated: bool,
 }
 
 impl Prediction {
@@ -367,6 +389,12 @@ impl Prediction {
     pub fn tokens_per_image(&self) -> Option<u32> {
         self.tokens
     }
+
+    /// Whether the figures are estimated: the model has no published table of its own and uses
+    /// another model's rows (2.1 and Lite use 3.1 Flash Image's).
+    pub fn is_estimated(&self) -> bool {
+        self.estimated
+    }
 }
 
 impl fmt::Display for Prediction {
@@ -384,9 +412,13 @@ impl fmt::Display for Prediction {
             _ => f.write_str(": ?x?")?,
         }
         match self.tokens {
-            Some(tokens) => write!(f, ", {tokens} tokens per image"),
-            None => f.write_str(", ? tokens per image"),
+            Some(tokens) => write!(f, ", {tokens} tokens per image")?,
+            None => f.write_str(", ? tokens per image")?,
         }
+        if self.estimated {
+            f.write_str(" (estimated)")?;
+        }
+        Ok(())
     }
 }
 
@@ -402,9 +434,14 @@ impl fmt::Display for Prediction {
 /// let request = GenerateContentRequest::new().with_generation_config(
 ///     GenerationConfig::new().with_image_config(ImageConfig::new().with_aspect_ratio("16:9")),
 /// );
-/// let prediction = predict("gemini-3.1-flash-image-preview", &request);
+/// let prediction = predict("gemini-3.1-flash-image", &request);
 /// assert_eq!((prediction.width(), prediction.height()), (Some(1376), Some(768)));
 /// assert_eq!(prediction.tokens_per_image(), Some(1120));
+/// assert!(!prediction.is_estimated());
+///
+/// // 2.1 has no published table: 3.1 Flash Image's rows, marked estimated.
+/// let estimated = predict("gemini-nano-banana-2.1", &request);
+/// assert_eq!(estimated.to_string(), "16:9 @ 1K: 1376x768, 1120 tokens per image (estimated)");
 ///
 /// let bare = predict("gemini-2.5-flash-image", &GenerateContentRequest::new());
 /// assert_eq!(bare.ratio(), &RatioSource::DefaultSquare);
@@ -439,13 +476,16 @@ pub fn predict(model_id: &str, request: &GenerateContentRequest) -> Prediction {
         .and_then(|ratio| table.get(model_id, ratio, image_size.as_ref()));
     let tokens = match entry {
         Some(entry) => Some(entry.tokens),
-        None => uniform_tokens(table, lookup.id(), image_size.as_ref()),
+        None => uniform_tokens(table, model_id, image_size.as_ref()),
     };
     Prediction {
         ratio,
         image_size,
         entry,
         tokens,
+        estimated: lookup
+            .model()
+            .is_some_and(catalogue::Model::resolution_is_estimated),
     }
 }
 
@@ -456,9 +496,8 @@ fn uniform_tokens(
     size: Option<&ImageSize>,
 ) -> Option<u32> {
     let mut tokens = table
-        .entries
-        .iter()
-        .filter(|entry| entry.model == model_id && entry.image_size.as_ref() == size)
+        .model_entries(model_id)
+        .filter(|entry| entry.image_size.as_ref() == size)
         .map(|entry| entry.tokens);
     let first = tokens.next()?;
     tokens.all(|t| t == first).then_some(first)

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use nanobanana_rules::resolution::{RatioSource, predict};
 use nanobanana_rules::response::{signature_violations, split_parts, stream_parts};
-use nanobanana_rules::{Report, validate_request, validate_request_json};
+use nanobanana_rules::{Date, Options, Report, validate_request_json_with, validate_request_with};
 use nanobanana_wire::corpus::{Case, Corpus, Interaction};
 use nanobanana_wire::routes::split_version;
 use nanobanana_wire::{GenerateContentRequest, GenerateContentResponse};
@@ -60,11 +60,21 @@ fn generate_requests(case: &Case) -> Vec<Generate<'_>> {
 
 /// Validates a body through both entry points and checks that they agree whenever the body
 /// decodes into the typed request.
-fn validate(model: &str, body: &Value) -> Report {
-    let report = validate_request_json(model, body);
+/// The options a case is checked with: the service as it was on the case's date.
+fn options(case: &Case) -> Options {
+    let date: Date = case
+        .service_date
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: serviceDate: {e}", case.id));
+    Options::at(date)
+}
+
+fn validate(case: &Case, model: &str, body: &Value) -> Report {
+    let options = options(case);
+    let report = validate_request_json_with(model, body, &options);
     if let Ok(typed) = serde_json::from_value::<GenerateContentRequest>(body.clone()) {
         assert_eq!(
-            validate_request(model, &typed),
+            validate_request_with(model, &typed, &options),
             report,
             "typed and JSON validation differ"
         );
@@ -105,7 +115,7 @@ fn verdict(case: &Case) -> Verdict {
         message_mismatches: Vec::new(),
     };
     for request in generate_requests(case) {
-        let report = validate(request.model, request.body);
+        let report = validate(case, request.model, request.body);
         let _ = writeln!(verdict.text, "interaction {}: {report}", request.index);
         for violation in report.errors() {
             let path = violation.path().to_owned();
@@ -204,7 +214,7 @@ fn valid_cases_have_no_errors_and_only_the_expected_warnings() {
         let expected = expected_warnings(case);
         for request in generate_requests(case) {
             checked += 1;
-            let report = validate(request.model, request.body);
+            let report = validate(case, request.model, request.body);
             let warnings: BTreeSet<String> = report
                 .warnings()
                 .map(|v| v.rule().id().to_owned())
@@ -238,7 +248,7 @@ fn fixture_400_answers_carry_the_first_error_message() {
             if response.status != 400 {
                 continue;
             }
-            let report = validate(request.model, request.body);
+            let report = validate(case, request.model, request.body);
             // Rejections that no request rule explains (an unknown field, a bad key) are the
             // server's business, not this crate's.
             if let Some(error) = report.first_error()
@@ -320,13 +330,35 @@ fn answers_follow_the_signature_rules_as_the_cases_expect() {
 }
 
 /// Width and height of a PNG from its IHDR chunk.
+/// Width and height of a PNG (IHDR) or a JPEG (the first SOF0 to SOF3 frame header).
 fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        return jpeg_size(bytes);
+    }
     if bytes.len() < 24 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" || &bytes[12..16] != b"IHDR" {
         return None;
     }
     let word =
         |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     Some((word(16), word(20)))
+}
+
+fn jpeg_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let mut at = 2;
+    while at + 9 < bytes.len() {
+        if bytes[at] != 0xFF {
+            return None;
+        }
+        let marker = bytes[at + 1];
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if (0xC0..=0xC3).contains(&marker) {
+            let height = u16::from_be_bytes([bytes[at + 5], bytes[at + 6]]);
+            let width = u16::from_be_bytes([bytes[at + 7], bytes[at + 8]]);
+            return Some((u32::from(width), u32::from(height)));
+        }
+        at += 2 + length;
+    }
+    None
 }
 
 #[test]

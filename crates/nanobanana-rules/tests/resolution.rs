@@ -25,7 +25,7 @@ fn the_compiled_in_table_is_a_byte_identical_copy_of_the_fixtures_table() {
         std::fs::read_to_string(&data).unwrap_or_else(|err| panic!("{}: {err}", data.display()));
     assert!(
         original == COPY,
-        "data/resolution-tables.json differs from {}",
+        "data/resolution-tables.json differs from {}: run `cargo xtask codegen`",
         data.display()
     );
 }
@@ -54,22 +54,14 @@ fn the_table_parses_with_every_published_entry() {
 fn the_table_and_the_catalogue_describe_the_same_models() {
     let json: Value = serde_json::from_str(COPY).unwrap();
     for model in catalogue::models() {
-        let published = &json["models"][model.id()];
-        assert_eq!(published["nickname"], model.name());
-        let sizes: Vec<&str> = model.image_sizes().iter().map(ImageSize::as_str).collect();
-        assert_eq!(
-            published["image_sizes"],
-            serde_json::json!(sizes),
-            "{}",
-            model.id()
+        let published = &json["models"][model.resolution_table()];
+        assert!(
+            published.is_object(),
+            "{}: table {} is not in the tables",
+            model.id(),
+            model.resolution_table()
         );
-        assert_eq!(
-            published["default_image_size"].as_str(),
-            model.default_image_size().map(ImageSize::as_str),
-            "{}",
-            model.id()
-        );
-        // Every (ratio, size) of the catalogue is published, and nothing else.
+        // Every (ratio, size) the model accepts has a row in its table.
         let mut expected = BTreeSet::new();
         for ratio in model.aspect_ratios() {
             if model.image_sizes().is_empty() {
@@ -89,22 +81,40 @@ fn the_table_and_the_catalogue_describe_the_same_models() {
             })
             .collect();
         assert_eq!(found, expected, "{}", model.id());
-        // The published key order is the catalogue's order.
-        let keys: Vec<&str> = published["aspect_ratios"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        let mut sorted_catalogue: Vec<&str> = model
-            .aspect_ratios()
-            .iter()
-            .map(AspectRatio::as_str)
-            .collect();
-        let mut sorted_keys = keys.clone();
-        sorted_catalogue.sort_unstable();
-        sorted_keys.sort_unstable();
-        assert_eq!(sorted_keys, sorted_catalogue, "{}", model.id());
+        // A model keyed by its own table accepts exactly what the table publishes.
+        if model.resolution_table() == model.id() {
+            assert_eq!(
+                published["nickname"],
+                model.name().trim_end_matches(" (preview)")
+            );
+            let sizes: Vec<&str> = model.image_sizes().iter().map(ImageSize::as_str).collect();
+            assert_eq!(
+                published["image_sizes"],
+                serde_json::json!(sizes),
+                "{}",
+                model.id()
+            );
+            assert_eq!(
+                published["default_image_size"].as_str(),
+                model.default_image_size().map(ImageSize::as_str),
+                "{}",
+                model.id()
+            );
+            let mut keys: Vec<&str> = published["aspect_ratios"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let mut ratios: Vec<&str> = model
+                .aspect_ratios()
+                .iter()
+                .map(AspectRatio::as_str)
+                .collect();
+            keys.sort_unstable();
+            ratios.sort_unstable();
+            assert_eq!(keys, ratios, "{}", model.id());
+        }
     }
 }
 
@@ -113,7 +123,7 @@ fn the_catalogue_knows_each_models_limits() {
     let flash31 = catalogue::lookup("models/gemini-3.1-flash-image-preview")
         .model()
         .unwrap();
-    assert_eq!(flash31.name(), "Nano Banana 2");
+    assert_eq!(flash31.name(), "Nano Banana 2 (preview)");
     assert!(
         matches!(flash31.thinking(), Thinking::Levels { levels, default } if levels.len() == 2 && *default == nanobanana_wire::ThinkingLevel::Minimal)
     );
@@ -121,9 +131,7 @@ fn the_catalogue_knows_each_models_limits() {
         format!("{:?}", flash31.reference_images()),
         "Limit { total: 14, objects: 10, characters: 4 }"
     );
-    let pro = catalogue::lookup("gemini-3-pro-image-preview")
-        .model()
-        .unwrap();
+    let pro = catalogue::lookup("gemini-3-pro-image").model().unwrap();
     assert_eq!(pro.thinking(), Thinking::AlwaysOn);
     assert_eq!(
         format!("{:?}", pro.reference_images()),
@@ -135,12 +143,19 @@ fn the_catalogue_knows_each_models_limits() {
         format!("{:?}", flash25.reference_images()),
         "Advice { best_up_to: 3 }"
     );
+    let banana21 = catalogue::lookup("gemini-nano-banana-2.1").model().unwrap();
+    assert!(
+        matches!(banana21.thinking(), Thinking::Levels { levels, default } if levels.len() == 3 && *default == nanobanana_wire::ThinkingLevel::Medium)
+    );
     let search: Vec<&str> = catalogue::models()
         .iter()
         .filter(|m| m.image_search() == catalogue::Availability::Available)
         .map(|m| m.id())
         .collect();
-    assert_eq!(search, ["gemini-3.1-flash-image-preview"]);
+    assert_eq!(
+        search,
+        ["gemini-3.1-flash-image", "gemini-3.1-flash-image-preview"]
+    );
     let unknown = catalogue::lookup("models/gemini-9");
     assert_eq!(unknown, Lookup::Unknown("gemini-9"));
     assert_eq!(unknown.warning().unwrap().rule(), Rule::ModelCatalogue);

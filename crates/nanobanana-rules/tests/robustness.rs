@@ -1,7 +1,10 @@
 //! Validation never panics on arbitrary JSON, and whenever a body decodes into the typed request
 //! the typed and the JSON entry points report exactly the same.
 
-use nanobanana_rules::{Rule, validate_request, validate_request_json};
+use nanobanana_rules::Rule;
+
+mod early;
+use early::{validate_request, validate_request_json};
 use nanobanana_wire::GenerateContentRequest;
 use proptest::prelude::*;
 use serde_json::{Map, Value};

@@ -3,7 +3,10 @@
 //! stripped or corrupted signature in a history is caught.
 
 use nanobanana_rules::response::{signature_violations, split_parts};
-use nanobanana_rules::{Rule, Severity, validate_request, validate_request_json};
+use nanobanana_rules::{Rule, Severity};
+
+mod early;
+use early::{validate_request, validate_request_json};
 use nanobanana_wire::{Base64Bytes, Blob, Content, GenerateContentRequest, Part};
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -1,7 +1,8 @@
 //! Request validation, rule by rule, through one `check` helper: a model, a JSON body, and the
 //! report as printed.
 
-use nanobanana_rules::{validate_request, validate_request_json};
+mod early;
+use early::{validate_request, validate_request_json};
 use nanobanana_wire::GenerateContentRequest;
 use serde_json::{Value, json};
 
@@ -334,7 +335,7 @@ fn gemini3_needs_signatures_back_on_images_and_the_first_part() {
         "gemini-9-image",
         body,
         r#"gemini-9-image: 0 errors, 1 warning
-        warning[model-catalogue] (request): Unknown model "gemini-9-image": not one of the image models (gemini-3.1-flash-image-preview, gemini-3-pro-image-preview, gemini-2.5-flash-image); only the rules that hold for every model were checked."#,
+        warning[model-catalogue] (request): Unknown model "gemini-9-image": not one of the image models (gemini-nano-banana-2.1, gemini-3-pro-image, gemini-3.1-flash-lite-image, gemini-3.1-flash-image, gemini-2.5-flash-image, gemini-3.1-flash-image-preview, gemini-3-pro-image-preview, gemini-2.5-flash-image-preview); only the rules that hold for every model were checked."#,
     );
 }
 
@@ -394,7 +395,7 @@ fn signatures_are_base64_in_either_alphabet() {
         "gemini-9-image",
         turn(json!("%%%")),
         r#"gemini-9-image: 1 error, 1 warning
-        warning[model-catalogue] (request): Unknown model "gemini-9-image": not one of the image models (gemini-3.1-flash-image-preview, gemini-3-pro-image-preview, gemini-2.5-flash-image); only the rules that hold for every model were checked.
+        warning[model-catalogue] (request): Unknown model "gemini-9-image": not one of the image models (gemini-nano-banana-2.1, gemini-3-pro-image, gemini-3.1-flash-lite-image, gemini-3.1-flash-image, gemini-2.5-flash-image, gemini-3.1-flash-image-preview, gemini-3-pro-image-preview, gemini-2.5-flash-image-preview); only the rules that hold for every model were checked.
         error[signature-base64] /contents/1/parts/0/thoughtSignature: Corrupted thought signature."#,
     );
 }
@@ -416,10 +417,18 @@ fn image_search_is_only_on_flash31() {
         "gemini-3-pro-image-preview: 0 errors, 0 warnings",
     );
     check(
+        PRO,
+        search(image_search.clone()),
+        r#"gemini-3-pro-image-preview: 1 error, 0 warnings
+        error[image-search-supported] /tools/1/googleSearch/searchTypes/imageSearch: Image search is not supported for model gemini-3-pro-image-preview. Allowed only on gemini-3.1-flash-image-preview."#,
+    );
+    // 2.5 Flash Image has no Search at all (SERVICE-2026.md §2): every search tool is refused.
+    check(
         FLASH25,
         search(image_search),
-        r#"gemini-2.5-flash-image: 1 error, 0 warnings
-        error[image-search-supported] /tools/1/googleSearch/searchTypes/imageSearch: Image search is not supported for model gemini-2.5-flash-image. Allowed only on gemini-3.1-flash-image-preview."#,
+        r#"gemini-2.5-flash-image: 2 errors, 0 warnings
+        error[search-supported] /tools/0/googleSearch: Search grounding is not supported for model gemini-2.5-flash-image. Allowed only on gemini-3.1-flash-image-preview, gemini-3-pro-image-preview.
+        error[search-supported] /tools/1/googleSearch: Search grounding is not supported for model gemini-2.5-flash-image. Allowed only on gemini-3.1-flash-image-preview, gemini-3-pro-image-preview."#,
     );
 }
 
@@ -429,7 +438,7 @@ fn unknown_models_are_warned_about_not_rejected() {
         "models/gemini-4-flash-image-preview",
         image_config(json!({"imageSize": "1k", "aspectRatio": "7:3"})),
         r#"models/gemini-4-flash-image-preview: 0 errors, 1 warning
-        warning[model-catalogue] (request): Unknown model "gemini-4-flash-image-preview": not one of the image models (gemini-3.1-flash-image-preview, gemini-3-pro-image-preview, gemini-2.5-flash-image); only the rules that hold for every model were checked."#,
+        warning[model-catalogue] (request): Unknown model "gemini-4-flash-image-preview": not one of the image models (gemini-nano-banana-2.1, gemini-3-pro-image, gemini-3.1-flash-lite-image, gemini-3.1-flash-image, gemini-2.5-flash-image, gemini-3.1-flash-image-preview, gemini-3-pro-image-preview, gemini-2.5-flash-image-preview); only the rules that hold for every model were checked."#,
     );
 }
 

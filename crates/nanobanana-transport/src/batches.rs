@@ -86,7 +86,13 @@ impl<'c> Batches<'c> {
             .unwrap_or_default();
         for (index, inlined) in inline.iter().enumerate() {
             if let Some(request) = &inlined.request {
-                preflight(model, request, options, Some(index))?;
+                preflight(
+                    model,
+                    request,
+                    options,
+                    &self.client.transport.config.validation,
+                    Some(index),
+                )?;
             }
         }
         let call = Call::new(
@@ -185,7 +191,13 @@ pub fn encode_jsonl<'r, K: AsRef<str>>(
     let model = model_id(model)?;
     let mut out = Vec::new();
     for (index, (key, request)) in requests.into_iter().enumerate() {
-        preflight(model, request, &RequestOptions::new(), Some(index))?;
+        preflight(
+            model,
+            request,
+            &RequestOptions::new(),
+            &crate::config::client_validation(),
+            Some(index),
+        )?;
         let line = Line {
             key: key.as_ref(),
             request,
@@ -219,7 +231,7 @@ mod tests {
             .map(|r| InlinedRequest::new().with_request(r));
         let error = client
             .batches()
-            .create_inline("gemini-3-pro-image-preview", "three", requests)
+            .create_inline("gemini-3-pro-image", "three", requests)
             .await
             .unwrap_err();
         let ErrorKind::Validation { request_index, .. } = error.kind() else {
@@ -238,11 +250,10 @@ mod tests {
     fn jsonl_lines_are_validated_too() {
         let good = request("2K");
         let bad = request("2k");
-        let error =
-            encode_jsonl("gemini-3-pro-image-preview", [("a", &good), ("b", &bad)]).unwrap_err();
+        let error = encode_jsonl("gemini-3-pro-image", [("a", &good), ("b", &bad)]).unwrap_err();
         assert!(error.to_string().contains("inline request 1"), "{error}");
         let jsonl = encode_jsonl(
-            "models/gemini-3-pro-image-preview",
+            "models/gemini-3-pro-image",
             [("a".to_owned(), &good), ("b".to_owned(), &good)],
         )
         .unwrap();

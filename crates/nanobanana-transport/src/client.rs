@@ -30,7 +30,7 @@ use crate::urls::model_id;
 /// let client = Client::new(ClientConfig::from_env()?)?;
 /// let request = GenerateContentRequest::new()
 ///     .with_contents([Content::user([Part::from_text("A nano banana dish, plated")])]);
-/// let response = client.generate_content("gemini-3.1-flash-image-preview", &request).await?;
+/// let response = client.generate_content("gemini-3.1-flash-image", &request).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -54,8 +54,8 @@ impl Client {
 
     /// Generates content: `POST /{version}/models/{model}:generateContent`.
     ///
-    /// `model` is an id (`gemini-3-pro-image-preview`) or a resource name
-    /// (`models/gemini-3-pro-image-preview`). The request is validated first (see
+    /// `model` is an id (`gemini-3-pro-image`) or a resource name
+    /// (`models/gemini-3-pro-image`). The request is validated first (see
     /// [`RequestOptions::skip_validation`]); failures are retried by the configured policy.
     pub async fn generate_content(
         &self,
@@ -74,7 +74,7 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<GenerateContentResponse, Error> {
         let model = model_id(model)?;
-        preflight(model, request, options, None)?;
+        self.preflight(model, request, options)?;
         let call = Call::new(
             Method::POST,
             self.transport.endpoints.generate_content(model),
@@ -116,7 +116,7 @@ impl Client {
         options: &RequestOptions,
     ) -> impl Stream<Item = Result<GenerateContentResponse, Error>> + Send + Unpin + use<> {
         let prepared = model_id(model).and_then(|model| {
-            preflight(model, request, options, None)?;
+            self.preflight(model, request, options)?;
             let call = Call::new(
                 Method::POST,
                 self.transport.endpoints.stream_generate_content(model),
@@ -287,17 +287,36 @@ impl RequestOptions {
     }
 }
 
+impl Client {
+    /// Validates one request against this client's validation options (see [`preflight`]).
+    fn preflight(
+        &self,
+        model: &str,
+        request: &GenerateContentRequest,
+        options: &RequestOptions,
+    ) -> Result<(), Error> {
+        preflight(
+            model,
+            request,
+            options,
+            &self.transport.config.validation,
+            None,
+        )
+    }
+}
+
 /// Validates `request` for `model` unless the options say not to; logs warnings.
 pub(crate) fn preflight(
     model: &str,
     request: &GenerateContentRequest,
     options: &RequestOptions,
+    validation: &nanobanana_rules::Options,
     request_index: Option<usize>,
 ) -> Result<(), Error> {
     if options.skip_validation {
         return Ok(());
     }
-    let report = nanobanana_rules::validate_request(model, request);
+    let report = nanobanana_rules::validate_request_with(model, request, validation);
     for warning in report.warnings() {
         tracing::debug!(
             model,
@@ -355,7 +374,7 @@ mod tests {
     #[tokio::test]
     async fn refuses_invalid_requests_before_sending() {
         let error = client()
-            .generate_content("models/gemini-3-pro-image-preview", &lowercase_1k())
+            .generate_content("models/gemini-3-pro-image", &lowercase_1k())
             .await
             .unwrap_err();
         let report = error.validation_report().expect("a refusal");
@@ -376,8 +395,7 @@ mod tests {
 
     #[tokio::test]
     async fn streams_refuse_as_their_only_item() {
-        let mut stream =
-            client().stream_generate_content("gemini-3-pro-image-preview", &lowercase_1k());
+        let mut stream = client().stream_generate_content("gemini-3-pro-image", &lowercase_1k());
         let first = stream.next().await.unwrap().unwrap_err();
         assert!(matches!(first.kind(), crate::ErrorKind::Validation { .. }));
         assert!(stream.next().await.is_none());
@@ -388,7 +406,7 @@ mod tests {
         let options = RequestOptions::new().skip_validation();
         assert!(options.validation_skipped());
         let error = client()
-            .generate_content_with("gemini-3-pro-image-preview", &lowercase_1k(), &options)
+            .generate_content_with("gemini-3-pro-image", &lowercase_1k(), &options)
             .await
             .unwrap_err();
         assert!(
@@ -399,7 +417,7 @@ mod tests {
         let text = format!("{error} {error:?}");
         assert!(!text.contains("AIzaCanaryKey"), "{text}");
         assert!(
-            text.contains("POST /v1beta/models/gemini-3-pro-image-preview:generateContent"),
+            text.contains("POST /v1beta/models/gemini-3-pro-image:generateContent"),
             "{text}"
         );
     }

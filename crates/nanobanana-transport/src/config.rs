@@ -117,6 +117,7 @@ pub struct ClientConfig {
     pub(crate) retry: RetryPolicy,
     pub(crate) upload_chunk_size: usize,
     pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) validation: nanobanana_rules::Options,
 }
 
 impl ClientConfig {
@@ -134,7 +135,33 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             upload_chunk_size: DEFAULT_UPLOAD_CHUNK_SIZE,
             http_client: None,
+            validation: client_validation(),
         }
+    }
+
+    /// How requests are checked before they are sent (see `nanobanana_rules::Options`). The
+    /// default is the service of today ([`Date::today`](nanobanana_rules::Date::today) when the
+    /// configuration is made): shut-down model ids are refused naming their replacement,
+    /// deprecated ones warn, and field names the rules do not know are sent with a warning
+    /// (the service adds fields before any client learns them). For a strict client that
+    /// refuses unknown fields too:
+    ///
+    /// ```
+    /// use nanobanana_transport::ClientConfig;
+    /// use nanobanana_transport::rules::{Options, UnknownFields};
+    ///
+    /// let strict = ClientConfig::new("key")
+    ///     .with_validation(Options::default().with_unknown_fields(UnknownFields::Reject));
+    /// assert_eq!(strict.validation().unknown_fields(), UnknownFields::Reject);
+    /// ```
+    pub fn with_validation(mut self, options: nanobanana_rules::Options) -> Self {
+        self.validation = options;
+        self
+    }
+
+    /// How requests are checked before they are sent.
+    pub fn validation(&self) -> &nanobanana_rules::Options {
+        &self.validation
     }
 
     /// A configuration from the environment, as the official SDKs read it: the key from
@@ -288,6 +315,11 @@ impl fmt::Debug for ClientConfig {
             .field("custom_http_client", &self.http_client.is_some())
             .finish()
     }
+}
+
+/// The client's default validation: the service of today, unknown fields warned about and sent.
+pub(crate) fn client_validation() -> nanobanana_rules::Options {
+    nanobanana_rules::Options::for_client()
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub struct Error {
 
 struct Inner {
     kind: ErrorKind,
-    /// What was being done, e.g. `POST /v1beta/models/gemini-3-pro-image-preview:generateContent`
+    /// What was being done, e.g. `POST /v1beta/models/gemini-3-pro-image:generateContent`
     /// (a path, never a query).
     context: Option<String>,
     /// Detail for the kinds that carry no data of their own (scrubbed of the key).
@@ -699,7 +699,7 @@ mod tests {
           {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
             {"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
              "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
-             "quotaDimensions": {"model": "gemini-3-pro-image-preview", "location": "global"},
+             "quotaDimensions": {"model": "gemini-3-pro-image", "location": "global"},
              "quotaValue": "2"}]},
           {"@type": "type.googleapis.com/google.rpc.Help", "links": [
             {"description": "Learn more about Gemini API quotas", "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},

@@ -28,7 +28,7 @@
 //!     );
 //!
 //! // One answer.
-//! let response = client.generate_content("gemini-3-pro-image-preview", &request).await?;
+//! let response = client.generate_content("gemini-3-pro-image", &request).await?;
 //! for part in response.candidates.iter().flat_map(|c| c.content.iter()).flat_map(|c| &c.parts) {
 //!     if let Some(image) = part.inline_data.as_ref().and_then(|blob| blob.data.as_ref()) {
 //!         std::fs::write("banana.png", image.as_slice())?;
@@ -36,7 +36,7 @@
 //! }
 //!
 //! // The same, streamed: text chunks first, the image whole in one event.
-//! let mut stream = client.stream_generate_content("gemini-3-pro-image-preview", &request);
+//! let mut stream = client.stream_generate_content("gemini-3-pro-image", &request);
 //! while let Some(chunk) = stream.next().await {
 //!     let chunk = chunk?;
 //!     # let _ = chunk;
@@ -63,7 +63,7 @@
 //! )?;
 //! let request = GenerateContentRequest::new()
 //!     .with_contents([Content::user([Part::from_text("A nano banana dish, plated")])]);
-//! let response = client.generate_content("gemini-3.1-flash-image-preview", &request).await?;
+//! let response = client.generate_content("gemini-3.1-flash-image", &request).await?;
 //! assert_eq!(response.candidates.len(), 1);
 //! # Ok(()) }
 //! ```

@@ -35,7 +35,7 @@ impl<'c> Models<'c> {
         )
     }
 
-    /// Gets one model (`gemini-3-pro-image-preview` or `models/gemini-3-pro-image-preview`):
+    /// Gets one model (`gemini-3-pro-image` or `models/gemini-3-pro-image`):
     /// `GET /{version}/models/{model}`.
     pub async fn get(&self, model: &str) -> Result<Model, Error> {
         let id = model_id(model)?;

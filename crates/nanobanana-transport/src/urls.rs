@@ -161,7 +161,7 @@ impl Endpoints {
     }
 }
 
-/// A model id for a path: `gemini-3-pro-image-preview` or `models/gemini-3-pro-image-preview`.
+/// A model id for a path: `gemini-3-pro-image` or `models/gemini-3-pro-image`.
 pub(crate) fn model_id(model: &str) -> Result<&str, Error> {
     resource_id(model, "models")
 }
@@ -245,8 +245,8 @@ mod tests {
         let base = "https://generativelanguage.googleapis.com";
         let cases = [
             (
-                beta.generate_content("gemini-3-pro-image-preview"),
-                "/v1beta/models/gemini-3-pro-image-preview:generateContent",
+                beta.generate_content("gemini-3-pro-image"),
+                "/v1beta/models/gemini-3-pro-image:generateContent",
             ),
             (
                 beta.stream_generate_content("gemini-2.5-flash-image"),
@@ -275,8 +275,8 @@ mod tests {
 
         let v1 = Endpoints::new("http://127.0.0.1:8080/", ApiVersion::V1).unwrap();
         assert_eq!(
-            v1.generate_content("gemini-3.1-flash-image-preview"),
-            "http://127.0.0.1:8080/v1/models/gemini-3.1-flash-image-preview:generateContent"
+            v1.generate_content("gemini-3.1-flash-image"),
+            "http://127.0.0.1:8080/v1/models/gemini-3.1-flash-image:generateContent"
         );
         assert_eq!(v1.upload_files(), "http://127.0.0.1:8080/upload/v1/files");
         assert_eq!(v1.files(Some("x")), "http://127.0.0.1:8080/v1/files/x");
@@ -320,12 +320,12 @@ mod tests {
     #[test]
     fn normalises_and_checks_model_ids() {
         assert_eq!(
-            model_id("gemini-3-pro-image-preview").unwrap(),
-            "gemini-3-pro-image-preview"
+            model_id("gemini-3-pro-image").unwrap(),
+            "gemini-3-pro-image"
         );
         assert_eq!(
-            model_id("models/gemini-3-pro-image-preview").unwrap(),
-            "gemini-3-pro-image-preview"
+            model_id("models/gemini-3-pro-image").unwrap(),
+            "gemini-3-pro-image"
         );
         assert_eq!(
             model_id("gemini-2.5-flash-image").unwrap(),

@@ -64,6 +64,12 @@ async fn v1_paths() {
     .await;
     let client = Client::new(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(format!("{}/", stub.base_url))
             .with_api_version(ApiVersion::V1),
     )
@@ -125,6 +131,12 @@ async fn retry_waits_follow_a_paused_clock() {
     .await;
     let client = Client::new(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(&stub.base_url)
             .without_timeout()
             .without_connect_timeout(),
@@ -306,6 +318,12 @@ async fn times_out() {
     let stub = Stub::start(vec![Reply::Hang]).await;
     let client = Client::new(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(&stub.base_url)
             .with_timeout(Duration::from_millis(200))
             .with_retry_policy(quick_retries()),
@@ -352,6 +370,12 @@ async fn the_key_never_shows_on_any_error_path() {
     .await;
     let client = Client::new(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(&stub.base_url)
             .with_retry_policy(RetryPolicy::none())
             .with_timeout(Duration::from_millis(300)),
@@ -440,6 +464,12 @@ async fn the_key_never_shows_on_any_error_path() {
         .port();
     let unreachable = Client::new(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(format!("http://127.0.0.1:{closed_port}"))
             .with_retry_policy(RetryPolicy::none()),
     )
@@ -511,6 +541,12 @@ async fn uploads_large_files_in_resumable_chunks() {
     .await;
     let client = Client::new(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(&stub.base_url)
             .with_upload_chunk_size(4),
     )

@@ -707,6 +707,7 @@ async fn a_30_mb_image_event_is_decoded_intact() {
     .unwrap();
 
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .mode(Mode::Replay)
         .fixtures(&scratch.0)
         .start()

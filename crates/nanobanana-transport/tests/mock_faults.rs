@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use nanobanana_mock::{Endpoint, FAULT_HEADER, Fault, Mock, MockGemini};
-use nanobanana_transport::rules::{Rule, validate_request};
+use nanobanana_transport::rules::{Date, Options, Rule, validate_request_with};
 use nanobanana_transport::wire::{
     Base64Bytes, Content, GenerateContentRequest, GenerateContentResponse, InlinedRequest, Part,
 };
@@ -417,6 +417,12 @@ async fn a_reset_after_the_first_byte_is_not_retried() {
 async fn a_refused_connection_is_retried_then_reported() {
     let client = client_with(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(format!("http://127.0.0.1:{}", closed_port()))
             .with_retry_policy(quick_retries()),
     );
@@ -688,7 +694,9 @@ async fn invalid_requests_are_refused_before_sending() {
     for (request, rule) in cases {
         let server = simulator().await;
         let client = client(&server);
-        let report = validate_request(PRO, &request);
+        // The early-2026 service these tests' servers and clients are pinned to.
+        let early = Options::at(Date::new(2026, 3, 1).expect("a date"));
+        let report = validate_request_with(PRO, &request, &early);
         let expected = report.first_error().unwrap();
         assert_eq!(expected.rule(), rule);
 
@@ -833,6 +841,12 @@ async fn the_errors_a_user_sees_read_well() {
         "connection refused (after retries)",
         client_with(
             ClientConfig::new(CANARY)
+                .with_validation(
+                    nanobanana_rules::Options::at(
+                        nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                    )
+                    .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+                )
                 .with_base_url(format!("http://127.0.0.1:{}", closed_port()))
                 .with_retry_policy(quick_retries()),
         )
@@ -896,6 +910,7 @@ async fn the_errors_a_user_sees_read_well() {
     );
 
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .api_key("the-right-key-0123456789")
         .start()
         .await;
@@ -908,6 +923,12 @@ async fn the_errors_a_user_sees_read_well() {
     );
     let keyless = client_with(
         ClientConfig::new("")
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(server.uri())
             .with_retry_policy(RetryPolicy::none()),
     );

@@ -74,7 +74,11 @@ fn echo(code: u16, status: &str) -> Value {
 #[tokio::test]
 async fn authentication_failures() {
     recorder();
-    let server = MockGemini::builder().api_key(CANARY).start().await;
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .api_key(CANARY)
+        .start()
+        .await;
     client(&server)
         .generate_content(PRO, &prompt("A banana"))
         .await
@@ -90,6 +94,7 @@ async fn authentication_failures() {
     );
 
     let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
         .api_key("another-key-0123456789")
         .start()
         .await;
@@ -103,6 +108,12 @@ async fn authentication_failures() {
 
     let keyless = client_with(
         ClientConfig::new("")
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(server.uri())
             .with_retry_policy(RetryPolicy::none()),
     );
@@ -246,6 +257,12 @@ async fn transport_failures() {
 
     let refused = client_with(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(format!("http://127.0.0.1:{}", closed_port()))
             .with_retry_policy(quick_retries()),
     );

@@ -41,6 +41,12 @@ pub struct Case {
     pub rules: Vec<String>,
     /// Where the case came from.
     pub provenance: Provenance,
+    /// The date of the service the case records (`YYYY-MM-DD`): model lifecycle and
+    /// date-dependent behaviour are evaluated at this date. Every case of the corpus has one
+    /// (the schema requires it); a case written without one reads as empty, which readers take
+    /// as today's service.
+    #[serde(default)]
+    pub service_date: String,
     /// Free-text source (guide section, WIRE.md heading).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,

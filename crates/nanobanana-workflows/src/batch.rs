@@ -173,7 +173,11 @@ impl BatchBuilder {
                     continue;
                 }
             };
-            let report = nanobanana_rules::validate_request(&self.model, &request);
+            let report = nanobanana_rules::validate_request_with(
+                &self.model,
+                &request,
+                self.client.config().validation(),
+            );
             if !report.is_valid() {
                 slots.push(Slot::Failed(ItemError::Refused { report }));
                 continue;

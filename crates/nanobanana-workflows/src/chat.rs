@@ -38,7 +38,7 @@ use crate::options::ImageOptions;
 /// let client = Client::new(ClientConfig::new("test-key").with_base_url(server.uri()))?;
 ///
 /// let mut chat = client
-///     .chat("gemini-3.1-flash-image-preview")
+///     .chat("gemini-3.1-flash-image")
 ///     .with_options(ImageOptions::new().aspect_ratio("16:9"));
 /// chat.send("Create a vibrant infographic about photosynthesis").await?;
 /// // One turn in another ratio and size, as the guide does; the chat's defaults stay.
@@ -268,7 +268,7 @@ impl Chat {
 /// {
 ///   "format": "nanobanana.chat",
 ///   "version": 1,
-///   "model": "gemini-3.1-flash-image-preview",
+///   "model": "gemini-3.1-flash-image",
 ///   "options": {"aspectRatio": "16:9"},
 ///   "digest": "sha256:…",
 ///   "history": [
@@ -356,7 +356,11 @@ impl ChatExport {
                     .chain([Content::user([nanobanana_wire::Part::from_text("next")])]),
             );
             self.options.apply_to(&mut request);
-            let report = nanobanana_rules::validate_request(&self.model, &request);
+            let report = nanobanana_rules::validate_request_with(
+                &self.model,
+                &request,
+                &nanobanana_rules::Options::for_client(),
+            );
             if let Some(error) = report.first_error() {
                 return reject(format!("[{}] {}", error.rule().id(), error.message()));
             }

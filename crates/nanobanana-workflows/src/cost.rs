@@ -1,6 +1,8 @@
 //! Cost previews: before sending, what a request will produce per image (pixel size and output
 //! tokens) according to the published resolution table (SPEC.md §1), through
-//! [`nanobanana_rules::resolution::predict`].
+//! [`nanobanana_rules::resolution::predict`], and what it costs in US dollars where the model
+//! catalogue (`fixtures/models.json`) knows the rate (SERVICE-2026.md §8: third-party
+//! transcriptions; Batch is half price).
 
 use std::fmt;
 
@@ -19,15 +21,16 @@ use crate::media::Dimensions;
 ///     GenerationConfig::new()
 ///         .with_image_config(ImageConfig::new().with_aspect_ratio("16:9").with_image_size("2K")),
 /// );
-/// let preview = CostPreview::of("gemini-3-pro-image-preview", &request);
+/// let preview = CostPreview::of("gemini-3-pro-image", &request);
 /// assert_eq!(preview.dimensions().unwrap().to_string(), "2752x1536");
 /// assert_eq!(preview.tokens_per_image(), Some(1120));
+/// assert_eq!(preview.usd_per_image(), Some(0.1344));
 /// assert_eq!(
 ///     preview.to_string(),
-///     "gemini-3-pro-image-preview: 16:9 @ 2K: 2752x1536, 1120 tokens per image"
+///     "gemini-3-pro-image: 16:9 @ 2K: 2752x1536, 1120 tokens per image, ~$0.1344 ($0.0672 in a batch)"
 /// );
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CostPreview {
     model: String,
     prediction: Prediction,
@@ -63,18 +66,52 @@ impl CostPreview {
     pub fn tokens_per_image(&self) -> Option<u32> {
         self.prediction.tokens_per_image()
     }
+
+    /// US dollars per image at the standard price, where the catalogue knows the model's rate
+    /// for image output tokens (rounded to a hundredth of a cent).
+    pub fn usd_per_image(&self) -> Option<f64> {
+        self.usd(false)
+    }
+
+    /// US dollars per image at the Batch (and Flex) price.
+    pub fn usd_per_image_in_batch(&self) -> Option<f64> {
+        self.usd(true)
+    }
+
+    /// Whether the price is a third-party transcription or an estimate rather than the
+    /// service's published figure (every rate of the catalogue is, as of 2026-12-03).
+    pub fn usd_is_estimated(&self) -> bool {
+        nanobanana_rules::catalogue::lookup(&self.model)
+            .model()
+            .is_none_or(|m| m.basis("pricing") != nanobanana_rules::catalogue::Basis::Published)
+    }
+
+    fn usd(&self, batch: bool) -> Option<f64> {
+        let pricing = nanobanana_rules::catalogue::lookup(&self.model)
+            .model()?
+            .pricing()?;
+        let tokens = self.tokens_per_image()?;
+        let usd = pricing.image_cost(u64::from(tokens), batch);
+        Some((usd * 10_000.0).round() / 10_000.0)
+    }
 }
 
 impl fmt::Display for CostPreview {
-    /// `MODEL: 16:9 @ 2K: 2752x1536, 1120 tokens per image`.
+    /// `MODEL: 16:9 @ 2K: 2752x1536, 1120 tokens per image, ~$0.1344 ($0.0672 in a batch)`
+    /// (`~`: not the service's published price).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.model, self.prediction)
+        write!(f, "{}: {}", self.model, self.prediction)?;
+        if let (Some(usd), Some(batch)) = (self.usd_per_image(), self.usd_per_image_in_batch()) {
+            let mark = if self.usd_is_estimated() { "~" } else { "" };
+            write!(f, ", {mark}${usd:.4} (${batch:.4} in a batch)")?;
+        }
+        Ok(())
     }
 }
 
 /// The previews of every request of a batch, with the total image tokens (one image per
 /// request).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BatchCostPreview {
     items: Vec<Option<CostPreview>>,
 }

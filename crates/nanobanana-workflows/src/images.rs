@@ -16,9 +16,11 @@ use crate::media::InputImage;
 use crate::message::{Composition, Message};
 use crate::options::{ImageOptions, Search};
 
-/// The model the builders use unless told otherwise: Nano Banana 2, the one SPEC.md §1
-/// recommends by default.
-pub const DEFAULT_MODEL: &str = catalogue::GEMINI_3_1_FLASH_IMAGE;
+/// The model the builders use unless told otherwise: the catalogue's default
+/// (`fixtures/models.json`, `"default": true`; `gemini-nano-banana-2.1` since 2026-10-06).
+pub fn default_model() -> &'static str {
+    catalogue::default_model().id()
+}
 
 /// The workflows as methods of the transport's [`Client`]: `client.images()`,
 /// `client.chat(model)`, `client.batch(model)`.
@@ -54,11 +56,11 @@ pub struct Images {
 }
 
 impl Images {
-    /// Generation with `client`, for [`DEFAULT_MODEL`] unless a builder says otherwise.
+    /// Generation with `client`, for [`default_model`] unless a builder says otherwise.
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            model: DEFAULT_MODEL.to_owned(),
+            model: default_model().to_owned(),
         }
     }
 
@@ -121,7 +123,7 @@ impl Images {
 /// let banana = client
 ///     .images()
 ///     .generate("A nano banana dish in a fancy restaurant")
-///     .model("gemini-3-pro-image-preview")
+///     .model("gemini-3-pro-image")
 ///     .aspect_ratio("16:9")
 ///     .image_size("2K")
 ///     .send()
@@ -141,7 +143,7 @@ pub struct Generate {
 }
 
 impl Generate {
-    /// Sets the model (default [`DEFAULT_MODEL`]).
+    /// Sets the model (default [`default_model`]).
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();
         self

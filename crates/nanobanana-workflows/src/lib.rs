@@ -53,7 +53,7 @@
 //! assert!(edited.text().is_empty());
 //!
 //! // Multi-turn: signatures go back exactly as received.
-//! let mut chat = client.chat("gemini-3-pro-image-preview");
+//! let mut chat = client.chat("gemini-3-pro-image");
 //! chat.send("A watercolour of a banana").await?;
 //! chat.send("Now add a little hat").await?;
 //! assert_eq!(chat.turns(), 2);
@@ -113,7 +113,7 @@ pub use crate::cost::{BatchCostPreview, CostPreview};
 pub use crate::error::Error;
 pub use crate::generation::{Generation, Image, Usage, assemble_stream};
 pub use crate::grounding::{Attribution, AttributionLink, Grounding, SourceKind};
-pub use crate::images::{ClientExt, DEFAULT_MODEL, Generate, Images};
+pub use crate::images::{ClientExt, Generate, Images, default_model};
 pub use crate::media::{Dimensions, ImageFormat, InputImage};
 pub use crate::message::{Composition, Message, Reference, ReferenceKind};
 pub use crate::options::{ImageOptions, Modalities, Search};

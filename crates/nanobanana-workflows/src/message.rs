@@ -208,11 +208,11 @@ impl Reference {
 ///     office = office.character(image());
 /// }
 /// // 3 Pro takes 5 characters; 3.1 Flash takes 4.
-/// assert!(office.check("gemini-3-pro-image-preview").is_ok());
-/// let error = office.check("gemini-3.1-flash-image-preview").unwrap_err();
+/// assert!(office.check("gemini-3-pro-image").is_ok());
+/// let error = office.check("gemini-3.1-flash-image").unwrap_err();
 /// assert_eq!(
 ///     error.to_string(),
-///     "5 character images are more than gemini-3.1-flash-image-preview takes: \
+///     "5 character images are more than gemini-3.1-flash-image takes: \
 ///      at most 4 character images (and 10 object images, 14 images in all)"
 /// );
 /// ```
@@ -404,9 +404,9 @@ mod tests {
     /// 3 on 2.5 Flash.
     #[test]
     fn reference_limits_per_model() {
-        let flash = catalogue::GEMINI_3_1_FLASH_IMAGE;
-        let pro = catalogue::GEMINI_3_PRO_IMAGE;
-        let nano = catalogue::GEMINI_2_5_FLASH_IMAGE;
+        let flash = "gemini-3.1-flash-image";
+        let pro = "gemini-3-pro-image";
+        let nano = "gemini-2.5-flash-image";
         let cases = [
             (flash, 10, 4, true),
             (flash, 11, 0, false),
@@ -433,7 +433,7 @@ mod tests {
         }
         assert_eq!(
             composition(7, 0).check(pro).unwrap_err().to_string(),
-            "7 object images are more than gemini-3-pro-image-preview takes: at most 6 object \
+            "7 object images are more than gemini-3-pro-image takes: at most 6 object \
              images (and 5 character images, 14 images in all)"
         );
         assert!(composition(3, 1).allow_beyond_advice().check(nano).is_ok());
@@ -458,7 +458,7 @@ mod tests {
             .map(|p| if p.text.is_some() { "text" } else { "image" })
             .collect();
         assert_eq!(kinds, ["text", "text", "image", "image"]);
-        assert!(message.check(catalogue::GEMINI_3_PRO_IMAGE).is_ok());
-        assert!(Message::new().check(catalogue::GEMINI_3_PRO_IMAGE).is_err());
+        assert!(message.check("gemini-3-pro-image").is_ok());
+        assert!(Message::new().check("gemini-3-pro-image").is_err());
     }
 }

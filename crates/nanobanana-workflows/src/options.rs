@@ -19,7 +19,7 @@ pub enum Modalities {
 }
 
 /// Grounding with Google Search (SPEC.md §3): web results, image results, or both. Image
-/// search exists on `gemini-3.1-flash-image-preview` only; asking another model for it is
+/// search exists on `gemini-3.1-flash-image` only; asking another model for it is
 /// refused before sending (`image-search-supported`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let session = common::connect().await?;
     let mut chat = session
         .client
-        .chat("gemini-3.1-flash-image-preview")
+        .chat("gemini-nano-banana-2.1")
         .with_options(ImageOptions::new().text_and_image().aspect_ratio("16:9"));
 
     let first = chat

@@ -24,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let picture = images
             .generate(prompt)
             .aspect_ratio("1:1")
-            .image_size("512")
+            .image_size("1K")
             .image_only()
             .send()
             .await?
@@ -45,14 +45,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..5 {
         crowd = crowd.character(references[2].clone());
     }
-    match crowd.check("gemini-3.1-flash-image-preview") {
+    match crowd.check("gemini-3.1-flash-image") {
         Err(error) => println!("refused before sending: {error}"),
         Ok(()) => println!("unexpectedly within the limits"),
     }
 
     let photo = images
         .compose(composition)
-        .model("gemini-3.1-flash-image-preview")
+        .model("gemini-3.1-flash-image")
         .aspect_ratio("3:4")
         .image_size("1K")
         .send()

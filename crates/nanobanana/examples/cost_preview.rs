@@ -15,11 +15,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let images = session.client.images();
     let prompt = "A nano banana dish in a fancy restaurant";
     let choices = [
-        ("gemini-3.1-flash-image-preview", "16:9", Some("512")),
-        ("gemini-3.1-flash-image-preview", "21:9", Some("512")),
-        ("gemini-3.1-flash-image-preview", "1:8", Some("4K")),
-        ("gemini-3-pro-image-preview", "16:9", Some("2K")),
-        ("gemini-3-pro-image-preview", "3:2", None),
+        ("gemini-3.1-flash-image", "16:9", Some("512")),
+        ("gemini-3.1-flash-image", "21:9", Some("512")),
+        ("gemini-nano-banana-2.1", "1:8", Some("4K")),
+        ("gemini-3.1-flash-lite-image", "21:9", None),
+        ("gemini-3-pro-image", "16:9", Some("2K")),
+        ("gemini-3-pro-image", "3:2", None),
         ("gemini-2.5-flash-image", "9:16", None),
     ];
     for (model, ratio, size) in choices {
@@ -46,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Send one and compare.
     let request = images
         .generate(prompt)
-        .model("gemini-3-pro-image-preview")
+        .model("gemini-3-pro-image")
         .aspect_ratio("16:9")
         .image_size("2K");
     let preview = request.preview()?;

@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .client
         .images()
         .generate("A nano banana dish in a fancy restaurant with a Gemini theme")
-        .model("gemini-3.1-flash-image-preview")
+        .model("gemini-nano-banana-2.1")
         .aspect_ratio("16:9")
         .image_size("1K")
         .text_and_image();

@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .client
         .images()
         .generate("Visualize the current weather forecast for the next 5 days in San Francisco as a clean, modern weather chart")
-        .model("gemini-3.1-flash-image-preview")
+        .model("gemini-3.1-flash-image")
         .aspect_ratio("16:9")
         .google_search(Search::WebAndImage)
         .send()

@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .client
             .images()
             .generate(prompt)
-            .image_size("512")
+            .image_size("1K")
             .send()
             .await?;
         let what = match generation.outcome() {

@@ -1,5 +1,5 @@
-//! Gemini's native image generation ("Nano Banana": `gemini-3.1-flash-image-preview`,
-//! `gemini-3-pro-image-preview`, `gemini-2.5-flash-image`) for Rust. This is the crate to add:
+//! Gemini's native image generation ("Nano Banana": `gemini-3.1-flash-image`,
+//! `gemini-3-pro-image`, `gemini-2.5-flash-image`) for Rust. This is the crate to add:
 //! it re-exports the client, the workflows, the rules and the wire types.
 //!
 //! ```toml
@@ -29,7 +29,7 @@
 //! let request = client
 //!     .images()
 //!     .generate("A nano banana dish in a fancy restaurant with a Gemini theme")
-//!     .model("gemini-3-pro-image-preview")
+//!     .model("gemini-3-pro-image")
 //!     .aspect_ratio("16:9")
 //!     .image_size("2K");
 //! println!("{}", request.preview()?); // ...: 16:9 @ 2K: 2752x1536, 1120 tokens per image
@@ -43,7 +43,7 @@
 //! }
 //!
 //! // Keep editing in a chat: thought signatures go back exactly as received.
-//! let mut chat = client.chat("gemini-3.1-flash-image-preview");
+//! let mut chat = client.chat("gemini-3.1-flash-image");
 //! chat.send("Create a picture of a nano banana on a plate").await?;
 //! let hat = chat
 //!     .send_with("Give it a tiny hat, square please", &ImageOptions::new().aspect_ratio("1:1"))

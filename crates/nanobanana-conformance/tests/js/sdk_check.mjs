@@ -65,7 +65,7 @@ function modelOf(path) {
 function callOf(interaction) {
   const body = toCamel(interaction.request.body);
   const config = { ...(body.generationConfig ?? {}) };
-  for (const key of ['tools', 'systemInstruction', 'safetySettings', 'toolConfig']) {
+  for (const key of ['tools', 'systemInstruction', 'safetySettings', 'toolConfig', 'serviceTier', 'store']) {
     if (body[key] !== undefined) config[key] = body[key];
   }
   // Always given, even empty: the SDK then sends `generationConfig: {}`, which the fake server's
@@ -296,6 +296,10 @@ const SCENARIOS = [
   ['blocked prompt', 'outcomes/blocked-prompt', generateEach],
   ['lower-case 1k refused with 400', 'validation/image-size-lowercase-1k', refused],
   ['roles not alternating refused with 400', 'validation/roles-not-alternating', refused],
+  ['2.1 answers JPEG; serviceTier, store, an https fileUri', 'generate/banana21-jpeg-with-2026-sdk-fields', generateEach],
+  ['shut-down preview id: 404 NOT_FOUND', 'validation/shut-down-model-404', refused],
+  ['2K on 3.1 Flash Lite refused with 400', 'validation/image-size-2k-on-lite', refused],
+  ['a part without data refused with 400', 'validation/part-without-data', refused],
   ['503 model overloaded', 'errors/model-overloaded', refused],
   ['429 quota exhausted', 'errors/quota-exhausted', refused],
   ['wrong API key', 'errors/invalid-api-key', wrongKey],

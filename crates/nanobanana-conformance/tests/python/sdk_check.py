@@ -70,7 +70,7 @@ def to_sdk(value, key=""):
 def call_of(interaction):
     body = to_sdk(interaction["request"]["body"])
     config = dict(body.get("generation_config", {}))
-    for key in ("tools", "system_instruction", "safety_settings", "tool_config"):
+    for key in ("tools", "system_instruction", "safety_settings", "tool_config", "service_tier", "store"):
         if key in body:
             config[key] = body[key]
     call = {"model": re.search(r"/models/([^/:]+):", interaction["request"]["path"]).group(1),
@@ -269,6 +269,10 @@ SCENARIOS = [
     ("blocked prompt", "outcomes/blocked-prompt", generate_each),
     ("lower-case 1k refused with 400", "validation/image-size-lowercase-1k", refused),
     ("roles not alternating refused with 400", "validation/roles-not-alternating", refused),
+    ("2.1 answers JPEG; service_tier, store, an https file_uri", "generate/banana21-jpeg-with-2026-sdk-fields", generate_each),
+    ("shut-down preview id: 404 NOT_FOUND", "validation/shut-down-model-404", refused),
+    ("2K on 3.1 Flash Lite refused with 400", "validation/image-size-2k-on-lite", refused),
+    ("a part without data refused with 400", "validation/part-without-data", refused),
     ("503 model overloaded", "errors/model-overloaded", refused),
     ("429 quota exhausted", "errors/quota-exhausted", refused),
     ("wrong API key", "errors/invalid-api-key", wrong_key),

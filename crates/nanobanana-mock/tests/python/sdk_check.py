@@ -3,11 +3,14 @@
 
 Usage: sdk_check.py PATH/TO/nanobanana-mock
 
-Starts the server binary on a free loopback port, points `genai.Client` at it with
-`http_options={"base_url": ...}` and runs the scenarios below: text-to-image, image config,
-a two-turn chat (signatures sent back, URL-safe re-encoded by the SDK), streaming, a streamed
-chat, an upload referenced by URI, a refused request and an injected 429. Prints one line per
-scenario and a summary `N passed, N failed`; exits 1 when any failed.
+Starts the server binary on a free loopback port (the service as it is today) and a second one
+with `--as-of 2026-03-01` (the early-2026 service with its preview ids), points `genai.Client` at
+them with `http_options={"base_url": ...}` and runs the scenarios below: text-to-image on the
+default model with the SDK's 2026 fields (store, service_tier), image config, a three-turn chat
+(signatures sent back, URL-safe re-encoded by the SDK), streaming, a streamed chat, an upload
+referenced by URI, a shut-down id's 404, an unsigned image turn and the dummy signature accepted,
+the current models' refusals, the preview ids on the early-2026 server, and an injected 429.
+Prints one line per scenario and a summary `N passed, N failed`; exits 1 when any failed.
 """
 
 import json
@@ -21,22 +24,47 @@ from google import genai
 from google.genai import errors, types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TABLE = os.path.join(HERE, "..", "..", "..", "nanobanana-rules", "data", "resolution-tables.json")
-FLASH = "gemini-3.1-flash-image-preview"
-PRO = "gemini-3-pro-image-preview"
+DATA = os.path.join(HERE, "..", "..", "..", "nanobanana-rules", "data")
+DEFAULT = "gemini-nano-banana-2.1"
+FLASH = "gemini-3.1-flash-image"
+PRO = "gemini-3-pro-image"
+LITE = "gemini-3.1-flash-lite-image"
+
+
+def catalogue_model(model):
+    with open(os.path.join(DATA, "models.json")) as f:
+        return next(m for m in json.load(f)["models"] if m["id"] == model)
 
 
 def expected_size(model, ratio, size):
-    with open(TABLE) as f:
-        models = json.load(f)["models"]
-    entry = models[model]["aspect_ratios"][ratio]
+    """The pixel size of the model's table row (a model without a published table of its own,
+    such as 2.1, uses another model's rows: fixtures/models.json resolutionTable)."""
+    with open(os.path.join(DATA, "resolution-tables.json")) as f:
+        tables = json.load(f)["models"]
+    entry = tables[catalogue_model(model)["resolutionTable"]]["aspect_ratios"][ratio]
     entry = entry.get(size, entry) if size else entry
     return entry["width"], entry["height"]
+
+
+def jpeg_size(data):
+    assert data[:2] == b"\xff\xd8", "not a JPEG"
+    at = 2
+    while at + 9 < len(data):
+        marker, length = data[at + 1], struct.unpack(">H", data[at + 2:at + 4])[0]
+        if 0xC0 <= marker <= 0xC3:
+            height, width = struct.unpack(">HH", data[at + 5:at + 9])
+            return width, height
+        at += 2 + length
+    raise AssertionError("no JPEG frame header")
 
 
 def png_size(data):
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     return struct.unpack(">II", data[16:24])
+
+
+def image_size(data):
+    return png_size(data) if data[:8] == b"\x89PNG\r\n\x1a\n" else jpeg_size(data)
 
 
 def images(response):
@@ -49,10 +77,17 @@ def images(response):
 
 
 def text_to_image(client):
-    response = client.models.generate_content(model=FLASH, contents="A nano banana dish in a fancy restaurant")
+    """The default model of late 2026, with the fields google-genai 3.6.1 adds (store,
+    service_tier): accepted, and the answer is a JPEG, as the 3.x image models answer."""
+    response = client.models.generate_content(
+        model=DEFAULT,
+        contents="A nano banana dish in a fancy restaurant",
+        config=types.GenerateContentConfig(store=False, service_tier="standard"),
+    )
     found = images(response)
     assert len(found) == 1, f"expected one image, got {len(found)}"
-    assert png_size(found[0]) == expected_size(FLASH, "1:1", "1K")
+    assert found[0][:2] == b"\xff\xd8", "3.x models answer JPEG"
+    assert jpeg_size(found[0]) == expected_size(DEFAULT, "1:1", "1K")
     assert response.text, "expected text with the image"
     assert response.usage_metadata.total_token_count > 0
 
@@ -65,7 +100,7 @@ def image_config(client):
     response = client.models.generate_content(model=PRO, contents="A banana skyline", config=config)
     found = images(response)
     assert len(found) == 1
-    assert png_size(found[0]) == expected_size(PRO, "16:9", "2K")
+    assert image_size(found[0]) == expected_size(PRO, "16:9", "2K")
 
 
 def two_turn_chat(client):
@@ -82,7 +117,7 @@ def two_turn_chat(client):
             image_config=types.ImageConfig(aspect_ratio="21:9", image_size="1K"),
         ),
     )
-    assert png_size(images(second)[0]) == expected_size(FLASH, "21:9", "1K")
+    assert image_size(images(second)[0]) == expected_size(FLASH, "21:9", "1K")
     third = chat.send_message("Add a moon")
     assert len(images(third)) == 1
 
@@ -127,7 +162,66 @@ def upload_and_edit(client, tmp):
         contents=[uploaded, "Paint this as a watercolor"],
     )
     # No aspect ratio: the output matches the input image's ratio (SPEC.md section 1).
-    assert png_size(images(edited)[0]) == expected_size(FLASH, "4:3", "1K")
+    assert image_size(images(edited)[0]) == expected_size(FLASH, "4:3", "1K")
+
+
+def shut_down_id(client):
+    """A preview id shut down on 2026-06-25 gets the service's 404 NOT_FOUND."""
+    try:
+        client.models.generate_content(model="gemini-3-pro-image-preview", contents="A banana")
+    except errors.ClientError as e:
+        assert e.code == 404 and e.status == "NOT_FOUND", (e.code, e.status)
+        assert "models/gemini-3-pro-image-preview is not found" in e.message, e.message
+        return
+    raise AssertionError("a shut-down id was served")
+
+
+def unsigned_and_dummy_signatures(client):
+    """Since 2026-07-22 a model image turn sent back without its signature is accepted, and the
+    documented dummy signature passes, as the plain string and base64-encoded by the SDK."""
+    first = client.models.generate_content(model=FLASH, contents="A fox logo")
+    image = images(first)[0]
+    for signature in (None, b"skip_thought_signature_validator"):
+        contents = [
+            types.Content(role="user", parts=[types.Part(text="A fox logo")]),
+            types.Content(
+                role="model",
+                parts=[types.Part(
+                    inline_data=types.Blob(mime_type="image/jpeg", data=image),
+                    thought_signature=signature,
+                )],
+            ),
+            types.Content(role="user", parts=[types.Part(text="Make it blue")]),
+        ]
+        answer = client.models.generate_content(model=FLASH, contents=contents)
+        assert len(images(answer)) == 1, signature
+
+
+def current_models_refuse_what_they_lack(client):
+    for model, config, needle in [
+        (DEFAULT, types.ImageConfig(image_size="512"), "Allowed: 1K, 2K, 4K."),
+        (LITE, types.ImageConfig(image_size="2K"), "Allowed: 1K."),
+        (PRO, types.ImageConfig(aspect_ratio="1:8"), "Unsupported aspect ratio"),
+    ]:
+        try:
+            client.models.generate_content(
+                model=model, contents="A banana", config=types.GenerateContentConfig(image_config=config)
+            )
+        except errors.ClientError as e:
+            assert e.code == 400 and needle in e.message, (model, e.code, e.message)
+            continue
+        raise AssertionError(f"{model} accepted {config}")
+
+
+def early_service(url):
+    """The server started with --as-of 2026-03-01 serves the preview ids, answering PNG as the
+    early-2026 corpus records."""
+    client = genai.Client(api_key="test-key", http_options={"base_url": url})
+    response = client.models.generate_content(model="gemini-3.1-flash-image-preview", contents="A banana")
+    found = images(response)
+    assert png_size(found[0]) == expected_size("gemini-3.1-flash-image-preview", "1:1", "1K")
+    names = [m.name for m in client.models.list()]
+    assert "models/gemini-3-pro-image-preview" in names and "models/gemini-nano-banana-2.1" not in names, names
 
 
 def refused(client):
@@ -157,20 +251,25 @@ def rate_limited(url):
     raise AssertionError("the injected 429 did not reach the SDK")
 
 
+def start(binary, *flags):
+    server = subprocess.Popen(
+        [binary, "--quiet", *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    line = server.stdout.readline().strip()
+    prefix = "listening on "
+    if not line.startswith(prefix):
+        server.terminate()
+        raise SystemExit(f"unexpected first line from the server: {line!r}")
+    return server, line[len(prefix):]
+
+
 def main(argv):
     if len(argv) != 2:
         print(__doc__)
         return 2
-    server = subprocess.Popen(
-        [argv[1], "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    server, url = start(argv[1])
+    early, early_url = start(argv[1], "--as-of", "2026-03-01")
     try:
-        line = server.stdout.readline().strip()
-        prefix = "listening on "
-        if not line.startswith(prefix):
-            print(f"unexpected first line from the server: {line!r}")
-            return 1
-        url = line[len(prefix):]
         client = genai.Client(api_key="test-key", http_options={"base_url": url})
         tmp = os.environ.get("TMPDIR", "/tmp")
         scenarios = [
@@ -181,6 +280,10 @@ def main(argv):
             ("streamed two-turn chat", lambda: streamed_chat(client)),
             ("resumable upload, then edit by file URI", lambda: upload_and_edit(client, tmp)),
             ("lower-case 1k refused with 400", lambda: refused(client)),
+            ("shut-down preview id gets 404 NOT_FOUND", lambda: shut_down_id(client)),
+            ("unsigned image turn and dummy signature accepted", lambda: unsigned_and_dummy_signatures(client)),
+            ("2.1 512, Lite 2K, Pro 1:8 refused with 400", lambda: current_models_refuse_what_they_lack(client)),
+            ("--as-of 2026-03-01 serves the preview ids", lambda: early_service(early_url)),
             ("injected 429 surfaces as ClientError", lambda: rate_limited(url)),
         ]
         passed = failed = 0
@@ -196,8 +299,9 @@ def main(argv):
         print(f"google-genai {genai.__version__}: {passed} passed, {failed} failed")
         return 1 if failed else 0
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, early):
+            process.terminate()
+            process.wait(timeout=10)
 
 
 if __name__ == "__main__":

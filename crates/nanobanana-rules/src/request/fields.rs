@@ -4,7 +4,10 @@
 //!
 //! The table lists every field of the Gemini API's request messages, not only the ones the fixture
 //! corpus exercises (and so the wire types name): `systemInstruction`, `safetySettings`,
-//! `temperature` and the like are valid requests that must not be refused. Messages the image
+//! `temperature` and the like are valid requests that must not be refused. It holds every field
+//! google-genai 3.6.1 and @google/genai 3.3.0 put on the wire for the Gemini API
+//! (SERVICE-2026.md §3, §0.6: `store`, `serviceTier`, `continuationToken`, `labels`,
+//! `mediaResolution`, `audioTranscriptionConfig`, the part metadata fields, `mcpServers`). Messages the image
 //! rules never look into (`toolConfig`, `functionCall`, `responseSchema`, ...) are accepted
 //! whole, whatever they hold.
 
@@ -41,6 +44,12 @@ const PART: &[(&str, Kind)] = &[
     ("videoMetadata", Opaque),
     ("mediaResolution", Opaque),
     ("partMetadata", Opaque),
+    ("audioMetadata", Opaque),
+    ("documentMetadata", Opaque),
+    ("speechMetadata", Opaque),
+    ("spreadsheetMetadata", Opaque),
+    ("mediaProcessing", Opaque),
+    ("audioTranscription", Opaque),
 ];
 const CONTENT: &[(&str, Kind)] = &[("role", Opaque), ("parts", Message(PART))];
 const SEARCH_TYPES: &[(&str, Kind)] = &[("webSearch", Opaque), ("imageSearch", Opaque)];
@@ -57,6 +66,7 @@ const TOOL: &[(&str, Kind)] = &[
     ("googleMaps", Opaque),
     ("fileSearch", Opaque),
     ("computerUse", Opaque),
+    ("mcpServers", Opaque),
 ];
 const IMAGE_CONFIG: &[(&str, Kind)] = &[("aspectRatio", Opaque), ("imageSize", Opaque)];
 const THINKING_CONFIG: &[(&str, Kind)] = &[
@@ -85,6 +95,7 @@ const GENERATION_CONFIG: &[(&str, Kind)] = &[
     ("thinkingConfig", Message(THINKING_CONFIG)),
     ("imageConfig", Message(IMAGE_CONFIG)),
     ("mediaResolution", Opaque),
+    ("audioTranscriptionConfig", Opaque),
 ];
 const REQUEST: &[(&str, Kind)] = &[
     ("model", Opaque),
@@ -96,6 +107,9 @@ const REQUEST: &[(&str, Kind)] = &[
     ("generationConfig", Message(GENERATION_CONFIG)),
     ("cachedContent", Opaque),
     ("serviceTier", Opaque),
+    ("store", Opaque),
+    ("continuationToken", Opaque),
+    ("labels", Opaque),
 ];
 
 /// The first field of a JSON request body that the service does not know, as the service's 400

@@ -18,8 +18,12 @@ use serde_json::Value;
 #[derive(Default)]
 pub(super) struct RequestView<'a> {
     pub(super) contents: Vec<ContentView<'a>>,
+    /// Indices of the tools that ask for Google Search (any kind).
+    pub(super) search_tools: Vec<usize>,
     /// Indices of the tools that ask for image search.
     pub(super) image_search_tools: Vec<usize>,
+    /// The decoded size of all inline data, estimated from the base64 length for JSON bodies.
+    pub(super) inline_bytes: u64,
     /// `responseModalities` by position; `None` for an element that is not a string.
     pub(super) modalities: Vec<Option<&'a str>>,
     pub(super) image_size: Option<&'a str>,
@@ -62,7 +66,10 @@ pub(super) enum PartKind<'a> {
         field: MediaField,
         mime: Option<Cow<'a, str>>,
     },
+    /// A function call or response, code, a tool call: data the image rules do not look into.
     Other,
+    /// No data field at all (`{}`, `{"thought": true}`): the service refuses the request.
+    Empty,
 }
 
 /// Which field holds a part's media: inline bytes or a file reference.
@@ -93,7 +100,7 @@ impl PartView<'_> {
     pub(super) fn mime(&self) -> Option<&str> {
         match &self.kind {
             PartKind::Media { mime, .. } => mime.as_deref(),
-            PartKind::Text | PartKind::Other => None,
+            PartKind::Text | PartKind::Other | PartKind::Empty => None,
         }
     }
 
@@ -107,7 +114,7 @@ impl PartView<'_> {
         match self.kind {
             PartKind::Text => "Text part",
             PartKind::Media { .. } if self.is_image() => "Image part",
-            PartKind::Media { .. } | PartKind::Other => "Part",
+            PartKind::Media { .. } | PartKind::Other | PartKind::Empty => "Part",
         }
     }
 }
@@ -128,6 +135,13 @@ impl<'a> RequestView<'a> {
                 .collect(),
             ..RequestView::default()
         };
+        view.inline_bytes = request
+            .contents
+            .iter()
+            .flat_map(|content| &content.parts)
+            .filter_map(|part| part.inline_data.as_ref()?.data.as_ref())
+            .map(|data| data.len() as u64)
+            .sum();
         for (index, tool) in request.tools.iter().enumerate() {
             // `searchTypes` is read through JSON: the wire types only name the fields that the
             // fixture corpus exercises, and a `GoogleSearch` is a handful of bytes.
@@ -135,6 +149,9 @@ impl<'a> RequestView<'a> {
                 .google_search
                 .as_ref()
                 .and_then(|s| serde_json::to_value(s).ok());
+            if search.is_some() {
+                view.search_tools.push(index);
+            }
             if search.as_ref().is_some_and(asks_for_image_search) {
                 view.image_search_tools.push(index);
             }
@@ -167,10 +184,21 @@ impl<'a> RequestView<'a> {
         let mut view = RequestView::default();
         if let Some(contents) = field(body, "contents", "contents").and_then(Value::as_array) {
             view.contents = contents.iter().map(ContentView::from_json).collect();
+            view.inline_bytes = contents
+                .iter()
+                .filter_map(|content| field(content, "parts", "parts")?.as_array())
+                .flatten()
+                .filter_map(|part| field(part, "inlineData", "inline_data"))
+                .filter_map(|blob| field(blob, "data", "data")?.as_str())
+                .map(|data| data.len() as u64 / 4 * 3)
+                .sum();
         }
         if let Some(tools) = field(body, "tools", "tools").and_then(Value::as_array) {
             for (index, tool) in tools.iter().enumerate() {
                 let search = field(tool, "googleSearch", "google_search");
+                if search.is_some() {
+                    view.search_tools.push(index);
+                }
                 if search.is_some_and(asks_for_image_search) {
                     view.image_search_tools.push(index);
                 }
@@ -288,8 +316,13 @@ impl<'a> PartKind<'a> {
             PartKind::Text
         } else if let Some(file) = field(part, "fileData", "file_data") {
             media(MediaField::File, file)
-        } else {
+        } else if DATA_FIELDS
+            .iter()
+            .any(|(camel, snake)| field(part, camel, snake).is_some())
+        {
             PartKind::Other
+        } else {
+            PartKind::Empty
         }
     }
 
@@ -301,9 +334,21 @@ impl<'a> PartKind<'a> {
                 mime: mime.map(|m| Cow::Owned(m.into_owned())),
             },
             PartKind::Other => PartKind::Other,
+            PartKind::Empty => PartKind::Empty,
         }
     }
 }
+
+/// The members of a part's `data` oneof besides text, inline data and file data: a part with
+/// none of them carries no data.
+const DATA_FIELDS: &[(&str, &str)] = &[
+    ("functionCall", "function_call"),
+    ("functionResponse", "function_response"),
+    ("executableCode", "executable_code"),
+    ("codeExecutionResult", "code_execution_result"),
+    ("toolCall", "tool_call"),
+    ("toolResponse", "tool_response"),
+];
 
 /// A field of a JSON object by its camelCase or snake_case name; `null` counts as absent.
 fn field<'v>(object: &'v Value, camel: &str, snake: &str) -> Option<&'v Value> {

@@ -22,7 +22,11 @@ pub const CANARY: &str = "AIzaSyCANARY-mock-tests-7f3a9c1e5b";
 
 /// A server that simulates every answer (no fixtures).
 pub async fn simulator() -> MockGemini {
-    MockGemini::builder().mode(Mode::Simulate).start().await
+    MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .mode(Mode::Simulate)
+        .start()
+        .await
 }
 
 /// Retries as the default policy has them (3 attempts), with waits of at most 20 ms, so tests
@@ -37,6 +41,10 @@ pub fn quick_retries() -> RetryPolicy {
 /// 30 s timeout (a test that wants a timeout sets a short one).
 pub fn config(server: &MockGemini) -> ClientConfig {
     ClientConfig::new(CANARY)
+        .with_validation(
+            nanobanana_rules::Options::at(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+        )
         .with_base_url(server.uri())
         .with_timeout(Duration::from_secs(30))
         .with_retry_policy(quick_retries())
@@ -56,6 +64,12 @@ pub fn client_with(config: ClientConfig) -> Client {
 pub fn paused_clock_client(server: &MockGemini, policy: RetryPolicy) -> Client {
     client_with(
         ClientConfig::new(CANARY)
+            .with_validation(
+                nanobanana_rules::Options::at(
+                    nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                )
+                .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+            )
             .with_base_url(server.uri())
             .without_timeout()
             .without_connect_timeout()

@@ -84,6 +84,12 @@ impl Stub {
     pub(crate) fn client(&self, retry: RetryPolicy) -> Client {
         Client::new(
             ClientConfig::new(CANARY)
+                .with_validation(
+                    nanobanana_rules::Options::at(
+                        nanobanana_rules::Date::new(2026, 3, 1).expect("a date"),
+                    )
+                    .with_unknown_fields(nanobanana_rules::UnknownFields::Warn),
+                )
                 .with_base_url(&self.base_url)
                 .with_retry_policy(retry)
                 .with_timeout(Duration::from_secs(10)),

@@ -19,6 +19,6 @@ pub use self::types::{
     GroundingChunk, GroundingMetadata, GroundingSupport, HelpLink, ImageChunk, ImageConfig,
     ImageSearch, InlinedRequest, InlinedRequests, InlinedResponse, InlinedResponses, InputConfig,
     ListFilesResponse, ListModelsResponse, ListOperationsResponse, ModalityTokenCount, Model,
-    Operation, Part, PromptFeedback, QuotaViolation, SearchEntryPoint, SearchTypes, Segment,
-    Status, ThinkingConfig, Tool, UsageMetadata, WebChunk, WebSearch,
+    Operation, Part, PartMediaResolution, PromptFeedback, QuotaViolation, SearchEntryPoint,
+    SearchTypes, Segment, Status, ThinkingConfig, Tool, UsageMetadata, WebChunk, WebSearch,
 };

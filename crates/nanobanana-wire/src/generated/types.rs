@@ -1179,6 +1179,17 @@ pub struct GenerateContentRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub generation_config: Option<GenerationConfig>,
+    /// The `serviceTier` field.
+    #[serde(
+        rename = "serviceTier",
+        alias = "service_tier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_tier: Option<String>,
+    /// The `store` field.
+    #[serde(rename = "store", default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<bool>,
     /// Tools; for image generation, Google Search grounding (SPEC.md §3).
     #[serde(rename = "tools", default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<Tool>,
@@ -1205,6 +1216,18 @@ impl GenerateContentRequest {
         self
     }
 
+    /// Sets `serviceTier`.
+    pub fn with_service_tier(mut self, value: impl Into<String>) -> Self {
+        self.service_tier = Some(value.into());
+        self
+    }
+
+    /// Sets `store`.
+    pub fn with_store(mut self, value: impl Into<bool>) -> Self {
+        self.store = Some(value.into());
+        self
+    }
+
     /// Sets `tools`.
     pub fn with_tools<T: Into<Tool>>(mut self, values: impl IntoIterator<Item = T>) -> Self {
         self.tools = values.into_iter().map(Into::into).collect();
@@ -1221,6 +1244,12 @@ impl std::fmt::Debug for GenerateContentRequest {
         }
         if let Some(value) = &self.generation_config {
             d.field("generation_config", value);
+        }
+        if let Some(value) = &self.service_tier {
+            d.field("service_tier", value);
+        }
+        if let Some(value) = &self.store {
+            d.field("store", value);
         }
         if !self.tools.is_empty() {
             d.field("tools", &self.tools);
@@ -3006,6 +3035,14 @@ pub struct Part {
         skip_serializing_if = "Option::is_none"
     )]
     pub inline_data: Option<Blob>,
+    /// The `mediaResolution` field.
+    #[serde(
+        rename = "mediaResolution",
+        alias = "media_resolution",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub media_resolution: Option<PartMediaResolution>,
     /// Text.
     #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -3043,6 +3080,12 @@ impl Part {
         self
     }
 
+    /// Sets `mediaResolution`.
+    pub fn with_media_resolution(mut self, value: impl Into<PartMediaResolution>) -> Self {
+        self.media_resolution = Some(value.into());
+        self
+    }
+
     /// Sets `text`.
     pub fn with_text(mut self, value: impl Into<String>) -> Self {
         self.text = Some(value.into());
@@ -3071,6 +3114,9 @@ impl std::fmt::Debug for Part {
         }
         if let Some(value) = &self.inline_data {
             d.field("inline_data", value);
+        }
+        if let Some(value) = &self.media_resolution {
+            d.field("media_resolution", value);
         }
         if let Some(value) = &self.text {
             d.field("text", value);
@@ -3102,6 +3148,56 @@ impl crate::Inspect for Part {
             value.inspect(at, report);
             at.truncate(len);
         }
+        if let Some(value) = &self.media_resolution {
+            at.push_str("/mediaResolution");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
+/// The `PartMediaResolution` object (named by inference; give it a doc in overlay.json).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct PartMediaResolution {
+    /// The `level` field.
+    #[serde(rename = "level", default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl PartMediaResolution {
+    /// An empty `PartMediaResolution`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `level`.
+    pub fn with_level(mut self, value: impl Into<String>) -> Self {
+        self.level = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for PartMediaResolution {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("PartMediaResolution");
+        if let Some(value) = &self.level {
+            d.field("level", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for PartMediaResolution {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
     }
 }
 

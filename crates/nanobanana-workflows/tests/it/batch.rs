@@ -14,7 +14,7 @@ use nanobanana_workflows::{
 
 use crate::setup_with;
 
-const MODEL: &str = "gemini-3.1-flash-image-preview";
+const MODEL: &str = "gemini-3.1-flash-image";
 
 fn fast() -> Polling {
     Polling::new()

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::{generate_requests, setup};
 
-const MODEL: &str = "gemini-3.1-flash-image-preview";
+const MODEL: &str = "gemini-3.1-flash-image";
 
 fn small() -> ImageOptions {
     ImageOptions::new().image_size("512").include_thoughts()

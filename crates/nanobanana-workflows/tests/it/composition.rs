@@ -25,12 +25,12 @@ async fn composition_limits_per_model() {
     let (server, client) = setup().await;
     let png = sample_png(&client).await;
     let cases = [
-        ("gemini-3.1-flash-image-preview", 10, 4, true),
-        ("gemini-3.1-flash-image-preview", 11, 0, false),
-        ("gemini-3.1-flash-image-preview", 5, 5, false),
-        ("gemini-3-pro-image-preview", 6, 5, true),
-        ("gemini-3-pro-image-preview", 7, 1, false),
-        ("gemini-3-pro-image-preview", 0, 6, false),
+        ("gemini-3.1-flash-image", 10, 4, true),
+        ("gemini-3.1-flash-image", 11, 0, false),
+        ("gemini-3.1-flash-image", 5, 5, false),
+        ("gemini-3-pro-image", 6, 5, true),
+        ("gemini-3-pro-image", 7, 1, false),
+        ("gemini-3-pro-image", 0, 6, false),
         ("gemini-2.5-flash-image", 2, 1, true),
         ("gemini-2.5-flash-image", 2, 2, false),
     ];

@@ -12,6 +12,7 @@ async fn grounding_metadata_and_attribution() {
     let generation = client
         .images()
         .generate("The current weather in Lisbon as a watercolour postcard")
+        .model("gemini-3.1-flash-image")
         .image_size("512")
         .google_search(Search::WebAndImage)
         .send()
@@ -65,7 +66,7 @@ async fn image_search_only_where_the_model_has_it() {
     let error = client
         .images()
         .generate("A banana")
-        .model("gemini-3-pro-image-preview")
+        .model("gemini-3-pro-image")
         .google_search(Search::Image)
         .send()
         .await
@@ -80,7 +81,7 @@ async fn image_search_only_where_the_model_has_it() {
     let web = client
         .images()
         .generate("A banana")
-        .model("gemini-3-pro-image-preview")
+        .model("gemini-3-pro-image")
         .google_search(Search::Web)
         .send()
         .await

@@ -13,9 +13,9 @@ use crate::{generate_requests, sample_png, scratch, setup};
 async fn images_have_the_predicted_size_and_cost() {
     let (_server, client) = setup().await;
     let cases = [
-        ("gemini-3.1-flash-image-preview", Some("21:9"), Some("1K")),
-        ("gemini-3.1-flash-image-preview", Some("8:1"), Some("512")),
-        ("gemini-3-pro-image-preview", Some("3:4"), None),
+        ("gemini-3.1-flash-image", Some("21:9"), Some("1K")),
+        ("gemini-3.1-flash-image", Some("8:1"), Some("512")),
+        ("gemini-3-pro-image", Some("3:4"), None),
         ("gemini-2.5-flash-image", Some("16:9"), None),
         ("gemini-2.5-flash-image", None, None),
     ];
@@ -49,9 +49,19 @@ async fn images_have_the_predicted_size_and_cost() {
             "{model}"
         );
         assert!(usage.total_tokens.unwrap() >= usage.image_output_tokens.unwrap());
+        // The model's own format: JPEG for the 3.x models, PNG for 2.5 Flash Image.
         let image = generation.image().unwrap();
-        assert_eq!(image.format(), Some(ImageFormat::Png));
-        assert_eq!(image.mime_type(), Some("image/png"));
+        let mime = nanobanana_rules::catalogue::lookup(model)
+            .model()
+            .unwrap()
+            .output_mime_type();
+        assert_eq!(image.mime_type(), Some(mime), "{model}");
+        let format = if mime == "image/png" {
+            ImageFormat::Png
+        } else {
+            ImageFormat::Jpeg
+        };
+        assert_eq!(image.format(), Some(format), "{model}");
         assert!(generation.text().is_empty(), "image only");
     }
 }
@@ -64,6 +74,7 @@ async fn thoughts_come_apart_from_the_final_image() {
     let generation = client
         .images()
         .generate("A nano banana dish in a fancy restaurant")
+        .model("gemini-3.1-flash-image")
         .image_size("512")
         .thinking_level(ThinkingLevel::High)
         .include_thoughts()
@@ -150,11 +161,12 @@ async fn uploaded_inputs_go_by_reference() {
         .upload(InputImage::from_bytes(png).unwrap())
         .await
         .unwrap();
-    assert_eq!(uploaded.mime_type(), "image/png");
+    assert_eq!(uploaded.mime_type(), "image/jpeg");
     let uri = uploaded.file_uri().unwrap().to_owned();
     let edit = client
         .images()
         .edit(uploaded, "Turn this into a watercolour")
+        .model("gemini-3.1-flash-image")
         .image_size("512")
         .send()
         .await
@@ -185,6 +197,7 @@ async fn saving_is_atomic_and_refuses_to_replace() {
         .images()
         .generate("A banana")
         .aspect_ratio("4:5")
+        .model("gemini-3.1-flash-image")
         .image_size("512")
         .send()
         .await
@@ -216,7 +229,7 @@ async fn bad_requests_are_refused_before_sending() {
     let error = client
         .images()
         .generate("A banana")
-        .model("gemini-3-pro-image-preview")
+        .model("gemini-3-pro-image")
         .image_size("1k")
         .send()
         .await
@@ -240,6 +253,7 @@ async fn streaming_gives_the_same_generation() {
     let builder = client
         .images()
         .generate("A banana in the rain")
+        .model("gemini-3.1-flash-image")
         .image_size("512")
         .include_thoughts();
     let whole = builder.clone().send().await.unwrap();
@@ -260,6 +274,7 @@ async fn images_decode_with_the_image_crate() {
         .images()
         .generate("A banana")
         .aspect_ratio("3:2")
+        .model("gemini-3.1-flash-image")
         .image_size("512")
         .send()
         .await

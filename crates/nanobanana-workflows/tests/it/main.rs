@@ -11,8 +11,8 @@ mod outcomes;
 use nanobanana_mock::{Endpoint, MockGemini, ReceivedRequest};
 use nanobanana_transport::{Client, ClientConfig, RetryPolicy};
 
-/// A fake server (simulate mode: no fixtures) and a client for it, retries off so that every
-/// fault shows.
+/// A fake server of today's service (simulate mode: no fixtures) and a client for it, retries
+/// off so that every fault shows.
 async fn setup() -> (MockGemini, Client) {
     setup_with(MockGemini::builder()).await
 }
@@ -43,12 +43,14 @@ fn generate_requests(server: &MockGemini) -> Vec<ReceivedRequest> {
         .collect()
 }
 
-/// A real PNG made by the fake server (512x512), to use as an input image.
+/// A real image made by the fake server (a 512x512 JPEG, as the 3.x models answer today), to
+/// use as an input image.
 async fn sample_png(client: &Client) -> Vec<u8> {
     use nanobanana_workflows::ClientExt;
     let generation = client
         .images()
         .generate("A sample image for tests")
+        .model("gemini-3.1-flash-image")
         .image_size("512")
         .image_only()
         .send()

@@ -33,6 +33,7 @@ async fn each_finish_reason_is_a_distinct_outcome() {
         let generation = client
             .images()
             .generate(format!("A banana, case {fault}"))
+            .model("gemini-3.1-flash-image")
             .image_size("512")
             .send()
             .await
@@ -83,7 +84,7 @@ async fn each_finish_reason_is_a_distinct_outcome() {
 #[tokio::test]
 async fn chat_turns_keep_text_answers_and_refuse_blocked_ones() {
     let (server, client) = setup().await;
-    let mut chat = client.chat("gemini-3.1-flash-image-preview");
+    let mut chat = client.chat("gemini-3.1-flash-image");
     Mock::any()
         .body_contains("forbidden")
         .fault(Fault::outcome(MockOutcome::BlockedPrompt))
