@@ -217,7 +217,19 @@ pub fn validate_request_with(
 ) -> Report {
     let mut unknown = Vec::new();
     let report = nanobanana_wire::UnknownReport::of(request);
-    fields::check_pointers(report.fields.iter().map(String::as_str), &mut unknown);
+    let pointers = || report.fields.iter().map(String::as_str);
+    if fields::all_known_opaque(pointers()) {
+        // Nothing unknown, or only known fields the wire types do not name and whose inside is
+        // not checked (`safetySettings`): the pointers say it all.
+    } else if let Ok(json) = serde_json::to_value(request) {
+        // A known message the wire types do not name is kept whole among a struct's unknown
+        // fields and may hold unknown names inside: the request is walked as the JSON it sends,
+        // so both entry points report the same names, pointers and messages. Only a request
+        // that is refused anyway (or holds such a message) pays for the copy.
+        fields::check_json(&json, &mut unknown);
+    } else {
+        fields::check_pointers(pointers(), &mut unknown);
+    }
     check(model, &RequestView::from_typed(request), unknown, options)
 }
 

@@ -15,7 +15,7 @@ pub trait Inspect {
 /// What a decoded value held that the types do not name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UnknownReport {
-    /// JSON pointers of fields that landed in an `unknown_fields` map.
+    /// JSON pointers (RFC 6901, names escaped) of fields that landed in an `unknown_fields` map.
     pub fields: Vec<String>,
     /// JSON pointers and values of enum values that decoded as `Unknown`.
     pub enum_values: Vec<(String, String)>,
@@ -34,11 +34,22 @@ impl UnknownReport {
         self.fields.is_empty() && self.enum_values.is_empty()
     }
 
-    /// Records the keys of an `unknown_fields` map found at `at`.
+    /// Records the keys of an `unknown_fields` map found at `at`, escaped per RFC 6901 (`~` as
+    /// `~0`, `/` as `~1`), so that a pointer always splits back into the names it was made of.
     #[doc(hidden)]
     pub fn unknown_fields(&mut self, at: &str, fields: &UnknownFields) {
         for key in fields.keys() {
-            self.fields.push(format!("{at}/{key}"));
+            let mut pointer = String::with_capacity(at.len() + 1 + key.len());
+            pointer.push_str(at);
+            pointer.push('/');
+            for c in key.chars() {
+                match c {
+                    '~' => pointer.push_str("~0"),
+                    '/' => pointer.push_str("~1"),
+                    c => pointer.push(c),
+                }
+            }
+            self.fields.push(pointer);
         }
     }
 

@@ -11,6 +11,8 @@
 //! rules never look into (`toolConfig`, `functionCall`, `responseSchema`, ...) are accepted
 //! whole, whatever they hold.
 
+use std::borrow::Cow;
+
 use nanobanana_wire::names::{camel_case, snake_case};
 use serde_json::Value;
 
@@ -116,8 +118,11 @@ const REQUEST: &[(&str, Kind)] = &[
 /// answer words it, e.g. `Invalid JSON payload received. Unknown name "numberOfImages" at
 /// 'generation_config.image_config': Cannot find field.`
 ///
-/// Names are matched in camelCase or snake_case; the message quotes the name as sent and spells
-/// the parent path in snake_case with `[index]` for array elements, as proto JSON does.
+/// A name is known when it is exactly a field's camelCase name or exactly its snake_case
+/// spelling (`imageConfig`, `image_config`; not `image_Config` nor `ImageConfig`), as proto JSON
+/// parsing accepts them. The message quotes the name as sent and spells the parent path in
+/// snake_case with `[index]` for array elements, as proto JSON does; the JSON pointer escapes
+/// `~` and `/` in names (RFC 6901: `~0`, `~1`).
 pub(super) fn check_json(body: &Value, out: &mut Vec<Violation>) {
     let mut pointer = String::new();
     let mut proto_path = String::new();
@@ -125,39 +130,63 @@ pub(super) fn check_json(body: &Value, out: &mut Vec<Violation>) {
 }
 
 /// The same check for the unknown fields a typed request carries, given as JSON pointers with
-/// camelCase names (from `UnknownReport`).
+/// camelCase names (from `UnknownReport`, whose pointers escape names per RFC 6901 and always end
+/// at the unknown field's name; every other all-digit segment is an array index).
 pub(super) fn check_pointers<'a>(
     pointers: impl IntoIterator<Item = &'a str>,
     out: &mut Vec<Violation>,
 ) {
     for pointer in pointers {
-        let mut kind = Message(REQUEST);
-        let mut proto_path = String::new();
-        let mut segments = pointer.split('/').skip(1).peekable();
-        while let Some(segment) = segments.next() {
-            let Message(fields) = kind else { break };
-            if segment.parse::<usize>().is_ok() && !proto_path.is_empty() {
-                proto_path.push_str(&format!("[{segment}]"));
-                continue;
-            }
-            match lookup(fields, segment) {
-                Some(next) => {
-                    if !proto_path.is_empty() {
-                        proto_path.push('.');
-                    }
-                    proto_path.push_str(&snake_case(segment));
-                    kind = next;
-                }
-                None => {
-                    out.push(violation(pointer, segment, &proto_path));
-                    break;
-                }
-            }
-            if segments.peek().is_none() {
-                break;
-            }
+        if let Resolved::Unknown { name, proto_path } = resolve(pointer) {
+            out.push(violation(pointer, &name, &proto_path));
         }
     }
+}
+
+/// Whether every pointer names a known field whose inside is not checked (`safetySettings`,
+/// `toolConfig`, ...): then the pointers tell everything, and the request's JSON need not be
+/// walked.
+pub(super) fn all_known_opaque<'a>(pointers: impl IntoIterator<Item = &'a str>) -> bool {
+    pointers
+        .into_iter()
+        .all(|pointer| matches!(resolve(pointer), Resolved::Known(Opaque)))
+}
+
+/// What a pointer of `UnknownReport` leads to.
+enum Resolved<'p> {
+    /// A known field of this kind.
+    Known(Kind),
+    /// An unknown name (unescaped), with the proto path of its parent.
+    Unknown {
+        name: Cow<'p, str>,
+        proto_path: String,
+    },
+}
+
+fn resolve(pointer: &str) -> Resolved<'_> {
+    let mut kind = Message(REQUEST);
+    let mut proto_path = String::new();
+    let mut segments = pointer.split('/').skip(1).peekable();
+    while let Some(raw) = segments.next() {
+        let Message(fields) = kind else { break };
+        let last = segments.peek().is_none();
+        if !last && is_index(raw) && !proto_path.is_empty() {
+            proto_path.push_str(&format!("[{raw}]"));
+            continue;
+        }
+        let name = unescape(raw);
+        match lookup(fields, &name) {
+            Some(next) => {
+                if !proto_path.is_empty() {
+                    proto_path.push('.');
+                }
+                proto_path.push_str(&snake_case(&name));
+                kind = next;
+            }
+            None => return Resolved::Unknown { name, proto_path },
+        }
+    }
+    Resolved::Known(kind)
 }
 
 fn walk(
@@ -183,7 +212,7 @@ fn walk(
                 let (pointer_len, path_len) = (pointer.len(), proto_path.len());
                 let Some(kind) = lookup(fields, name) else {
                     pointer.push('/');
-                    pointer.push_str(name);
+                    push_escaped(pointer, name);
                     out.push(violation(pointer, name, proto_path));
                     pointer.truncate(pointer_len);
                     continue;
@@ -206,13 +235,58 @@ fn walk(
     }
 }
 
+/// The known field `name` spells: exactly its camelCase name, or exactly its snake_case spelling.
 fn lookup(fields: &'static [(&'static str, Kind)], name: &str) -> Option<Kind> {
     fields
         .iter()
-        .find(|(known, _)| {
-            *known == name || (name.contains('_') && *known == camel_case(name).as_ref())
-        })
+        .find(|(known, _)| *known == name || is_snake_spelling(known, name))
         .map(|(_, kind)| *kind)
+}
+
+/// Whether `name` is exactly the snake_case spelling of the camelCase `known` (`image_config`
+/// for `imageConfig`), compared without allocating.
+fn is_snake_spelling(known: &str, name: &str) -> bool {
+    let mut expected = known.bytes().flat_map(|b| {
+        if b.is_ascii_uppercase() {
+            [Some(b'_'), Some(b.to_ascii_lowercase())]
+        } else {
+            [Some(b), None]
+        }
+        .into_iter()
+        .flatten()
+    });
+    let mut sent = name.bytes();
+    loop {
+        match (expected.next(), sent.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Whether a pointer segment is an array index (all ASCII digits).
+fn is_index(segment: &str) -> bool {
+    !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Appends a name to a JSON pointer, escaped per RFC 6901 (`~` as `~0`, `/` as `~1`).
+fn push_escaped(pointer: &mut String, name: &str) {
+    for c in name.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+/// A JSON pointer segment unescaped (RFC 6901: `~1` is `/`, then `~0` is `~`).
+fn unescape(segment: &str) -> Cow<'_, str> {
+    if !segment.contains('~') {
+        return Cow::Borrowed(segment);
+    }
+    Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
 }
 
 fn violation(pointer: &str, name: &str, proto_path: &str) -> Violation {
@@ -227,7 +301,7 @@ fn violation(pointer: &str, name: &str, proto_path: &str) -> Violation {
         Rule::UnknownRequestField,
         pointer.to_owned(),
         name,
-        "the fields of the Gemini API's GenerateContentRequest (camelCase or snake_case)",
+        "the fields of the Gemini API's GenerateContentRequest, each by its exact camelCase name or its snake_case spelling",
         message,
     )
 }
