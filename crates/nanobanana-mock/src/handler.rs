@@ -159,6 +159,16 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
     if !is_upload_chunk && let Some(reply) = check_auth(shared, request) {
         return (reply, none());
     }
+    // A control header whose value is not text is a bad header (400), never ignored.
+    for name in [
+        &FAULT_HEADER_NAME,
+        &MODE_HEADER_NAME,
+        &IMAGE_FORMAT_HEADER_NAME,
+    ] {
+        if let Some(reply) = not_text(request, name) {
+            return (reply, none());
+        }
+    }
     let header_fault = match request.header(&FAULT_HEADER_NAME) {
         Some(text) => match Fault::parse(text) {
             Ok(fault) => Some((text.to_owned(), fault)),
@@ -229,6 +239,23 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
     }
     let reply = dispatch(shared, request, info, mode, &fault, format).await;
     (reply, fault)
+}
+
+/// The 400 for a control header (`x-nanobanana-*`) whose value is not visible ASCII text.
+fn not_text(request: &Request, name: &http::HeaderName) -> Option<Reply> {
+    let value = request.headers.get(name)?;
+    if value.to_str().is_ok() {
+        return None;
+    }
+    let allowed = match name.as_str() {
+        FAULT_HEADER => "directives such as \"status=503; times=1\"",
+        MODE_HEADER => "simulate, replay, hybrid",
+        _ => "png, jpeg",
+    };
+    Some(reply::invalid_argument(&format!(
+        "Invalid {name} header: its value is not text (bytes outside visible ASCII, {} bytes). Allowed: {allowed}.",
+        value.len()
+    )))
 }
 
 /// The error answer of a status fault, with the fault's `RetryInfo.retryDelay` (34 s, as the
@@ -521,7 +548,8 @@ fn page(request: &Request, field: &str, items: Vec<&Value>) -> Reply {
             }
         },
     };
-    let end = (start + size).min(items.len());
+    // A token is the client's text: an offset past the end (even usize::MAX) is an empty page.
+    let end = start.saturating_add(size).min(items.len());
     let mut body = json!({ field: items.get(start..end).unwrap_or(&[]) });
     if end < items.len() {
         body["nextPageToken"] = json!(store::base64_standard(format!("offset:{end}").as_bytes()));
@@ -617,13 +645,8 @@ fn generate_value(
         format,
         input_images,
     };
-    let simulated = simulate::generate(model, &normal, &seed, outcome, &context).map_err(|e| {
-        reply::error(
-            500,
-            &format!("nanobanana-mock could not simulate: {e}"),
-            Vec::new(),
-        )
-    })?;
+    let simulated = simulate::generate(model, &normal, &seed, outcome, &context)
+        .map_err(simulate::Failure::into_reply)?;
     let answer = CachedAnswer {
         body: Bytes::from(simulated.response.to_string()),
         events: simulated
@@ -810,10 +833,11 @@ fn upload_start(shared: &Shared, request: &Request) -> Reply {
     };
     let declared = request
         .header("x-goog-upload-header-content-length")
-        .and_then(|s| s.parse().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
         .or(body_size);
     let mut store = lock(&shared.store);
-    if let Err(e) = store.check_room(declared.unwrap_or(0) as usize) {
+    // Any declared length, up to u64::MAX, is compared without overflow.
+    if let Err(e) = store.check_room(usize::try_from(declared.unwrap_or(0)).unwrap_or(usize::MAX)) {
         return reply::error(429, &e, Vec::new());
     }
     let id = store.new_id(&format!("{}/upload", shared.uri));
@@ -867,6 +891,25 @@ fn upload_chunk(shared: &Shared, request: &Request, upload_id: &str, command: &s
         .with_header("x-goog-upload-status", "active")
         .with_header("x-goog-upload-size-received", received.to_string());
     }
+    let after = received.saturating_add(request.body.len() as u64);
+    if let Some(declared) = pending.declared_size
+        && after > declared
+    {
+        let reply = reply::invalid_argument(&format!(
+            "Upload of {after} bytes so far exceeds the {declared} bytes its start declared; the upload is cancelled."
+        ));
+        store.uploads.remove(upload_id);
+        return reply.with_header("x-goog-upload-status", "final");
+    }
+    // The storage quota holds for every chunk, not only at finalize: an upload never grows past
+    // it in memory.
+    if let Err(e) = store.check_chunk(request.body.len()) {
+        store.uploads.remove(upload_id);
+        return reply::error(429, &e, Vec::new()).with_header("x-goog-upload-status", "final");
+    }
+    let Some(pending) = store.uploads.get_mut(upload_id) else {
+        return batch_not_found();
+    };
     pending.data.extend_from_slice(&request.body);
     let total = pending.data.len() as u64;
     if !command.contains("finalize") {

@@ -11,11 +11,12 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use nanobanana_rules::catalogue::{self, Lookup, Thinking};
-use nanobanana_rules::resolution;
+use nanobanana_rules::{resolution, validate_request_json};
 use nanobanana_wire::{AspectRatio, Base64Bytes, ImageSize};
 
 use crate::fault::Outcome;
 use crate::image::{self, ImageFormat, Style};
+use crate::reply::{self, Reply};
 use crate::signature::{Signed, Signer};
 
 /// What the simulator needs besides the request.
@@ -40,15 +41,47 @@ enum SimPart {
     Image(Bytes),
 }
 
+/// Why a request was not simulated.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The request asks for what the model does not make (400, the service's answer): an
+    /// unknown image model is simulated with [`FALLBACK_MODEL`]'s rules, which validation did not
+    /// check because it does not know the model.
+    Invalid(String),
+    /// The simulator itself failed (500): a bug, never the client's doing.
+    Internal(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Internal(message)
+    }
+}
+
+impl Failure {
+    /// The answer: `400 INVALID_ARGUMENT` with the rule's message, or `500 INTERNAL`.
+    pub(crate) fn into_reply(self) -> Reply {
+        match self {
+            Failure::Invalid(message) => reply::invalid_argument(&message),
+            Failure::Internal(message) => reply::error(
+                500,
+                &format!("nanobanana-mock could not simulate: {message}"),
+                Vec::new(),
+            ),
+        }
+    }
+}
+
 /// Answers a request (`body` in camelCase, as [`crate::replay::normalize`] makes it) for `model`.
-/// The request is valid: validation ran before.
+/// Validation ran before, for a model the catalogue knows; an unknown image model is checked
+/// here against the rules it is simulated with.
 pub(crate) fn generate(
     model: &str,
     body: &Value,
     seed: &[u8; 32],
     outcome: Option<Outcome>,
     context: &Context<'_>,
-) -> Result<Simulated, String> {
+) -> Result<Simulated, Failure> {
     // A text-only model (asked for text only) is simulated with the default model's rules; the
     // handler answers every other id the catalogue does not serve with the service's 404.
     let rules_model = match catalogue::lookup(model) {
@@ -94,17 +127,22 @@ pub(crate) fn generate(
         .and_then(Value::as_str)
         .map(ImageSize::from_wire)
         .or_else(|| rules_model.default_image_size().cloned());
-    let entry = resolution::table()
-        .get(rules_model.id(), &ratio, size.as_ref())
-        .ok_or_else(|| {
-            format!(
-                "no table entry for {} at {} {}",
-                rules_model.id(),
-                ratio.as_str(),
-                size.as_ref().map(ImageSize::as_str).unwrap_or("(no size)")
-            )
-        })?;
-    let (width, height, image_tokens) = (entry.width(), entry.height(), entry.tokens());
+    // A model that makes no image here (text only) needs no table entry; otherwise the request
+    // asks for a size the table has, or for something the model does not make (400, never 500).
+    let (width, height, image_tokens) = if wants_image {
+        let entry = resolution::table()
+            .get(rules_model.id(), &ratio, size.as_ref())
+            .ok_or_else(|| {
+                Failure::Invalid(format!(
+                    "Unsupported combination of aspect ratio \"{}\" and image size \"{}\" for model {model}. Allowed: the sizes and ratios of the model's resolution table.",
+                    ratio.as_str(),
+                    size.as_ref().map(ImageSize::as_str).unwrap_or("(default)")
+                ))
+            })?;
+        (entry.width(), entry.height(), entry.tokens())
+    } else {
+        (0, 0, 0)
+    };
 
     let prompt = last_user_text(body);
     let subject = summarize(&prompt);

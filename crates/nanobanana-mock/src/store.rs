@@ -99,8 +99,27 @@ impl Store {
                 self.max_files
             ));
         }
-        let pending: usize = self.uploads.values().map(|u| u.data.len()).sum();
-        if self.stored_bytes + pending + len > self.max_stored_bytes {
+        self.check_bytes(len)
+    }
+
+    /// Room for `len` more bytes of an upload in progress (the storage quota, checked per
+    /// chunk), or the error text.
+    pub(crate) fn check_chunk(&self, len: usize) -> Result<(), String> {
+        self.check_bytes(len)
+    }
+
+    /// Whether stored files, uploads in progress and `len` more bytes stay within the quota;
+    /// saturating, so that a declared length of `u64::MAX` is refused, never wrapped past it.
+    fn check_bytes(&self, len: usize) -> Result<(), String> {
+        let pending = self
+            .uploads
+            .values()
+            .fold(0usize, |sum, u| sum.saturating_add(u.data.len()));
+        let total = self
+            .stored_bytes
+            .saturating_add(pending)
+            .saturating_add(len);
+        if total > self.max_stored_bytes {
             return Err(format!(
                 "File storage quota exceeded: this nanobanana-mock server stores at most {} bytes of files; delete some first.",
                 self.max_stored_bytes
