@@ -393,6 +393,19 @@ pub(crate) struct MockArgs {
     /// Polls a simulated batch stays running [default: 1]
     #[arg(long, value_name = "N")]
     pub(crate) batch_polls: Option<u32>,
+
+    /// Connections served at once; more wait in the backlog [default: 512]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_connections: Option<u32>,
+
+    /// Close a connection that takes longer to send request headers, or stays idle longer
+    /// between requests [default: 10000]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) header_read_timeout: Option<u64>,
+
+    /// Bytes of request bodies the journal keeps [default: 33554432]
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) journal_byte_limit: Option<usize>,
 }
 
 impl std::fmt::Debug for MockArgs {

@@ -62,6 +62,15 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
     if let Some(polls) = args.batch_polls {
         builder = builder.batch_polls(polls);
     }
+    if let Some(connections) = args.max_connections {
+        builder = builder.max_connections(connections as usize);
+    }
+    if let Some(ms) = args.header_read_timeout {
+        builder = builder.header_read_timeout(std::time::Duration::from_millis(ms));
+    }
+    if let Some(bytes) = args.journal_byte_limit {
+        builder = builder.journal_byte_limit(bytes);
+    }
     // `--mock-fault` applies to every request this server answers.
     if let Some(spec) = &global.mock_fault {
         builder = builder.fault(service::parse_fault(spec)?);

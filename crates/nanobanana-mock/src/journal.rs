@@ -52,6 +52,8 @@ pub struct ReceivedRequest {
     /// The body's bytes; meaningful only when `body_kept`.
     pub(crate) body: Vec<u8>,
     pub(crate) body_kept: bool,
+    /// The body was kept, then dropped to keep the journal within its byte limit.
+    pub(crate) body_dropped: bool,
     pub(crate) body_len: usize,
     pub(crate) endpoint: Endpoint,
     pub(crate) model: Option<String>,
@@ -113,6 +115,15 @@ impl ReceivedRequest {
         self.body_len
     }
 
+    /// Whether the body was journalled, then dropped because the bodies of the journal went over
+    /// its byte limit (see
+    /// [`MockGeminiBuilder::journal_byte_limit`](crate::MockGeminiBuilder::journal_byte_limit)):
+    /// the oldest bodies go first, and [`body`](Self::body) is `None` for them. The request line
+    /// shows `body dropped`.
+    pub fn body_dropped(&self) -> bool {
+        self.body_dropped
+    }
+
     /// The body decoded as JSON, if it was kept and is JSON.
     pub fn json(&self) -> Option<Value> {
         self.body().and_then(|b| serde_json::from_slice(b).ok())
@@ -157,25 +168,43 @@ impl fmt::Display for ReceivedRequest {
             let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
             write!(f, "?{}", query.join("&"))?;
         }
-        write!(f, " ({} bytes) -> {}", self.body_len, self.status)
+        if self.body_dropped {
+            write!(
+                f,
+                " ({} bytes, body dropped: journal byte limit) -> {}",
+                self.body_len, self.status
+            )
+        } else {
+            write!(f, " ({} bytes) -> {}", self.body_len, self.status)
+        }
     }
 }
 
-/// A ring of the most recent requests.
+/// A ring of the most recent requests, bounded in entries and in the bytes of the bodies it
+/// keeps: past the byte limit, the oldest kept bodies are dropped (the entries stay, marked
+/// [`ReceivedRequest::body_dropped`]).
 pub(crate) struct Journal {
     capacity: usize,
+    byte_limit: usize,
+    /// Bytes held by the kept entries' bodies (their allocations, not only their lengths).
+    body_bytes: usize,
     entries: VecDeque<ReceivedRequest>,
     total: u64,
+    /// Bodies dropped for the byte limit so far.
+    dropped_bodies: u64,
     /// The entry the ring dropped last, handed out again by [`Journal::spare`].
     spare: Option<ReceivedRequest>,
 }
 
 impl Journal {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize, byte_limit: usize) -> Self {
         Self {
             capacity,
+            byte_limit,
+            body_bytes: 0,
             entries: VecDeque::with_capacity(capacity.min(1024)),
             total: 0,
+            dropped_bodies: 0,
             spare: None,
         }
     }
@@ -186,14 +215,41 @@ impl Journal {
         self.spare.take().unwrap_or_default()
     }
 
-    pub(crate) fn push(&mut self, entry: ReceivedRequest) {
+    pub(crate) fn push(&mut self, mut entry: ReceivedRequest) {
         self.total += 1;
         if self.capacity == 0 {
             self.spare = Some(entry);
             return;
         }
-        if self.entries.len() == self.capacity {
-            self.spare = self.entries.pop_front();
+        if self.entries.len() == self.capacity
+            && let Some(mut old) = self.entries.pop_front()
+        {
+            self.body_bytes = self.body_bytes.saturating_sub(old.body.capacity());
+            // The recycled entry keeps a small body buffer at most: a big one would be held
+            // outside the byte limit's count.
+            if old.body.capacity() > SPARE_BODY_CAPACITY {
+                old.body = Vec::new();
+            }
+            self.spare = Some(old);
+        }
+        entry.body_dropped = false;
+        if !entry.body_kept {
+            entry.body = Vec::new();
+        } else if entry.body.capacity() > self.byte_limit {
+            drop_body(&mut entry);
+            self.dropped_bodies += 1;
+        }
+        self.body_bytes = self.body_bytes.saturating_add(entry.body.capacity());
+        // Oldest first: the bodies most likely needed are the latest ones.
+        for old in self.entries.iter_mut() {
+            if self.body_bytes <= self.byte_limit {
+                break;
+            }
+            if old.body.capacity() > 0 {
+                self.body_bytes = self.body_bytes.saturating_sub(old.body.capacity());
+                drop_body(old);
+                self.dropped_bodies += 1;
+            }
         }
         self.entries.push_back(entry);
     }
@@ -215,8 +271,70 @@ impl Journal {
         self.total
     }
 
+    /// How many bodies were dropped for the byte limit.
+    pub(crate) fn dropped_bodies(&self) -> u64 {
+        self.dropped_bodies
+    }
+
+    /// Bytes the kept bodies hold.
+    #[cfg(test)]
+    pub(crate) fn body_bytes(&self) -> usize {
+        self.body_bytes
+    }
+
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
+        self.body_bytes = 0;
         self.total = 0;
+        self.dropped_bodies = 0;
+    }
+}
+
+/// The body buffer a recycled entry may keep (small bodies are refilled without allocating).
+const SPARE_BODY_CAPACITY: usize = 64 << 10;
+
+fn drop_body(entry: &mut ReceivedRequest) {
+    entry.body = Vec::new();
+    entry.body_kept = false;
+    entry.body_dropped = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(body: usize) -> ReceivedRequest {
+        ReceivedRequest {
+            body: vec![b'x'; body],
+            body_kept: true,
+            body_len: body,
+            ..ReceivedRequest::default()
+        }
+    }
+
+    #[test]
+    fn journal_bodies_stay_within_the_byte_limit_oldest_dropped_first() {
+        let mut journal = Journal::new(1024, 10_000);
+        for _ in 0..50 {
+            journal.push(entry(1_000));
+            assert!(journal.body_bytes() <= 10_000, "{}", journal.body_bytes());
+        }
+        let entries = journal.entries();
+        assert_eq!(entries.len(), 50);
+        assert!(entries[0].body_dropped() && entries[0].body().is_none());
+        assert!(entries[0].to_string().contains("body dropped"));
+        assert!(!entries[49].body_dropped() && entries[49].body().is_some());
+        assert_eq!(journal.dropped_bodies(), 40);
+    }
+
+    #[test]
+    fn journal_drops_a_body_over_the_whole_byte_limit_at_once() {
+        let mut journal = Journal::new(8, 100);
+        journal.push(entry(10));
+        journal.push(entry(1_000));
+        let entries = journal.entries();
+        assert!(entries[0].body().is_some());
+        assert!(entries[1].body_dropped());
+        assert_eq!(entries[1].body_len(), 1_000);
     }
 }

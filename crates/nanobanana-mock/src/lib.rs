@@ -99,7 +99,8 @@
 //! Depends on the wire types and the rules only, never on the client (transport, workflows), so
 //! one bug cannot hide on both sides of the wire. Nothing a client sends panics a handler or
 //! stops the server; state (files, batches, the journal, the answer cache) is bounded and per
-//! server. hyper types stay out of the public API.
+//! server, and so are connections (a cap, and a timeout for reading request headers). hyper
+//! types stay out of the public API.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -121,6 +122,7 @@ pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, Outcome};
 pub use crate::journal::{Endpoint, ReceivedRequest};
 pub use crate::mock::{Mock, MockGuard, Times};
 pub use crate::server::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_JOURNAL_BYTE_LIMIT, DEFAULT_MAX_CONNECTIONS,
     IMAGE_FORMAT_HEADER, MODE_HEADER, MockError, MockGemini, MockGeminiBuilder, Mode,
     shutdown_signal,
 };

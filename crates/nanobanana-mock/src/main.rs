@@ -37,6 +37,10 @@ OPTIONS:
     --body-limit BYTES        refuse larger request bodies with 413 [default: 67108864]
     --signature-secret TEXT   secret that authenticates thought signatures
     --batch-polls N           polls a simulated batch stays running [default: 1]
+    --max-connections N       connections served at once; more wait in the backlog [default: 512]
+    --header-read-timeout MS  close a connection that takes longer to send request headers, or
+                              stays idle longer between requests [default: 10000]
+    --journal-byte-limit BYTES  bytes of request bodies the journal keeps [default: 33554432]
     --quiet                   do not log requests to stderr
     -h, --help                print this help
 
@@ -55,6 +59,9 @@ struct Args {
     body_limit: Option<usize>,
     signature_secret: Option<String>,
     batch_polls: Option<u32>,
+    max_connections: Option<usize>,
+    header_read_timeout_ms: Option<u64>,
+    journal_byte_limit: Option<usize>,
     quiet: bool,
 }
 
@@ -71,6 +78,9 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
         body_limit: None,
         signature_secret: None,
         batch_polls: None,
+        max_connections: None,
+        header_read_timeout_ms: None,
+        journal_byte_limit: None,
         quiet: false,
     };
     while let Some(arg) = argv.next() {
@@ -130,6 +140,36 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
                     text.parse()
                         .map_err(|_| format!("--batch-polls {text:?} is not a count"))?,
                 );
+            }
+            "--max-connections" => {
+                let text = value("N")?;
+                args.max_connections = Some(
+                    text.parse()
+                        .ok()
+                        .filter(|&n: &usize| n > 0)
+                        .ok_or_else(|| {
+                            format!("--max-connections {text:?} is not a count of at least 1")
+                        })?,
+                );
+            }
+            "--header-read-timeout" => {
+                let text = value("MS")?;
+                args.header_read_timeout_ms = Some(
+                    text.parse()
+                        .ok()
+                        .filter(|&n: &u64| n > 0)
+                        .ok_or_else(|| {
+                            format!(
+                                "--header-read-timeout {text:?} is not a number of milliseconds of at least 1"
+                            )
+                        })?,
+                );
+            }
+            "--journal-byte-limit" => {
+                let text = value("BYTES")?;
+                args.journal_byte_limit = Some(text.parse().map_err(|_| {
+                    format!("--journal-byte-limit {text:?} is not a number of bytes")
+                })?);
             }
             other => return Err(format!("unknown option {other:?}; see --help")),
         }
@@ -191,6 +231,15 @@ async fn run(args: Args) -> ExitCode {
     }
     if let Some(polls) = args.batch_polls {
         builder = builder.batch_polls(polls);
+    }
+    if let Some(connections) = args.max_connections {
+        builder = builder.max_connections(connections);
+    }
+    if let Some(ms) = args.header_read_timeout_ms {
+        builder = builder.header_read_timeout(std::time::Duration::from_millis(ms));
+    }
+    if let Some(bytes) = args.journal_byte_limit {
+        builder = builder.journal_byte_limit(bytes);
     }
     if !args.quiet {
         builder = builder.log_requests_to_stderr();

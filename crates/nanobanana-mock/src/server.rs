@@ -19,10 +19,10 @@ use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use nanobanana_wire::corpus::{Corpus, LineEnding};
 
@@ -112,6 +112,9 @@ pub struct MockGeminiBuilder {
     pub(crate) body_limit: usize,
     pub(crate) journal_capacity: usize,
     pub(crate) journal_body_limit: usize,
+    pub(crate) journal_byte_limit: usize,
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) max_connections: usize,
     pub(crate) image_format: Option<ImageFormat>,
     pub(crate) as_of: Date,
     pub(crate) signatures: SignaturePolicy,
@@ -134,6 +137,9 @@ impl fmt::Debug for MockGeminiBuilder {
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
             .field("line_ending", &self.line_ending)
             .field("body_limit", &self.body_limit)
+            .field("journal_byte_limit", &self.journal_byte_limit)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_connections", &self.max_connections)
             .field("fault", &self.fault)
             .field("as_of", &self.as_of)
             .field("signatures", &self.signatures)
@@ -153,6 +159,9 @@ impl Default for MockGeminiBuilder {
             body_limit: 64 << 20,
             journal_capacity: 1024,
             journal_body_limit: 1 << 20,
+            journal_byte_limit: DEFAULT_JOURNAL_BYTE_LIMIT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             image_format: None,
             as_of: Date::today(),
             signatures: SignaturePolicy::ByDate,
@@ -169,6 +178,13 @@ impl Default for MockGeminiBuilder {
 }
 
 const DEFAULT_SIGNATURE_SECRET: &str = "nanobanana-mock default signature secret v1";
+
+/// The default of [`MockGeminiBuilder::journal_byte_limit`]: 32 MiB of journalled bodies.
+pub const DEFAULT_JOURNAL_BYTE_LIMIT: usize = 32 << 20;
+/// The default of [`MockGeminiBuilder::header_read_timeout`]: 10 seconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`MockGeminiBuilder::max_connections`]: 512 open connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 impl MockGeminiBuilder {
     /// The address to bind (default `127.0.0.1:0`: loopback, a free port).
@@ -228,6 +244,29 @@ impl MockGeminiBuilder {
         self
     }
 
+    /// The bodies the journal keeps hold at most this many bytes in all (default 32 MiB): past
+    /// it, the oldest bodies are dropped and their entries marked
+    /// ([`ReceivedRequest::body_dropped`]; the request line says `body dropped`).
+    pub fn journal_byte_limit(mut self, bytes: usize) -> Self {
+        self.journal_byte_limit = bytes;
+        self
+    }
+
+    /// How long a connection may take to send a request's headers, and how long it may stay idle
+    /// before its next request (default 10 s); then it is closed. A slow client cannot hold a
+    /// connection open by trickling bytes. A zero duration is taken as one millisecond.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// At most this many connections are served at once (default 512, at least 1); further
+    /// clients wait in the listen backlog until one closes, so the server never runs out of
+    /// file descriptors for the connections it already has.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
     /// The format of simulated images, whatever the model (default: the model's own, from the
     /// catalogue: JPEG for the 3.x models, PNG for 2.5 Flash Image).
     pub fn image_format(mut self, format: ImageFormat) -> Self {
@@ -348,7 +387,7 @@ impl MockGeminiBuilder {
                 self.max_stored_bytes,
                 self.max_batches,
             )),
-            journal: Mutex::new(Journal::new(self.journal_capacity)),
+            journal: Mutex::new(Journal::new(self.journal_capacity, self.journal_byte_limit)),
             unmatched: Mutex::new(Vec::new()),
             mounts: RwLock::new(Vec::new()),
             next_mount: AtomicU64::new(1),
@@ -412,6 +451,21 @@ impl Shared {
             return "The server received no requests.".to_owned();
         }
         let mut out = format!("The server received {} request(s):", journal.total());
+        let kept = journal.iter().count() as u64;
+        if kept < journal.total() {
+            let _ = write!(
+                out,
+                " (the oldest {} not kept: journal capacity)",
+                journal.total() - kept
+            );
+        }
+        if journal.dropped_bodies() > 0 {
+            let _ = write!(
+                out,
+                " ({} bodies dropped: journal byte limit)",
+                journal.dropped_bodies()
+            );
+        }
         for (i, entry) in journal.iter().enumerate() {
             let _ = write!(out, "\n  {}. {entry}", i + 1);
         }
@@ -567,7 +621,21 @@ impl Drop for MockGemini {
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: watch::Sender<bool>) {
     let mut stop = shutdown.subscribe();
+    // One permit per open connection: at the cap, the loop stops accepting (clients wait in the
+    // backlog) until a connection closes, instead of taking descriptors without bound.
+    let slots = Arc::new(Semaphore::new(shared.config.max_connections));
+    let mut http = http1::Builder::new();
+    http.keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.header_read_timeout);
     loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            _ = stop.changed() => return,
+        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = stop.changed() => return,
@@ -583,14 +651,14 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, shutdown: watch
         let _ = stream.set_nodelay(true);
         let shared = Arc::clone(&shared);
         let mut stop = shutdown.subscribe();
+        let http = http.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = service_fn(move |request| {
                 let shared = Arc::clone(&shared);
                 async move { serve(shared, request).await }
             });
-            let connection = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
+            let connection = http.serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = connection => {}
                 _ = stop.changed() => {}
