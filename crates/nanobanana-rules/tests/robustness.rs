@@ -352,3 +352,150 @@ fn bodies_that_are_not_objects_are_clean() {
         assert!(validate_request_json("gemini-3-pro-image-preview", &body).is_clean());
     }
 }
+
+/// Issue 20: field names the service does not know, seen the same way by both entry points.
+mod hostile_names {
+    use super::*;
+
+    fn both(body: &Value) -> nanobanana_rules::Report {
+        let json = validate_request_json("gemini-3.1-flash-image-preview", body);
+        let typed: GenerateContentRequest = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(
+            validate_request("gemini-3.1-flash-image-preview", &typed),
+            json,
+            "{body}"
+        );
+        json
+    }
+
+    #[test]
+    fn mis_cased_names_are_unknown_fields_and_not_looked_into() {
+        for name in ["image_Config", "ImageConfig", "imageconfig", "IMAGE_CONFIG"] {
+            let body = serde_json::json!({"generationConfig": {name: {"imageSize": "1k"}}});
+            let report = both(&body);
+            let error = report.first_error().unwrap();
+            assert_eq!(error.rule(), Rule::UnknownRequestField, "{name}");
+            assert_eq!(error.path(), format!("/generationConfig/{name}"));
+            assert_eq!(
+                error.message(),
+                format!(
+                    "Invalid JSON payload received. Unknown name \"{name}\" at 'generation_config': Cannot find field."
+                )
+            );
+            // Nothing inside is read as an image size.
+            assert_eq!(report.violations().len(), 1, "{report}");
+        }
+        // The two exact spellings are the field.
+        for name in ["imageConfig", "image_config"] {
+            let body = serde_json::json!({"generationConfig": {name: {"imageSize": "1K"}}});
+            assert!(both(&body).is_valid(), "{name}");
+        }
+    }
+
+    #[test]
+    fn all_digit_keys_are_unknown_fields_not_array_indices() {
+        let body = serde_json::json!({"generationConfig": {"0": 1}});
+        let report = both(&body);
+        let error = report.first_error().unwrap();
+        assert_eq!(error.path(), "/generationConfig/0");
+        assert!(
+            error
+                .message()
+                .contains("Unknown name \"0\" at 'generation_config'")
+        );
+        let body = serde_json::json!({"contents": [{"parts": [{"text": "x", "12": true}]}]});
+        let report = both(&body);
+        let error = report.first_error().unwrap();
+        assert_eq!(error.path(), "/contents/0/parts/0/12");
+        assert!(
+            error.message().contains("at 'contents[0].parts[0]'"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn pointers_escape_slash_and_tilde_and_messages_quote_the_name_as_sent() {
+        for (name, pointer) in [
+            ("/", "/~1"),
+            ("~", "/~0"),
+            ("a/b~c", "/a~1b~0c"),
+            ("~1", "/~01"),
+            ("", "/"),
+        ] {
+            let body = serde_json::json!({name: {}});
+            let report = both(&body);
+            let error = report.first_error().unwrap();
+            assert_eq!(error.path(), pointer, "{name:?}");
+            assert_eq!(
+                error.message(),
+                format!(
+                    "Invalid JSON payload received. Unknown name \"{name}\": Cannot find field."
+                )
+            );
+        }
+    }
+}
+
+/// Names that broke the agreement once (issue 20), mixed into generated bodies.
+const HOSTILE_KEYS: &[&str] = &[
+    "0",
+    "12",
+    "/",
+    "~",
+    "~1",
+    "a/b",
+    "",
+    "image_Config",
+    "ImageConfig",
+    "generation_Config",
+    "inline_Data",
+    "Parts",
+    "systemInstruction",
+    "system_instruction",
+    "safetySettings",
+    "toolConfig",
+];
+
+fn hostile_json() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(5, 64, 5, |inner| {
+        let key = prop_oneof![
+            3 => prop::sample::select(KEYS).prop_map(str::to_owned),
+            2 => prop::sample::select(HOSTILE_KEYS).prop_map(str::to_owned),
+            1 => "[a-zA-Z0-9_/~]{0,6}"
+        ];
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((key, inner), 0..5)
+                .prop_map(|fields| Value::Object(fields.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A well-typed body with hostile names added at any level still gets the same report from
+    /// both entry points (when it still decodes).
+    #[test]
+    fn both_entry_points_agree_with_hostile_names(
+        body in well_typed(),
+        extra in prop::collection::vec((prop::sample::select(HOSTILE_KEYS), hostile_json()), 0..3),
+        depth in 0usize..4,
+    ) {
+        let mut body = body;
+        let mut target = &mut body;
+        for key in ["generationConfig", "imageConfig", "thinkingConfig"].iter().take(depth) {
+            if target.get(*key).is_some_and(Value::is_object) {
+                target = target.get_mut(*key).unwrap();
+            } else {
+                break;
+            }
+        }
+        if let Value::Object(map) = target {
+            for (key, value) in extra {
+                map.insert(key.to_owned(), value);
+            }
+        }
+        check(&body)?;
+    }
+}
