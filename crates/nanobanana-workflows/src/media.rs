@@ -3,6 +3,7 @@
 //! API.
 
 use std::fmt;
+use std::io::Read as _;
 use std::path::Path;
 
 use nanobanana_rules::resolution::Prediction;
@@ -106,6 +107,102 @@ impl fmt::Display for ImageFormat {
     }
 }
 
+/// The largest image file [`InputImage::from_path`] reads: 100 MB, the inline data the service
+/// takes per request (its base64 text is larger still, so a file this large only fits a request
+/// alone, if at all).
+pub const MAX_INPUT_IMAGE_BYTES: u64 = 100_000_000;
+
+/// How much of a file is read to recognise its type before the rest.
+const HEAD_BYTES: u64 = 64;
+
+/// Why `bytes` of `format` are not a whole image, if they are not: a PNG that does not reach its
+/// `IEND` chunk, a JPEG without its end-of-image marker after the scan, a WebP shorter than its
+/// RIFF header says. GIF, HEIC and HEIF are not checked.
+fn truncation(format: ImageFormat, bytes: &[u8]) -> Option<String> {
+    match format {
+        ImageFormat::Png => png_truncation(bytes),
+        ImageFormat::Jpeg => jpeg_truncation(bytes),
+        ImageFormat::WebP => {
+            let declared = u64::from(le32(bytes, 4)?) + 8;
+            (declared > bytes.len() as u64).then(|| {
+                format!(
+                    "the WebP holds {} bytes, its RIFF header declares {declared}",
+                    bytes.len()
+                )
+            })
+        }
+        ImageFormat::Gif | ImageFormat::Heic | ImageFormat::Heif => None,
+    }
+}
+
+fn png_truncation(bytes: &[u8]) -> Option<String> {
+    let mut at: usize = 8;
+    loop {
+        let Some(header) = bytes.get(at..at + 8) else {
+            return Some(format!(
+                "the PNG ends after {} bytes, before its IEND chunk",
+                bytes.len()
+            ));
+        };
+        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let kind = &header[4..8];
+        let end = at.saturating_add(12).saturating_add(length);
+        if end > bytes.len() {
+            return Some(format!(
+                "the PNG ends after {} bytes, inside its {} chunk (which needs {end}), before IEND",
+                bytes.len(),
+                String::from_utf8_lossy(kind)
+            ));
+        }
+        if kind == b"IEND" {
+            return None;
+        }
+        at = end;
+    }
+}
+
+fn jpeg_truncation(bytes: &[u8]) -> Option<String> {
+    let cut = || {
+        Some(format!(
+            "the JPEG ends after {} bytes without its end-of-image marker (FF D9)",
+            bytes.len()
+        ))
+    };
+    // Marker segments up to the first scan (an EXIF thumbnail's own FF D9 is skipped with its
+    // APP1 segment), then the end marker anywhere after it.
+    let mut at = 2;
+    loop {
+        while bytes.get(at) == Some(&0xFF) && bytes.get(at + 1) == Some(&0xFF) {
+            at += 1;
+        }
+        if bytes.get(at) != Some(&0xFF) {
+            return cut();
+        }
+        let Some(&marker) = bytes.get(at + 1) else {
+            return cut();
+        };
+        match marker {
+            0xD9 => return None,
+            0x01 | 0xD0..=0xD7 => at += 2,
+            _ => {
+                let Some(length) = be16(bytes, at + 2) else {
+                    return cut();
+                };
+                at += 2 + usize::from(length);
+                if marker == 0xDA {
+                    break;
+                }
+            }
+        }
+    }
+    let scan = bytes.get(at..).unwrap_or_default();
+    if scan.windows(2).any(|pair| pair == [0xFF, 0xD9]) {
+        None
+    } else {
+        cut()
+    }
+}
+
 /// HEIC or HEIF from the major and compatible brands of a leading `ftyp` box.
 fn heif_brand(bytes: &[u8]) -> Option<ImageFormat> {
     if bytes.len() < 16 || &bytes[4..8] != b"ftyp" {
@@ -186,6 +283,11 @@ fn be32(bytes: &[u8], at: usize) -> Option<u32> {
 fn be16(bytes: &[u8], at: usize) -> Option<u16> {
     let b = bytes.get(at..at + 2)?;
     Some(u16::from_be_bytes([b[0], b[1]]))
+}
+
+fn le32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at + 4)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fn le16(bytes: &[u8], at: usize) -> Option<u16> {
@@ -307,16 +409,55 @@ impl InputImage {
 
     /// Reads an image file (blocking) and recognises its type from the content, not from the
     /// extension: a JPEG named `photo.png` is sent as `image/jpeg`.
+    ///
+    /// Reads at most [`MAX_INPUT_IMAGE_BYTES`] (a larger file, or an endless one such as
+    /// `/dev/zero`, is refused without being read whole; what is not an image is refused after
+    /// its first bytes), and refuses a PNG or JPEG that ends before its end marker (a cut
+    /// download or copy), a WebP shorter than its RIFF header says: the service could not use
+    /// them, and the request would be paid for.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let io = |source| Error::Io {
             action: "read the image",
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let too_large = || {
+            Error::invalid(format!(
+                "{} is larger than {MAX_INPUT_IMAGE_BYTES} bytes, the most an input image can be \
+                 (the service takes at most 100 MB of inline data per request); upload it with \
+                 the Files API and pass InputImage::from_file instead",
+                path.display()
+            ))
+        };
+        if let Ok(metadata) = file.metadata()
+            && metadata.is_file()
+            && metadata.len() > MAX_INPUT_IMAGE_BYTES
+        {
+            return Err(too_large());
+        }
+        let mut reader = std::io::Read::take(file, MAX_INPUT_IMAGE_BYTES + 1);
+        // The type first, from the first bytes: what is not an image is not read further.
+        let mut bytes = Vec::new();
+        std::io::Read::by_ref(&mut reader)
+            .take(HEAD_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
         let format = ImageFormat::detect(&bytes).ok_or_else(|| Error::UnknownImageType {
             what: format!("{} ({})", path.display(), describe_bytes(&bytes)),
         })?;
+        reader.read_to_end(&mut bytes).map_err(io)?;
+        if bytes.len() as u64 > MAX_INPUT_IMAGE_BYTES {
+            return Err(too_large());
+        }
+        if let Some(problem) = truncation(format, &bytes) {
+            return Err(Error::invalid(format!(
+                "{} is cut short: {problem}; the service cannot use a partial image (copy or \
+                 download it again, or re-export it)",
+                path.display()
+            )));
+        }
         Ok(Self {
             source: Source::Inline { format, bytes },
         })
@@ -461,6 +602,10 @@ mod tests {
         out.extend_from_slice(&height.to_be_bytes());
         out.extend_from_slice(&width.to_be_bytes());
         out.extend_from_slice(&[0x03; 10]);
+        // SOS (length 8), one byte of scan data, EOI.
+        out.extend_from_slice(&[
+            0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 0x3F, 0, 0x55, 0xFF, 0xD9,
+        ]);
         out
     }
 
@@ -562,6 +707,68 @@ mod tests {
             "{missing}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn scratch_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("nb-media-cut-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// A whole 1x1 PNG: signature, IHDR, IDAT, IEND.
+    fn png() -> Vec<u8> {
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut chunk = |kind: &[u8], data: &[u8]| {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            out.extend_from_slice(&[0; 4]);
+        };
+        chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
+        chunk(b"IDAT", &[0x78, 0x9C, 0x63, 0x60, 0, 0, 0, 4, 0, 1]);
+        chunk(b"IEND", &[]);
+        out
+    }
+
+    #[test]
+    fn truncated_png_input_is_refused_before_sending() {
+        let whole = png();
+        assert!(InputImage::from_path(scratch_file("whole.png", &whole)).is_ok());
+        for cut in [whole.len() - 1, 40, 33, 20] {
+            let path = scratch_file(&format!("cut-{cut}.png"), &whole[..cut]);
+            let error = InputImage::from_path(&path).unwrap_err().to_string();
+            assert!(error.contains("is cut short"), "{error}");
+            assert!(
+                error.contains(&format!("ends after {cut} bytes")),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn truncated_jpeg_and_webp_inputs_are_refused_before_sending() {
+        let whole = jpeg(8, 8);
+        assert!(InputImage::from_path(scratch_file("whole.jpg", &whole)).is_ok());
+        let error = InputImage::from_path(scratch_file("cut.jpg", &whole[..whole.len() - 2]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("end-of-image marker"), "{error}");
+        let webp = b"RIFF\x40\0\0\0WEBPVP8L";
+        let error = InputImage::from_path(scratch_file("cut.webp", webp))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("RIFF header declares 72"), "{error}");
+    }
+
+    #[test]
+    fn endless_input_file_is_refused_after_its_first_bytes() {
+        // /dev/zero has no length and never ends: not an image, refused without reading on.
+        if std::path::Path::new("/dev/zero").exists() {
+            let error = InputImage::from_path("/dev/zero").unwrap_err();
+            assert!(matches!(error, Error::UnknownImageType { .. }), "{error}");
+        }
     }
 
     #[test]
