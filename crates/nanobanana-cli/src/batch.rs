@@ -224,8 +224,8 @@ fn safe_name(key: &str) -> String {
 
 /// Reads and parses every line; any bad line refuses the batch, naming every one.
 fn read_lines(path: &Path) -> Result<Vec<Line>, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::refused(format!("cannot read {}: {e}", path.display())))?;
+    let text = crate::files::read_text(path, crate::files::MAX_TEXT_INPUT_BYTES, "prompt file")
+        .map_err(Failure::refused)?;
     let mut lines = Vec::new();
     let mut problems = Vec::new();
     for (index, raw) in text.lines().enumerate() {

@@ -124,9 +124,8 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &ChatArgs) -> Result<Exi
 /// Reads and checks a session file before anything else happens (exit code 2 when it is not a
 /// usable session: unreadable, another format, changed since it was saved, broken signatures).
 fn load_session(path: &Path) -> Result<ChatExport, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::refused(format!("--session {}: cannot read it: {e}", path.display()))
-    })?;
+    let text = crate::files::read_text(path, crate::files::MAX_TEXT_INPUT_BYTES, "--session")
+        .map_err(Failure::refused)?;
     let export: ChatExport = serde_json::from_str(&text).map_err(|e| {
         Failure::refused(format!(
             "--session {}: not a chat session saved by nanobanana ({e}); give another file name \

@@ -100,6 +100,68 @@ pub(crate) fn check_writable(path: &Path, overwrite: Overwrite) -> Result<(), St
     Ok(())
 }
 
+/// Refuses an `-o` that names no file: `.`, `..`, a path ending in `/` or an existing directory
+/// (an extension would otherwise be added to it, writing a hidden `..png`).
+pub(crate) fn check_output_name(path: &Path, flag: &str) -> Result<(), String> {
+    let text = path.as_os_str().to_string_lossy();
+    if path.file_name().is_none()
+        || text.ends_with('/')
+        || text.ends_with(std::path::MAIN_SEPARATOR)
+    {
+        return Err(format!(
+            "{flag} {}: not a file name; give one such as {}",
+            path.display(),
+            path.join("banana.png").display()
+        ));
+    }
+    if path.is_dir() {
+        return Err(format!(
+            "{flag} {} is a directory; give a file name such as {}",
+            path.display(),
+            path.join("banana.png").display()
+        ));
+    }
+    Ok(())
+}
+
+/// The most a text input (a chat session, a batch's prompt file) may hold: 1 GiB. A session
+/// keeps every image of the conversation as base64, so it can be large, but not endless.
+pub(crate) const MAX_TEXT_INPUT_BYTES: u64 = 1 << 30;
+
+/// Reads a UTF-8 text file of at most `limit` bytes; an endless or larger input (`/dev/zero`) is
+/// refused once the limit is passed, without reading on. The error names the flag and the file.
+pub(crate) fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("{what} {}: cannot read it: {e}", path.display()))?;
+    let too_large = || {
+        format!(
+            "{what} {}: larger than {limit} bytes, the most this command reads",
+            path.display()
+        )
+    };
+    if let Ok(metadata) = file.metadata()
+        && metadata.is_file()
+        && metadata.len() > limit
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{what} {}: cannot read it: {e}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{what} {}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// The directory a file goes to (`.` for a bare file name).
 pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
@@ -181,6 +243,36 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn output_without_a_file_name_is_refused() {
+        for out in [".", "..", "out/", "/"] {
+            let error = check_output_name(Path::new(out), "-o").unwrap_err();
+            assert!(
+                error.contains("not a file name") || error.contains("is a directory"),
+                "{out}: {error}"
+            );
+        }
+        let dir = scratch("output-name");
+        let error = check_output_name(&dir, "-o").unwrap_err();
+        assert!(error.contains("is a directory"), "{error}");
+        check_output_name(&dir.join("banana"), "-o").unwrap();
+        check_output_name(Path::new("banana.png"), "-o").unwrap();
+    }
+
+    #[test]
+    fn text_inputs_are_read_with_a_size_limit() {
+        let dir = scratch("text-limit");
+        let path = dir.join("prompts.jsonl");
+        std::fs::write(&path, "0123456789").unwrap();
+        assert_eq!(read_text(&path, 10, "batch").unwrap(), "0123456789");
+        let error = read_text(&path, 9, "batch").unwrap_err();
+        assert!(error.contains("larger than 9 bytes"), "{error}");
+        if Path::new("/dev/zero").exists() {
+            let error = read_text(Path::new("/dev/zero"), 1 << 16, "--session").unwrap_err();
+            assert!(error.contains("larger than 65536 bytes"), "{error}");
+        }
     }
 
     #[test]

@@ -169,6 +169,7 @@ fn check_rules(ui: &Ui, model: &str, request: &GenerateContentRequest) -> Result
 
 async fn run(ui: &Ui, global: &Global, job: Job) -> Result<ExitCode, Failure> {
     let overwrite = Overwrite::from_force(global.force);
+    files::check_output_name(&job.output, "-o").map_err(Failure::refused)?;
     let request = checked_request(ui, &job.model, &job.message, &job.options)?;
     // The name an image gets when `-o` has no extension (the extension of the model's output
     // type; batch and chat check their names the same way), so an existing `banana.jpg` is
