@@ -96,6 +96,11 @@ pub(crate) struct Global {
     /// No spinner on stderr (off anyway when it is not a terminal); no request log for `mock`
     #[arg(short, long, global = true, help_heading = "Output")]
     pub(crate) quiet: bool,
+
+    /// Trace requests on stderr (-v: each attempt, status and latency; -vv: everything the
+    /// library traces). RUST_LOG, when set, decides instead (e.g. RUST_LOG=nanobanana_transport=debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Output")]
+    pub(crate) verbose: u8,
 }
 
 /// What to do.

@@ -44,6 +44,9 @@ use crate::ui::{Failure, Ui};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::new(&cli.global);
+    if let Err(message) = init_tracing(cli.global.verbose) {
+        ui.warn(&message);
+    }
     match run(&ui, &cli) {
         Ok(code) => code,
         Err(failure) => ui.fail(&failure),
@@ -62,6 +65,58 @@ fn run(ui: &Ui, cli: &Cli) -> Result<ExitCode, Failure> {
             runtime.block_on(run_async(ui, cli, command))
         }
     }
+}
+
+/// The crates whose spans and events `--verbose` shows.
+const TRACED: &[&str] = &[
+    "nanobanana",
+    "nanobanana_transport",
+    "nanobanana_workflows",
+    "nanobanana_rules",
+    "nanobanana_mock",
+];
+
+/// Sends the library's traces to stderr when `RUST_LOG` is set (its directives decide) or
+/// `--verbose` is given (`-v`: debug, `-vv`: trace, for the nanobanana crates); otherwise nothing
+/// is traced. Spans never hold the API key (the transport's invariant), and no `log` bridge is
+/// installed, so the HTTP stack's own logs stay out. A bad `RUST_LOG` is reported, not fatal.
+fn init_tracing(verbose: u8) -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|directives| !directives.trim().is_empty());
+    let (filter, problem) = match from_env {
+        Some(directives) => match EnvFilter::try_new(&directives) {
+            Ok(filter) => (filter, None),
+            Err(e) => (
+                EnvFilter::new("warn"),
+                Some(format!(
+                    "RUST_LOG={directives:?} is not a tracing filter ({e}); tracing warnings only. \
+                     Allowed: directives such as \"debug\" or \"nanobanana_transport=trace\""
+                )),
+            ),
+        },
+        None if verbose == 0 => return Ok(()),
+        None => {
+            let level = if verbose == 1 { "debug" } else { "trace" };
+            let directives: Vec<String> = TRACED.iter().map(|c| format!("{c}={level}")).collect();
+            (
+                EnvFilter::new(format!("warn,{}", directives.join(","))),
+                None,
+            )
+        }
+    };
+    // A line when each attempt's span closes: its model, attempt, status and latency, even
+    // when nothing inside it logged.
+    let installed = tracing_subscriber::fmt()
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    if let Err(e) = installed {
+        return Err(format!("tracing is off: {e}"));
+    }
+    problem.map_or(Ok(()), Err)
 }
 
 async fn run_async(ui: &Ui, cli: &Cli, command: &Command) -> Result<ExitCode, Failure> {

@@ -1770,3 +1770,135 @@ fn chat_on_a_terminal() {
         (ImageFormat::Jpeg, 1024, 1024)
     );
 }
+
+/// Issue 20: `-o .` (and other outputs that name no file) is refused before any request, instead
+/// of writing a hidden `./..png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_that_names_no_file_is_refused_before_sending() {
+    let dir = scratch("output-dot");
+    let server = MockGemini::builder().allow_unmatched().start().await;
+    for out in [".", "..", "sub/"] {
+        let run = run_async(against(&server, &dir, &["generate", "x", "-o", out])).await;
+        assert_eq!(run.code, 2, "{out}: {run:#?}");
+        assert!(
+            run.stderr.contains("not a file name"),
+            "{out}: {}",
+            run.stderr
+        );
+    }
+    assert!(!dir.join("..png").exists() && !dir.join("sub/.png").exists());
+    assert!(server.received_requests().is_empty());
+}
+
+/// Issue 20: a PNG cut short is refused before sending (exit 2, naming the file and what is
+/// missing), not sent as an input image without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_png_input_is_refused_before_sending() {
+    let dir = scratch("truncated-png");
+    let server = MockGemini::builder().allow_unmatched().start().await;
+    let png = nanobanana_mock::image::render(
+        ImageFormat::Png,
+        nanobanana_mock::image::Style::Final,
+        64,
+        64,
+        b"cut",
+    )
+    .unwrap();
+    std::fs::write(dir.join("cut.png"), &png[..100]).unwrap();
+    let run = run_async(against(
+        &server,
+        &dir,
+        &["edit", "cut.png", "add a hat", "-o", "hat.png"],
+    ))
+    .await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr.contains("cut.png is cut short"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("ends after 100 bytes"),
+        "{}",
+        run.stderr
+    );
+    assert!(server.received_requests().is_empty());
+}
+
+/// Issue 20: an endless input (`/dev/zero`) is refused after its first bytes, not read into
+/// memory without limit; text inputs (a batch's prompts) are read with a size limit too.
+#[test]
+fn endless_inputs_are_refused_without_reading_them_whole() {
+    if !Path::new("/dev/zero").exists() {
+        return;
+    }
+    let dir = scratch("dev-zero");
+    let run = run(&dir, &["edit", "--mock", "/dev/zero", "x", "-o", "x.png"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr.contains("unrecognised image type"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Issue 20: `RUST_LOG` and `--verbose` reach the library's spans through a tracing subscriber,
+/// and the API key (a canary) appears nowhere in what the command prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_log_and_verbose_trace_requests_without_the_key() {
+    const CANARY: &str = "canary-key-7f3a9c1e5b";
+    let dir = scratch("tracing");
+    let server = MockGemini::builder().allow_unmatched().start().await;
+    let traced = |args: &[&str], rust_log: Option<&str>| {
+        let mut command = command(&dir, args);
+        command
+            .arg("--base-url")
+            .arg(server.uri())
+            .env("GEMINI_API_KEY", CANARY)
+            .env_remove("RUST_LOG");
+        if let Some(filter) = rust_log {
+            command.env("RUST_LOG", filter);
+        }
+        command
+    };
+    for (args, rust_log) in [
+        (&["generate", "a banana", "-o", "a.png"][..], Some("trace")),
+        (&["generate", "a banana", "-o", "b.png", "-vv"][..], None),
+        (
+            &["generate", "a banana", "-o", "c.png", "--json", "-v"][..],
+            None,
+        ),
+    ] {
+        let run = run_async(traced(args, rust_log)).await.ok();
+        assert!(
+            run.stderr.contains("gemini.request"),
+            "{args:?}: no span in {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains(CANARY) && !run.stdout.contains(CANARY));
+    }
+    // A request the server refuses (an unknown image model at a size it does not make) is
+    // traced too, without the key.
+    let run = run_async(traced(
+        &[
+            "generate",
+            "a banana",
+            "-o",
+            "d.png",
+            "-m",
+            "gemini-9-image",
+            "-s",
+            "8K",
+        ],
+        Some("trace"),
+    ))
+    .await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("gemini.request"), "{}", run.stderr);
+    assert!(!run.stderr.contains(CANARY) && !run.stdout.contains(CANARY));
+    // Without either, the command traces nothing.
+    let quiet = run_async(traced(&["generate", "a banana", "-o", "e.png"], None))
+        .await
+        .ok();
+    assert!(!quiet.stderr.contains("gemini.request"), "{}", quiet.stderr);
+}
