@@ -581,6 +581,66 @@ impl MockGemini {
         ))
     }
 
+    /// Answers one request in-process, without a socket: what the server would answer over
+    /// HTTP (body limit, handlers, journal; faults only decide the status, no delay or reset is
+    /// played). For fuzzing and property tests, which need millions of requests; not a stable
+    /// API. `target` is the path with its query; an SSE answer comes back as its events'
+    /// JSON joined by newlines.
+    #[doc(hidden)]
+    pub async fn answer_in_process(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &[u8])],
+        body: Bytes,
+    ) -> (u16, Bytes) {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_bytes(value),
+            ) {
+                map.append(name, value);
+            }
+        }
+        let limit = self.shared.config.body_limit;
+        let request = Request {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: parse_query(query),
+            headers: map,
+            body,
+        };
+        let (reply, fault, info) = if request.body.len() > limit {
+            (
+                reply::error(413, "Request payload size exceeds the limit.", Vec::new()),
+                Fault::none(),
+                handler::RouteInfo::default(),
+            )
+        } else {
+            handler::handle(&self.shared, &request).await
+        };
+        let status = if fault.reset_after == Some(0) {
+            0
+        } else {
+            reply.status
+        };
+        record(&self.shared, &request, &info, status);
+        let body = match reply.body {
+            ReplyBody::Full(data) => data,
+            ReplyBody::Events { events, .. } => {
+                let mut joined = BytesMut::new();
+                for event in events {
+                    joined.extend_from_slice(&event);
+                    joined.extend_from_slice(b"\n");
+                }
+                joined.freeze()
+            }
+        };
+        (status, body)
+    }
+
     pub(crate) fn register(&self, mock: Mock, scoped: bool) -> Arc<Mounted> {
         let mounted = Arc::new(Mounted {
             id: self.shared.next_mount.fetch_add(1, Ordering::SeqCst),
