@@ -404,7 +404,7 @@ pub(crate) struct MockArgs {
     pub(crate) max_connections: Option<u32>,
 
     /// Close a connection that takes longer to send request headers, or stays idle longer
-    /// between requests [default: 10000]
+    /// between requests [default: 30000]
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) header_read_timeout: Option<u64>,
 

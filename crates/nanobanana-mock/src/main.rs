@@ -39,7 +39,7 @@ OPTIONS:
     --batch-polls N           polls a simulated batch stays running [default: 1]
     --max-connections N       connections served at once; more wait in the backlog [default: 512]
     --header-read-timeout MS  close a connection that takes longer to send request headers, or
-                              stays idle longer between requests [default: 10000]
+                              stays idle longer between requests [default: 30000]
     --journal-byte-limit BYTES  bytes of request bodies the journal keeps [default: 33554432]
     --quiet                   do not log requests to stderr
     -h, --help                print this help

@@ -181,8 +181,10 @@ const DEFAULT_SIGNATURE_SECRET: &str = "nanobanana-mock default signature secret
 
 /// The default of [`MockGeminiBuilder::journal_byte_limit`]: 32 MiB of journalled bodies.
 pub const DEFAULT_JOURNAL_BYTE_LIMIT: usize = 32 << 20;
-/// The default of [`MockGeminiBuilder::header_read_timeout`]: 10 seconds.
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`MockGeminiBuilder::header_read_timeout`]: 30 seconds (hyper's default).
+/// Not shorter: tests on a paused tokio clock wait 10 s and more between retries, and an idle
+/// connection closed at the very instant a client reuses it costs that client a retry.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default of [`MockGeminiBuilder::max_connections`]: 512 open connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
@@ -253,7 +255,7 @@ impl MockGeminiBuilder {
     }
 
     /// How long a connection may take to send a request's headers, and how long it may stay idle
-    /// before its next request (default 10 s); then it is closed. A slow client cannot hold a
+    /// before its next request (default 30 s); then it is closed. A slow client cannot hold a
     /// connection open by trickling bytes. A zero duration is taken as one millisecond.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout.max(Duration::from_millis(1));
