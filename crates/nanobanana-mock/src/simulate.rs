@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use nanobanana_rules::catalogue::{self, Lookup, Thinking};
-use nanobanana_rules::{resolution, validate_request_json};
+use nanobanana_rules::resolution;
 use nanobanana_wire::{AspectRatio, Base64Bytes, ImageSize};
 
 use crate::fault::Outcome;
@@ -44,9 +44,8 @@ enum SimPart {
 /// Why a request was not simulated.
 #[derive(Debug)]
 pub(crate) enum Failure {
-    /// The request asks for what the model does not make (400, the service's answer): an
-    /// unknown image model is simulated with [`FALLBACK_MODEL`]'s rules, which validation did not
-    /// check because it does not know the model.
+    /// The request asks for what the model does not make (400, the service's answer), where
+    /// validation could not tell (a row its table lacks).
     Invalid(String),
     /// The simulator itself failed (500): a bug, never the client's doing.
     Internal(String),
