@@ -234,6 +234,11 @@ pub(crate) fn decode_to_slice(text: &[u8], out: &mut [u8]) -> Result<usize, Base
     })
 }
 
+/// Appends the standard padded base64 of `bytes` to `out`.
+pub(crate) fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(STANDARD.encode(bytes).as_bytes());
+}
+
 /// The room [`decode_to_slice`] needs for `text`: three bytes per started group of four symbols,
 /// padding included, so at most two bytes more than the decoded length.
 pub(crate) fn decode_capacity(text: &[u8]) -> usize {

@@ -11,6 +11,8 @@ use std::cell::RefCell;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
+
 use crate::GenerateContentResponse;
 use crate::skim::{SeparateImage, decode_images_separately};
 
@@ -25,7 +27,7 @@ static CALLS: AtomicU64 = AtomicU64::new(0);
 /// [`take_reference`] as serde meets their references.
 struct Pending {
     call: u64,
-    images: Vec<Option<Vec<u8>>>,
+    images: Vec<Option<Bytes>>,
 }
 
 thread_local! {
@@ -57,24 +59,54 @@ pub fn decode_response(body: &[u8]) -> serde_json::Result<GenerateContentRespons
         Ok(images) if !images.is_empty() => images,
         _ => return serde_json::from_slice(body),
     };
-    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let call = next_call();
     let skeleton = skeleton(body, &images, call);
+    let images = images
+        .into_iter()
+        .map(|image| Bytes::from(image.bytes))
+        .collect();
+    match parse_skeleton(&skeleton, call, images) {
+        Some(response) => Ok(response),
+        // A reference that serde did not hand to an image field, or a body the skeleton made
+        // invalid: the plain path decides, and its error names positions in the real body.
+        None => serde_json::from_slice(body),
+    }
+}
+
+/// A fresh call number, which tells the references of different calls apart.
+pub(crate) fn next_call() -> u64 {
+    CALLS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Writes the reference to image `index` of `call` (`#nb:<call>:<index>`) at the end of `out`.
+pub(crate) fn write_reference(out: &mut Vec<u8>, call: u64, index: usize) {
+    out.extend_from_slice(REFERENCE_PREFIX);
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{call:x}:{index}");
+}
+
+/// Parses a skeleton whose image texts are references of `call` to `images` (in order).
+/// `None` when serde refuses the skeleton or does not take every image through an image field:
+/// the caller then decides on the real body.
+pub(crate) fn parse_skeleton(
+    skeleton: &[u8],
+    call: u64,
+    images: Vec<Bytes>,
+) -> Option<GenerateContentResponse> {
     let count = images.len();
     let previous = PENDING.with(|pending| {
         pending.borrow_mut().replace(Pending {
             call,
-            images: images.into_iter().map(|image| Some(image.bytes)).collect(),
+            images: images.into_iter().map(Some).collect(),
         })
     });
-    let parsed = serde_json::from_slice::<GenerateContentResponse>(&skeleton);
+    let parsed = serde_json::from_slice::<GenerateContentResponse>(skeleton);
     let left = PENDING.with(|pending| std::mem::replace(&mut *pending.borrow_mut(), previous));
     let all_taken = left
         .is_some_and(|left| left.images.len() == count && left.images.iter().all(Option::is_none));
     match parsed {
-        Ok(response) if all_taken => Ok(response),
-        // A reference that serde did not hand to an image field, or a body the skeleton made
-        // invalid: the plain path decides, and its error names positions in the real body.
-        _ => serde_json::from_slice(body),
+        Ok(response) if all_taken => Some(response),
+        _ => None,
     }
 }
 
@@ -85,9 +117,7 @@ fn skeleton(body: &[u8], images: &[SeparateImage], call: u64) -> Vec<u8> {
     let mut at = 0;
     for (index, image) in images.iter().enumerate() {
         skeleton.extend_from_slice(&body[at..image.text.start]);
-        skeleton.extend_from_slice(REFERENCE_PREFIX);
-        // Writing into a Vec cannot fail.
-        let _ = write!(skeleton, "{call:x}:{index}");
+        write_reference(&mut skeleton, call, index);
         at = image.text.end;
     }
     skeleton.extend_from_slice(&body[at..]);
@@ -96,7 +126,7 @@ fn skeleton(body: &[u8], images: &[SeparateImage], call: u64) -> Vec<u8> {
 
 /// The decoded image a reference names, if `text` is a reference of the call in progress on
 /// this thread and its image was not taken yet.
-pub(crate) fn take_reference(text: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn take_reference(text: &[u8]) -> Option<Bytes> {
     let rest = text.strip_prefix(REFERENCE_PREFIX)?;
     let rest = std::str::from_utf8(rest).ok()?;
     let (call, index) = rest.split_once(':')?;

@@ -76,6 +76,7 @@ pub mod enums;
 mod fast;
 mod generated;
 mod images;
+mod incremental;
 pub mod inspect;
 mod int64;
 pub mod names;
@@ -86,6 +87,7 @@ pub use crate::bytes::{Base64Bytes, Base64Error};
 pub use crate::fast::decode_response;
 pub use crate::generated::*;
 pub use crate::images::{ImageSpan, ImagesError, decode_images_into};
+pub use crate::incremental::ResponseDecoder;
 pub use crate::inspect::{Inspect, UnknownReport};
 pub use crate::int64::Int64;
 

@@ -19,7 +19,7 @@ use crate::bytes::{Base64Error, CHUNK, decode, decode_capacity, decode_to_slice}
 use crate::images::{ImageSpan, ImagesError};
 
 /// Nesting limit, as `serde_json`'s: deeper documents are refused instead of exhausting the stack.
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 type Result<T> = std::result::Result<T, ImagesError>;
 
@@ -77,7 +77,7 @@ fn skim<S: Sink>(body: &[u8], sink: &mut S) -> Result<Vec<ImageSpan>> {
 
 /// Which piece of an image string a [`Sink`] is given, which decides the decoder.
 #[derive(Clone, Copy)]
-enum Piece {
+pub(crate) enum Piece {
     /// A whole chunk, more to come: strict padded standard base64 only.
     Middle,
     /// The end of a string that had middle chunks: standard alphabet, padding optional.
@@ -87,7 +87,7 @@ enum Piece {
 }
 
 impl Piece {
-    fn decode(self, text: &[u8], out: &mut [u8]) -> Option<usize> {
+    pub(crate) fn decode(self, text: &[u8], out: &mut [u8]) -> Option<usize> {
         match self {
             Piece::Middle => base64_turbo::STANDARD.decode_slice(text, out).ok(),
             Piece::Last if text.iter().any(|&b| b == b'-' || b == b'_') => None,
@@ -675,7 +675,7 @@ fn hex4(raw: &[u8], at: usize) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn check(body: &str) -> std::result::Result<(Vec<u8>, Vec<ImageSpan>), String> {
@@ -765,7 +765,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// One part: text, or an image spelled one of the ways clients and servers spell base64.
-    fn part() -> impl Strategy<Value = String> {
+    pub(crate) fn part() -> impl Strategy<Value = String> {
         use base64::Engine as _;
         use base64::engine::general_purpose::{
             STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
@@ -813,7 +813,7 @@ mod tests {
         prop_oneof![image, text]
     }
 
-    fn body() -> impl Strategy<Value = String> {
+    pub(crate) fn body() -> impl Strategy<Value = String> {
         prop::collection::vec(prop::collection::vec(part(), 0..4), 0..3).prop_map(|candidates| {
             let candidates: Vec<String> = candidates
                 .iter()
