@@ -82,8 +82,15 @@ impl Client {
         )
         .with_model(model)
         .with_json(encode(request)?);
-        let answer = self.execute(&call, options).await?;
-        self.transport.decode_response(&answer.body, &call)
+        // Decoded while it arrives: the images' base64 text is never held whole.
+        let answer = self
+            .execute_as::<nanobanana_wire::ResponseDecoder>(&call, options)
+            .await?;
+        let (result, body) = answer.body;
+        result.map_err(|e| {
+            self.transport
+                .decode_error::<GenerateContentResponse>(&body, &e, &call)
+        })
     }
 
     /// Generates content as a stream of partial answers:
@@ -155,6 +162,15 @@ impl Client {
         call: &Call,
         options: &RequestOptions,
     ) -> Result<crate::http::Answer, Error> {
+        self.execute_as::<crate::http::Whole>(call, options).await
+    }
+
+    /// [`execute`](Self::execute), the body received by `R` as it arrives.
+    pub(crate) async fn execute_as<R: crate::http::Receive>(
+        &self,
+        call: &Call,
+        options: &RequestOptions,
+    ) -> Result<crate::http::Answer<R::Output>, Error> {
         let with_headers;
         let call = if options.headers.is_empty() {
             call
@@ -163,7 +179,7 @@ impl Client {
             &with_headers
         };
         self.transport
-            .execute(call, self.retry_policy(options), self.timeout(options))
+            .execute::<R>(call, self.retry_policy(options), self.timeout(options))
             .await
     }
 

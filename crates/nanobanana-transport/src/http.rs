@@ -8,7 +8,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use nanobanana_wire::ResponseDecoder;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
 use reqwest::{Method, Response};
 use serde::de::DeserializeOwned;
@@ -141,11 +142,94 @@ impl Call {
     }
 }
 
-/// A successful (2xx) answer, read whole.
+/// A successful (2xx) answer: its headers and what its body was made into (the body itself,
+/// read whole, unless a [`Receive`] made something else of it while it arrived).
 #[derive(Debug)]
-pub(crate) struct Answer {
+pub(crate) struct Answer<B = Bytes> {
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
+    pub(crate) body: B,
+}
+
+/// Takes a 2xx answer's body in, chunk by chunk as the network delivers it.
+pub(crate) trait Receive: Sized {
+    /// What the body becomes.
+    type Output;
+    /// A receiver for a body of `content_length` bytes, if the answer said.
+    fn start(content_length: Option<u64>) -> Self;
+    /// The next chunk of the body.
+    fn feed(&mut self, chunk: Bytes);
+    /// The body has ended.
+    fn finish(self) -> Self::Output;
+}
+
+/// The body read whole, as one buffer: a body that arrives in one chunk is kept as it is; one
+/// that arrives in several is gathered once into a buffer sized from `Content-Length`.
+#[derive(Debug, Default)]
+pub(crate) struct Whole {
+    first: Option<Bytes>,
+    gathered: Option<BytesMut>,
+    expected: usize,
+}
+
+impl Receive for Whole {
+    type Output = Bytes;
+
+    fn start(content_length: Option<u64>) -> Self {
+        Self {
+            expected: content_length.map_or(0, |len| usize::try_from(len).unwrap_or(0)),
+            ..Self::default()
+        }
+    }
+
+    fn feed(&mut self, chunk: Bytes) {
+        if let Some(gathered) = &mut self.gathered {
+            gathered.extend_from_slice(&chunk);
+            return;
+        }
+        match self.first.take() {
+            None => self.first = Some(chunk),
+            Some(first) => {
+                let mut gathered =
+                    BytesMut::with_capacity(self.expected.max(first.len() + chunk.len()));
+                gathered.extend_from_slice(&first);
+                gathered.extend_from_slice(&chunk);
+                self.gathered = Some(gathered);
+            }
+        }
+    }
+
+    fn finish(self) -> Bytes {
+        match (self.gathered, self.first) {
+            (Some(gathered), _) => gathered.freeze(),
+            (None, first) => first.unwrap_or_default(),
+        }
+    }
+}
+
+/// A `generateContent` answer decoded while it arrives ([`ResponseDecoder`]): each image's
+/// base64 text is decoded as it streams by and never held whole; the result is
+/// [`nanobanana_wire::decode_response`]'s on the whole body, with what the decoder kept of the
+/// body (the whole body when decoding failed, for the error's excerpt).
+impl Receive for ResponseDecoder {
+    type Output = (
+        serde_json::Result<nanobanana_wire::GenerateContentResponse>,
+        Vec<u8>,
+    );
+
+    fn start(content_length: Option<u64>) -> Self {
+        match content_length.and_then(|len| usize::try_from(len).ok()) {
+            Some(len) => ResponseDecoder::with_size_hint(len),
+            None => ResponseDecoder::new(),
+        }
+    }
+
+    fn feed(&mut self, chunk: Bytes) {
+        ResponseDecoder::feed(self, &chunk);
+    }
+
+    fn finish(self) -> Self::Output {
+        self.finish_with_body()
+    }
 }
 
 /// Whether a reqwest failure happened before or after the answer's head.
@@ -195,18 +279,19 @@ impl Transport {
             .scrubbed(self.secret())
     }
 
-    /// Sends `call` with retries; returns the first 2xx answer, or the last error.
-    pub(crate) async fn execute(
+    /// Sends `call` with retries; returns the first 2xx answer, its body received by `R`, or
+    /// the last error.
+    pub(crate) async fn execute<R: Receive>(
         &self,
         call: &Call,
         policy: &RetryPolicy,
         timeout: Option<Duration>,
-    ) -> Result<Answer, Error> {
+    ) -> Result<Answer<R::Output>, Error> {
         let mut retrier = Retrier::new(policy);
         loop {
             let span = self.span(call, retrier.attempt());
             let result = self
-                .attempt(call, timeout, &span)
+                .attempt::<R>(call, timeout, &span)
                 .instrument(span.clone())
                 .await;
             match result {
@@ -256,25 +341,33 @@ impl Transport {
         )
     }
 
-    /// One attempt: send, read the whole answer, all within `timeout`.
-    async fn attempt(
+    /// One attempt: send, then hand the body to `R` chunk by chunk as it arrives (no copy of
+    /// its own), all within `timeout`.
+    async fn attempt<R: Receive>(
         &self,
         call: &Call,
         timeout: Option<Duration>,
         span: &tracing::Span,
-    ) -> Result<Answer, Error> {
+    ) -> Result<Answer<R::Output>, Error> {
         let deadline = timeout.map(|limit| (Instant::now() + limit, limit));
-        let response = self.head(call, deadline, span).await?;
+        let mut response = self.head(call, deadline, span).await?;
         let headers = response.headers().clone();
-        let body = self
-            .within(deadline, call, async {
-                response
-                    .bytes()
-                    .await
-                    .map_err(|e| self.reqwest_error(e, Stage::Body, call))
-            })
-            .await?;
-        Ok(Answer { headers, body })
+        let mut receiver = R::start(response.content_length());
+        self.within(deadline, call, async {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| self.reqwest_error(e, Stage::Body, call))?
+            {
+                receiver.feed(chunk);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(Answer {
+            headers,
+            body: receiver.finish(),
+        })
     }
 
     /// Sends `call` and waits for the head of a 2xx answer within `timeout` (for streams: the
@@ -393,15 +486,22 @@ impl Transport {
         self.decode_with(body, call, |body| serde_json::from_slice(body))
     }
 
-    /// Decodes a `generateContent` answer with the wire crate's single-pass path
-    /// ([`nanobanana_wire::decode_response`]: each image's base64 text is read once, straight
-    /// from the body buffer, into an exactly sized buffer).
-    pub(crate) fn decode_response(
+    /// The error of a body that did not decode into `T`, quoting the body where it failed.
+    pub(crate) fn decode_error<T>(
         &self,
-        body: &Bytes,
+        body: &[u8],
+        error: &serde_json::Error,
         call: &Call,
-    ) -> Result<nanobanana_wire::GenerateContentResponse, Error> {
-        self.decode_with(body, call, nanobanana_wire::decode_response)
+    ) -> Error {
+        let error = Error::new(
+            ErrorKind::Decode,
+            format!(
+                "expected {}: {}",
+                short_type_name::<T>(),
+                decode_excerpt(body, error)
+            ),
+        );
+        self.finish(error, call)
     }
 
     fn decode_with<T>(
@@ -410,17 +510,7 @@ impl Transport {
         call: &Call,
         decode: impl FnOnce(&[u8]) -> serde_json::Result<T>,
     ) -> Result<T, Error> {
-        decode(body).map_err(|e| {
-            let error = Error::new(
-                ErrorKind::Decode,
-                format!(
-                    "expected {}: {}",
-                    short_type_name::<T>(),
-                    decode_excerpt(body, &e)
-                ),
-            );
-            self.finish(error, call)
-        })
+        decode(body).map_err(|e| self.decode_error::<T>(body, &e, call))
     }
 
     /// Reads the next chunk of a streamed answer within `timeout`.

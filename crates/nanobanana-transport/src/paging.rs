@@ -112,7 +112,7 @@ async fn fetch<P: DeserializeOwned>(
     let call = Call::new(Method::GET, url.as_str(), rpc);
     let config = &transport.config;
     let answer = transport
-        .execute(&call, &config.retry, config.timeout)
+        .execute::<crate::http::Whole>(&call, &config.retry, config.timeout)
         .await?;
     transport.decode(&answer.body, &call)
 }

@@ -187,6 +187,241 @@ impl SseParser {
     }
 }
 
+/// One step of an event stream, as [`SseSplitter`] hands it over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SsePiece {
+    /// The next piece of the current event's data (a slice of the chunk it arrived in, or the
+    /// `\n` that joins two `data:` lines).
+    Data(Bytes),
+    /// The current event, which had data (possibly empty), is complete.
+    End,
+}
+
+/// An event-stream parser that hands each event's data over in pieces, as they arrive, instead
+/// of gathering it: what [`SseParser`] delivers as one event is the concatenation of the
+/// [`SsePiece::Data`] pieces before an [`SsePiece::End`], at any chunk boundaries (the same
+/// rules, line ends, byte-order mark and [`Truncated`] end).
+///
+/// The data of a 28 MB image event can so be decoded while it arrives
+/// ([`nanobanana_wire::ResponseDecoder`]), without ever being held whole; the pieces are slices
+/// of the received chunks (no copy), and the splitter itself holds at most a few bytes.
+///
+/// ```
+/// use bytes::Bytes;
+/// use nanobanana_transport::sse::{SsePiece, SseSplitter};
+///
+/// let mut splitter = SseSplitter::new();
+/// let mut pieces = Vec::new();
+/// splitter.feed(&Bytes::from_static(b"data: {\"a\"\r"), |piece| pieces.push(piece));
+/// splitter.feed(&Bytes::from_static(b"\n\r\ndata: x\n\n"), |piece| pieces.push(piece));
+/// assert_eq!(
+///     pieces,
+///     [
+///         SsePiece::Data(Bytes::from_static(b"{\"a\"")),
+///         SsePiece::End,
+///         SsePiece::Data(Bytes::from_static(b"x")),
+///         SsePiece::End,
+///     ]
+/// );
+/// assert!(splitter.finish().is_ok());
+/// ```
+#[derive(Debug, Default)]
+pub struct SseSplitter {
+    /// How many bytes of a leading byte-order mark were seen; `None` once decided.
+    bom: Option<usize>,
+    /// The stream has started (the byte-order mark question is settled).
+    started: bool,
+    /// The last line ended with CR: a LF right after it belongs to that line end.
+    skip_lf: bool,
+    line: Line,
+    /// Bytes of the current (unfinished) line.
+    line_len: usize,
+    /// Data bytes of the current `data:` line, handed over so far.
+    value_len: usize,
+    /// Whether the current event has data.
+    has_data: bool,
+    /// Data bytes of the current event's finished `data:` lines, joins included.
+    data_len: usize,
+}
+
+/// Where in a line the splitter is.
+#[derive(Debug, Default)]
+enum Line {
+    /// At its start: nothing read yet.
+    #[default]
+    Start,
+    /// Reading the field name (the first bytes of `data`, or fewer).
+    Name([u8; 4], usize),
+    /// In a `data` field's value; `true` once the optional space after the colon is past.
+    Data(bool),
+    /// In a comment, another field, or a name that is not `data`: skipped to the line end.
+    Skip,
+}
+
+impl SseSplitter {
+    /// A splitter at the start of a stream.
+    pub fn new() -> Self {
+        Self {
+            bom: Some(0),
+            ..Self::default()
+        }
+    }
+
+    /// Takes the next chunk of the stream and hands its pieces to `on`, in order.
+    pub fn feed(&mut self, chunk: &Bytes, mut on: impl FnMut(SsePiece)) {
+        let mut i = 0;
+        if !self.started {
+            let seen = self.bom.unwrap_or(0);
+            let take = (BOM.len() - seen).min(chunk.len());
+            let matched = chunk[..take]
+                .iter()
+                .zip(&BOM[seen..])
+                .take_while(|(a, b)| a == b)
+                .count();
+            if matched == take && seen + matched < BOM.len() {
+                self.bom = Some(seen + matched);
+                return; // Could still become a byte-order mark.
+            }
+            self.started = true;
+            self.bom = None;
+            if seen + matched == BOM.len() {
+                i = matched;
+            } else {
+                // Not a byte-order mark: what looked like one belongs to the first line.
+                self.bytes(&Bytes::copy_from_slice(&BOM[..seen]), 0, &mut on);
+            }
+        }
+        self.bytes(chunk, i, &mut on);
+    }
+
+    /// Runs the line machine over `chunk[i..]`.
+    fn bytes(&mut self, chunk: &Bytes, mut i: usize, on: &mut impl FnMut(SsePiece)) {
+        while i < chunk.len() {
+            if self.skip_lf {
+                self.skip_lf = false;
+                if chunk[i] == b'\n' {
+                    i += 1;
+                    continue;
+                }
+            }
+            let byte = chunk[i];
+            if byte == b'\n' || byte == b'\r' {
+                self.skip_lf = byte == b'\r';
+                self.end_line(on);
+                i += 1;
+                continue;
+            }
+            match &mut self.line {
+                Line::Data(past_space) => {
+                    if !*past_space {
+                        *past_space = true;
+                        if byte == b' ' {
+                            self.line_len += 1;
+                            i += 1;
+                            continue;
+                        }
+                    }
+                    let rest = &chunk[i..];
+                    let end = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+                    on(SsePiece::Data(chunk.slice(i..i + end)));
+                    self.line_len += end;
+                    self.value_len += end;
+                    i += end;
+                    continue;
+                }
+                Line::Skip => {
+                    let rest = &chunk[i..];
+                    let end = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+                    self.line_len += end;
+                    i += end;
+                    continue;
+                }
+                Line::Start if byte == b':' => self.line = Line::Skip,
+                Line::Start | Line::Name(..) if byte == b':' => {
+                    if self.named_data() {
+                        self.begin_data(on);
+                        self.line = Line::Data(false);
+                    } else {
+                        self.line = Line::Skip;
+                    }
+                }
+                Line::Start => self.line = Line::Name([byte, 0, 0, 0], 1),
+                Line::Name(name, len) => {
+                    if *len < 4 {
+                        name[*len] = byte;
+                        *len += 1;
+                    } else {
+                        // Longer than `data`: not a data field, whatever follows.
+                        self.line = Line::Skip;
+                    }
+                }
+            }
+            self.line_len += 1;
+            i += 1;
+        }
+    }
+
+    /// Whether the field name read so far is `data`.
+    fn named_data(&self) -> bool {
+        matches!(&self.line, Line::Name(name, 4) if name == b"data")
+    }
+
+    /// A `data` field starts: joined to the event's earlier data lines by `\n`.
+    fn begin_data(&mut self, on: &mut impl FnMut(SsePiece)) {
+        if self.has_data {
+            on(SsePiece::Data(Bytes::from_static(b"\n")));
+        }
+        self.value_len = 0;
+    }
+
+    /// A line end.
+    fn end_line(&mut self, on: &mut impl FnMut(SsePiece)) {
+        match std::mem::take(&mut self.line) {
+            Line::Start => {
+                if std::mem::take(&mut self.has_data) {
+                    on(SsePiece::End);
+                }
+                self.data_len = 0;
+            }
+            line @ Line::Name(..) => {
+                // A field without a colon: a `data` line with an empty value.
+                self.line = line;
+                if self.named_data() {
+                    self.begin_data(on);
+                    self.finish_data_line();
+                }
+                self.line = Line::Start;
+            }
+            Line::Data(_) => self.finish_data_line(),
+            Line::Skip => {}
+        }
+        self.line_len = 0;
+    }
+
+    fn finish_data_line(&mut self) {
+        self.data_len += usize::from(self.has_data) + self.value_len;
+        self.has_data = true;
+        self.value_len = 0;
+    }
+
+    /// Ends the stream: fails if it stopped inside an event or a line (its data pieces were
+    /// handed over, but no [`SsePiece::End`] followed).
+    pub fn finish(&mut self) -> Result<(), Truncated> {
+        let pending_bom = if self.started {
+            0
+        } else {
+            self.bom.unwrap_or(0)
+        };
+        let pending = self.data_len + self.line_len + pending_bom;
+        let unfinished = self.has_data || self.line_len > 0 || pending_bom > 0;
+        *self = Self::new();
+        if unfinished {
+            return Err(Truncated { pending });
+        }
+        Ok(())
+    }
+}
+
 /// A stream that ended inside an event or a line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Truncated {
@@ -360,5 +595,125 @@ mod tests {
             stream.len()
         );
         assert_eq!(parser.buffered(), 0);
+    }
+
+    /// Splits `chunks` into events with [`SseSplitter`], joining each event's pieces.
+    fn split(chunks: &[&[u8]]) -> (Vec<String>, Result<(), Truncated>) {
+        let mut splitter = SseSplitter::new();
+        let mut events = Vec::new();
+        let mut current = Vec::new();
+        for chunk in chunks {
+            splitter.feed(&Bytes::copy_from_slice(chunk), |piece| match piece {
+                SsePiece::Data(data) => current.extend_from_slice(&data),
+                SsePiece::End => {
+                    events.push(String::from_utf8(std::mem::take(&mut current)).unwrap());
+                }
+            });
+        }
+        (events, splitter.finish())
+    }
+
+    #[test]
+    fn the_splitter_agrees_with_the_parser_at_every_split() {
+        let stream = "\u{feff}data: {\"candidates\": [{\"content\": {}}]}\r\n\r\n\
+                      : comment\r\n\
+                      data: {\"x\": 1}\n\
+                      data:{\"y\": 2}\n\
+                      data\n\n\
+                      event: e\ndata: {\"last\": true}\r\r\
+                      data: cut";
+        let bytes = stream.as_bytes();
+        let expected = parse(&[bytes]);
+        assert_eq!(expected.0.len(), 3);
+        assert_eq!(expected.1.as_ref().unwrap_err().pending(), 9);
+        for i in 0..=bytes.len() {
+            for j in i..=bytes.len() {
+                assert_eq!(
+                    split(&[&bytes[..i], &bytes[i..j], &bytes[j..]]),
+                    expected,
+                    "split at {i}, {j}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_splitter_holds_nothing_of_a_large_event() {
+        let mut stream = b"data: {\"candidates\": \"".to_vec();
+        stream.resize(stream.len() + (1 << 20), b'A');
+        stream.extend_from_slice(b"\"}\r\n\r\n");
+        let mut splitter = SseSplitter::new();
+        let (mut pieces, mut ends) = (0, 0);
+        for chunk in stream.chunks(64 * 1024) {
+            splitter.feed(&Bytes::copy_from_slice(chunk), |piece| match piece {
+                SsePiece::Data(data) => pieces += data.len(),
+                SsePiece::End => ends += 1,
+            });
+        }
+        assert_eq!((pieces, ends), (stream.len() - 6 - 4, 1));
+        assert_eq!(splitter.finish(), Ok(()));
+    }
+
+    use proptest::prelude::*;
+
+    /// Streams made of the pieces that matter: fields, comments, every line end, BOM bytes.
+    fn stream() -> impl Strategy<Value = Vec<u8>> {
+        let token = prop_oneof![
+            Just(&b"data: "[..]),
+            Just(&b"data:"[..]),
+            Just(&b"data"[..]),
+            Just(&b"dat"[..]),
+            Just(&b": c"[..]),
+            Just(&b"event: x"[..]),
+            Just(&b"\r\n"[..]),
+            Just(&b"\n"[..]),
+            Just(&b"\r"[..]),
+            Just(&b" "[..]),
+            Just(&b":"[..]),
+            Just(&b"{\"a\": [1, \"\\\"x\"]}"[..]),
+            Just(&b"\xEF\xBB\xBF"[..]),
+            Just(&b"\xEF"[..]),
+        ];
+        prop::collection::vec(token, 0..40).prop_map(|tokens| tokens.concat())
+    }
+
+    proptest! {
+        /// Joined pieces are the parser's events, at any chunk boundaries, with the same end.
+        #[test]
+        fn the_splitter_agrees_with_the_parser(
+            stream in stream(),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        ) {
+            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(stream.len() + 1)).collect();
+            at.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut from = 0;
+            for cut in at {
+                chunks.push(&stream[from..cut]);
+                from = cut;
+            }
+            chunks.push(&stream[from..]);
+            let expected = {
+                let mut parser = SseParser::new();
+                let mut events = Vec::new();
+                for chunk in &chunks {
+                    parser.feed(chunk);
+                    while let Some(event) = parser.next_event() {
+                        events.push(event.to_vec());
+                    }
+                }
+                (events, parser.finish())
+            };
+            let mut splitter = SseSplitter::new();
+            let mut events = Vec::new();
+            let mut current = Vec::new();
+            for chunk in &chunks {
+                splitter.feed(&Bytes::copy_from_slice(chunk), |piece| match piece {
+                    SsePiece::Data(data) => current.extend_from_slice(&data),
+                    SsePiece::End => events.push(std::mem::take(&mut current)),
+                });
+            }
+            prop_assert_eq!((events, splitter.finish()), expected);
+        }
     }
 }

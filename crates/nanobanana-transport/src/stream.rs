@@ -5,19 +5,19 @@
 //! connection, or an error event that comes first. After the first event nothing is retried:
 //! the caller has seen part of the answer.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::Stream;
-use nanobanana_wire::{GenerateContentResponse, Status};
+use nanobanana_wire::{GenerateContentResponse, ResponseDecoder, Status};
 use reqwest::Response;
 use tracing::Instrument;
 
 use crate::error::{ApiError, Error, ErrorKind};
 use crate::http::{Call, Transport};
 use crate::retry::{Retrier, RetryPolicy};
-use crate::sse::SseParser;
+use crate::sse::{SsePiece, SseSplitter};
 
 /// The stream of a generation; see [`Client::stream_generate_content`](crate::Client::stream_generate_content).
 pub(crate) fn generate_stream(
@@ -97,7 +97,9 @@ impl Start {
                     transport: self.transport.clone(),
                     call: self.call.clone(),
                     response,
-                    parser: SseParser::new(),
+                    splitter: SseSplitter::new(),
+                    event: None,
+                    complete: VecDeque::new(),
                     ended: false,
                     timeout: self.timeout,
                     span: span.clone(),
@@ -125,11 +127,19 @@ impl Start {
 }
 
 /// A stream whose answer has begun.
+///
+/// Each event's data is fed to a [`ResponseDecoder`] piece by piece as the chunks arrive, so
+/// an image event's base64 text is decoded during the transfer and never held whole; complete
+/// events wait in `complete` until the caller asks for them (the JSON skeleton is parsed then).
 struct Live {
     transport: Arc<Transport>,
     call: Call,
     response: Response,
-    parser: SseParser,
+    splitter: SseSplitter,
+    /// The event being received.
+    event: Option<ResponseDecoder>,
+    /// Events received whole, not yet handed out.
+    complete: VecDeque<ResponseDecoder>,
     /// The answer's body has ended.
     ended: bool,
     timeout: Option<Duration>,
@@ -140,14 +150,14 @@ impl Live {
     /// The next partial answer; `Ok(None)` at the clean end of the stream.
     async fn next(&mut self) -> Result<Option<GenerateContentResponse>, Error> {
         loop {
-            if let Some(data) = self.parser.next_event() {
-                match self.decode(&data)? {
+            if let Some(event) = self.complete.pop_front() {
+                match self.decode(event)? {
                     Some(item) => return Ok(Some(item)),
                     None => continue,
                 }
             }
             if self.ended {
-                return match self.parser.finish() {
+                return match self.splitter.finish() {
                     Ok(()) => Ok(None),
                     Err(truncated) => Err(self.transport.finish(
                         Error::new(
@@ -166,18 +176,30 @@ impl Live {
                 .chunk(&mut self.response, self.timeout, &self.call)
                 .await?
             {
-                Some(chunk) => self.parser.feed(&chunk),
+                Some(chunk) => {
+                    let (event, complete) = (&mut self.event, &mut self.complete);
+                    self.splitter.feed(&chunk, |piece| match piece {
+                        SsePiece::Data(data) => {
+                            event.get_or_insert_with(ResponseDecoder::new).feed(&data);
+                        }
+                        SsePiece::End => complete.push_back(event.take().unwrap_or_default()),
+                    });
+                }
                 None => self.ended = true,
             }
         }
     }
 
     /// Decodes one event: a partial answer, an error event, or nothing (an empty event).
-    fn decode(&self, data: &Bytes) -> Result<Option<GenerateContentResponse>, Error> {
-        if data.iter().all(u8::is_ascii_whitespace) {
+    fn decode(&self, event: ResponseDecoder) -> Result<Option<GenerateContentResponse>, Error> {
+        if event.is_blank() {
             return Ok(None);
         }
-        match nanobanana_wire::decode_response(data) {
+        // `data` is the event as received when it failed to decode (or held no image), the
+        // event with each image text replaced by a short reference otherwise.
+        let (decoded, data) = event.finish_with_body();
+        let data = &data[..];
+        match decoded {
             Ok(mut response) => match response.unknown_fields.remove("error") {
                 None => Ok(Some(response)),
                 Some(error) => {

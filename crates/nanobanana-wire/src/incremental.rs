@@ -361,7 +361,10 @@ impl ResponseDecoder {
                 true
             }
             // `null` in a member the single pass reads (serde checks the spelling).
-            (Slot::Candidates | Slot::Content | Slot::Parts | Slot::InlineData | Slot::Data, b'n') => {
+            (
+                Slot::Candidates | Slot::Content | Slot::Parts | Slot::InlineData | Slot::Data,
+                b'n',
+            ) => {
                 self.state = State::Scalar;
                 true
             }
@@ -671,11 +674,21 @@ mod tests {
     fn agree(body: &[u8], lengths: &[usize]) -> std::result::Result<(), TestCaseError> {
         let (got, kept) = pieces(body, lengths);
         let expected = whole(body);
-        prop_assert_eq!(&got, &expected, "cuts {:?}", &lengths[..lengths.len().min(8)]);
+        prop_assert_eq!(
+            &got,
+            &expected,
+            "cuts {:?}",
+            &lengths[..lengths.len().min(8)]
+        );
         if got.is_err() {
             prop_assert!(kept == body, "the kept body differs from the body");
         } else {
-            prop_assert!(kept.len() <= body.len() + 64, "kept {} of {}", kept.len(), body.len());
+            prop_assert!(
+                kept.len() <= body.len() + 64,
+                "kept {} of {}",
+                kept.len(),
+                body.len()
+            );
         }
         Ok(())
     }
@@ -706,7 +719,14 @@ mod tests {
         let raw: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
         let standard = base64::engine::general_purpose::STANDARD.encode(&raw);
         let body = image_body(&standard);
-        for lengths in [&[1][..], &[3, 4096], &[CHUNK], &[CHUNK - 1], &[100_000], &[7, 65_536]] {
+        for lengths in [
+            &[1][..],
+            &[3, 4096],
+            &[CHUNK],
+            &[CHUNK - 1],
+            &[100_000],
+            &[7, 65_536],
+        ] {
             let (got, kept) = pieces(body.as_bytes(), lengths);
             assert_eq!(got, whole(body.as_bytes()));
             assert!(kept.len() < 400, "kept {} bytes", kept.len());
@@ -765,14 +785,22 @@ mod tests {
             Just(vec![1]),
             prop::collection::vec(1..12usize, 1..20),
             prop::collection::vec(1..70_000usize, 1..8),
-            prop::collection::vec(prop_oneof![Just(CHUNK - 1), Just(CHUNK), Just(CHUNK + 3)], 1..4),
+            prop::collection::vec(
+                prop_oneof![Just(CHUNK - 1), Just(CHUNK), Just(CHUNK + 3)],
+                1..4
+            ),
         ]
     }
 
     /// A body as the skim tests make them, with CRLF line ends in places.
     fn body() -> impl Strategy<Value = String> {
-        (crate::skim::tests::body(), any::<bool>())
-            .prop_map(|(body, crlf)| if crlf { body.replace('\n', "\r\n") } else { body })
+        (crate::skim::tests::body(), any::<bool>()).prop_map(|(body, crlf)| {
+            if crlf {
+                body.replace('\n', "\r\n")
+            } else {
+                body
+            }
+        })
     }
 
     proptest! {
