@@ -8,7 +8,12 @@
 //!    results older than this run;
 //! 3. runs the peak-memory probe (`cargo run --release -p nanobanana-benches --bin peak_memory`),
 //!    which decodes the 4K response once under a counting allocator;
-//! 4. prints the table and says, for each target, whether it is met.
+//! 4. prints the table and says, for each target, whether it is met;
+//! 5. runs the end-to-end harness (`cargo run --release -p nanobanana-benches --bin end_to_end --
+//!    --settings`): the 1K, 2K and 4K answers served by a bare hyper server on loopback, a plain
+//!    hyper client's raw read against our client end to end (and python google-genai when
+//!    installed), the peak memory of one request, the issue-19 targets met or missed, and the raw
+//!    read under other HTTP client settings. Its output is printed as it comes.
 //!
 //! Depends on neither Criterion nor the benches crate: it runs cargo and reads JSON.
 
@@ -121,6 +126,26 @@ pub(crate) fn run(root: &Path, flags: &[String]) -> Result<(), String> {
     let peak = peak_memory(root, &cargo)?;
 
     print_report(&rows, &peak, &criterion_dir, &flags);
+
+    println!("\n== cargo run --release -p nanobanana-benches --bin end_to_end -- --settings ==");
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "nanobanana-benches",
+            "--bin",
+            "end_to_end",
+            "--",
+            "--settings",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run the end-to-end harness: {e}"))?;
+    if !status.success() {
+        return Err(format!("the end-to-end harness failed ({status})"));
+    }
     Ok(())
 }
 

@@ -7,75 +7,22 @@
 //! `peak_live` (the most bytes live at once during the decode). `cargo xtask bench-report` runs it
 //! in release mode and reports `peak_live - input_bytes - image_bytes` as the decoder's overhead.
 
-// A `GlobalAlloc` implementation is `unsafe` by definition (the trait and its methods are unsafe);
-// the workspace forbids unsafe code, so it is allowed here, in this one probe binary, and nowhere
-// else (this crate denies it, see Cargo.toml; its library and bench forbid it). The impl only
-// forwards to `System` and counts.
+// The counting allocator (`src/alloc_probe.rs`) implements `GlobalAlloc`, which is `unsafe` by
+// definition; the workspace forbids unsafe code, so it is allowed in the probe binaries that
+// include that file, and nowhere else (this crate denies it, see Cargo.toml; its library and
+// bench forbid it). The impl only forwards to `System` and counts.
 #![allow(unsafe_code)]
 #![allow(clippy::print_stdout)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use nanobanana_benches::{Scenario, decode_wire, wire_image_bytes};
 
-/// The system allocator, counting live bytes and their high-water mark.
-struct Counting;
+#[path = "../alloc_probe.rs"]
+mod alloc_probe;
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = CURRENT.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-fn shrank(by: usize) {
-    CURRENT.fetch_sub(by, Ordering::Relaxed);
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so `System`'s
-// guarantees carry over; the counters have no effect on the memory handed out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as is; the caller upholds `alloc`'s contract.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded as is; the caller upholds `alloc_zeroed`'s contract.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded as is; the caller upholds `dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) };
-        shrank(layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded as is; the caller upholds `realloc`'s contract.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            // Counted as the new block arriving before the old one leaves: the worst case.
-            grew(new_size);
-            shrank(layout.size());
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+use alloc_probe::{CURRENT, PEAK};
 
 fn main() -> ExitCode {
     let scenario = Scenario::Single4k;
