@@ -1130,14 +1130,23 @@ async fn stream_events(
             .await;
             return;
         }
-        let framed = reply::frame_event(event, line_ending);
+        // Sent as three shared buffers: the event itself is never copied per request.
+        let framed = reply::frame_event_parts(event, line_ending);
         if fault.truncate_after.map(|n| n.min(last)) == Some(index) {
-            let half = framed.slice(..framed.len() / 2);
-            let _ = send(half, &mut budget).await;
+            let mut half = framed.iter().map(Bytes::len).sum::<usize>() / 2;
+            for part in framed {
+                let take = part.len().min(half);
+                half -= take;
+                if take > 0 && !send(part.slice(..take), &mut budget).await {
+                    return;
+                }
+            }
             return;
         }
-        if !send(framed, &mut budget).await {
-            return;
+        for part in framed {
+            if !send(part, &mut budget).await {
+                return;
+            }
         }
     }
     if let Some(after) = fault.error_after
