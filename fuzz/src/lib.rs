@@ -34,6 +34,25 @@ pub fn decode_response(data: &[u8]) {
         (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
         _ => panic!("decode_response and serde_json::from_slice disagree on acceptance"),
     }
+    // The incremental decoder, fed the body cut at boundaries taken from the input itself (piece
+    // lengths 1..=64 from the first bytes, cycled: boundaries fall inside escapes, base64 groups
+    // and CRLFs), gives what decode_response gives.
+    let lengths: Vec<usize> = data.iter().take(8).map(|&b| usize::from(b % 64) + 1).collect();
+    let mut decoder = nanobanana_wire::ResponseDecoder::new();
+    let mut at = 0;
+    for &len in lengths.iter().cycle() {
+        if at >= data.len() {
+            break;
+        }
+        let end = (at + len).min(data.len());
+        decoder.feed(&data[at..end]);
+        at = end;
+    }
+    match (decoder.finish(), &single_pass) {
+        (Ok(a), Ok(b)) => assert_eq!(&a, b, "ResponseDecoder != decode_response"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        _ => panic!("ResponseDecoder and decode_response disagree on acceptance"),
+    }
     let mut buffer = Vec::new();
     let spans = nanobanana_wire::decode_images_into(data, &mut buffer);
     let Ok(response) = plain else {

@@ -50,6 +50,13 @@ fn fast(body: &[u8]) -> Vec<Vec<u8>> {
         single_pass, response,
         "decode_response differs from serde_json::from_slice"
     );
+    for piece in [1, 3, 4096, 16 * 1024 + 1, 1 << 20] {
+        assert_eq!(
+            incremental(body, piece).expect("ResponseDecoder"),
+            response,
+            "ResponseDecoder in {piece}-byte pieces differs from serde_json::from_slice"
+        );
+    }
     let mut out = Vec::new();
     for candidate in &response.candidates {
         for part in candidate.content.iter().flat_map(|c| &c.parts) {
@@ -62,6 +69,15 @@ fn fast(body: &[u8]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// The incremental decoder fed `body` in pieces of `piece` bytes.
+fn incremental(body: &[u8], piece: usize) -> serde_json::Result<GenerateContentResponse> {
+    let mut decoder = nanobanana_wire::ResponseDecoder::with_size_hint(body.len());
+    for chunk in body.chunks(piece) {
+        decoder.feed(chunk);
+    }
+    decoder.finish()
 }
 
 #[test]
@@ -178,6 +194,10 @@ proptest! {
         prop_assert!(err.to_string().contains("invalid base64"), "{}", err);
         let single_pass = nanobanana_wire::decode_response(body.as_bytes()).unwrap_err();
         prop_assert_eq!(single_pass.to_string(), err.to_string());
+        for piece in [1, 7, 16 * 1024] {
+            let pieces = incremental(body.as_bytes(), piece).unwrap_err();
+            prop_assert_eq!(pieces.to_string(), err.to_string());
+        }
         let into = nanobanana_wire::decode_images_into(body.as_bytes(), &mut Vec::new()).unwrap_err();
         prop_assert!(
             into.to_string().starts_with("candidates/0/content/parts/0/inlineData/data: invalid base64"),
