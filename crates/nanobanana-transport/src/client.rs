@@ -96,8 +96,9 @@ impl Client {
     /// Generates content as a stream of partial answers:
     /// `POST /{version}/models/{model}:streamGenerateContent?alt=sse`.
     ///
-    /// Events are parsed as they arrive (LF, CRLF or CR line ends; an event of tens of MB, such
-    /// as a 4K image, is buffered once). The stream ends after the last event; it fails, and
+    /// Events are parsed and decoded as they arrive (LF, CRLF or CR line ends; an event of tens
+    /// of MB, such as a 4K image, has its image decoded during the transfer and is never held
+    /// whole). The stream ends after the last event; it fails, and
     /// then ends, on an `{"error": ...}` event ([`ErrorKind::Api`](crate::ErrorKind::Api),
     /// [`ApiError::is_mid_stream`](crate::ApiError::is_mid_stream)), on an answer cut off inside
     /// an event ([`ErrorKind::Truncated`](crate::ErrorKind::Truncated)), on a 2xx answer that is

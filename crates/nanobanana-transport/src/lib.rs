@@ -78,11 +78,14 @@
 //!   `Retry-After` up to a cap; streams retry only before their first event. See
 //!   [`RetryPolicy`]; [`RetryPolicy::none`] turns them off.
 //! - **One error type**, [`Error`], with predicates and the service's decoded `details`.
-//! - **Streams** parsed incrementally ([`sse::SseParser`]); a cut-off stream or an error event
-//!   is an error, never a silent end.
-//! - **Fast decoding**: a body is read into one buffer; answers and stream events are decoded with
-//!   [`nanobanana_wire::decode_response`], which reads each image's base64 text once, straight
-//!   from that buffer, into an exactly sized one (about memory-copy speed; see `benches/`).
+//! - **Streams** parsed incrementally ([`sse::SseSplitter`]: each event's data is handed over in
+//!   pieces as it arrives); a cut-off stream or an error event is an error, never a silent end.
+//! - **Decoding while receiving**: answers and stream events are fed chunk by chunk, as the
+//!   network delivers them, to [`nanobanana_wire::ResponseDecoder`], which decodes each image's
+//!   base64 text during the transfer into a buffer sized from `Content-Length` and keeps only the
+//!   small JSON skeleton; the result is [`nanobanana_wire::decode_response`]'s on the whole body.
+//!   A 4K answer is ready about when its last byte arrives, in the memory of the image (see
+//!   `benches/`).
 //! - **Secrets**: the key is an [`ApiKey`] that never prints; it travels only in the
 //!   `x-goog-api-key` header (marked sensitive), and is scrubbed from every error text.
 //! - **Tracing**: every attempt is a `gemini.request` span with `rpc`, `model`, `method`,
