@@ -236,6 +236,10 @@ pub enum BlockReason {
     ProhibitedContent,
     /// `IMAGE_SAFETY`: Unsafe input image.
     ImageSafety,
+    /// `MODEL_ARMOR`: Blocked by Model Armor (Vertex only; not sent by the Gemini API).
+    ModelArmor,
+    /// `JAILBREAK`: A jailbreak attempt (Vertex only; not sent by the Gemini API).
+    Jailbreak,
     /// A value this version of the crate does not know, kept exactly as sent.
     Unknown(String),
 }
@@ -249,6 +253,8 @@ impl BlockReason {
         "BLOCKLIST",
         "PROHIBITED_CONTENT",
         "IMAGE_SAFETY",
+        "MODEL_ARMOR",
+        "JAILBREAK",
     ];
 
     /// The wire spelling: canonical for known values, as sent for unknown ones.
@@ -260,6 +266,8 @@ impl BlockReason {
             Self::Blocklist => "BLOCKLIST",
             Self::ProhibitedContent => "PROHIBITED_CONTENT",
             Self::ImageSafety => "IMAGE_SAFETY",
+            Self::ModelArmor => "MODEL_ARMOR",
+            Self::Jailbreak => "JAILBREAK",
             Self::Unknown(value) => value,
         }
     }
@@ -273,6 +281,8 @@ impl BlockReason {
             "BLOCKLIST" => Self::Blocklist,
             "PROHIBITED_CONTENT" => Self::ProhibitedContent,
             "IMAGE_SAFETY" => Self::ImageSafety,
+            "MODEL_ARMOR" => Self::ModelArmor,
+            "JAILBREAK" => Self::Jailbreak,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -426,6 +436,16 @@ pub enum FinishReason {
     ImageRecitation,
     /// `IMAGE_OTHER`: Other image problem.
     ImageOther,
+    /// `MISSING_THOUGHT_SIGNATURE`: A thought signature of a model turn sent back is missing (Gemini API, late 2026; a 200 instead of a 400).
+    MissingThoughtSignature,
+    /// `MALFORMED_RESPONSE`: The model's answer was malformed.
+    MalformedResponse,
+    /// `ESCALATION`: Escalated (Gemini API only).
+    Escalation,
+    /// `PUP_LIMITED_DISABLED`: Limited by policy (Gemini API only).
+    PupLimitedDisabled,
+    /// `CONTINUATION`: Stopped to be resumed: the candidate carries a `continuationToken` to send back.
+    Continuation,
     /// A value this version of the crate does not know, kept exactly as sent.
     Unknown(String),
 }
@@ -451,6 +471,11 @@ impl FinishReason {
         "NO_IMAGE",
         "IMAGE_RECITATION",
         "IMAGE_OTHER",
+        "MISSING_THOUGHT_SIGNATURE",
+        "MALFORMED_RESPONSE",
+        "ESCALATION",
+        "PUP_LIMITED_DISABLED",
+        "CONTINUATION",
     ];
 
     /// The wire spelling: canonical for known values, as sent for unknown ones.
@@ -474,6 +499,11 @@ impl FinishReason {
             Self::NoImage => "NO_IMAGE",
             Self::ImageRecitation => "IMAGE_RECITATION",
             Self::ImageOther => "IMAGE_OTHER",
+            Self::MissingThoughtSignature => "MISSING_THOUGHT_SIGNATURE",
+            Self::MalformedResponse => "MALFORMED_RESPONSE",
+            Self::Escalation => "ESCALATION",
+            Self::PupLimitedDisabled => "PUP_LIMITED_DISABLED",
+            Self::Continuation => "CONTINUATION",
             Self::Unknown(value) => value,
         }
     }
@@ -499,6 +529,11 @@ impl FinishReason {
             "NO_IMAGE" => Self::NoImage,
             "IMAGE_RECITATION" => Self::ImageRecitation,
             "IMAGE_OTHER" => Self::ImageOther,
+            "MISSING_THOUGHT_SIGNATURE" => Self::MissingThoughtSignature,
+            "MALFORMED_RESPONSE" => Self::MalformedResponse,
+            "ESCALATION" => Self::Escalation,
+            "PUP_LIMITED_DISABLED" => Self::PupLimitedDisabled,
+            "CONTINUATION" => Self::Continuation,
             other => Self::Unknown(other.to_owned()),
         }
     }
@@ -705,6 +740,106 @@ impl serde::Serialize for Modality {
 impl<'de> serde::Deserialize<'de> for Modality {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::enums::deserialize_wire_enum(deserializer, "Modality", Self::from_wire)
+    }
+}
+
+/// The lifecycle stage of the model that answered (`modelStatus.modelStage`).
+///
+/// Decoding is exact: a spelling that differs from a known value (even in letter case) is
+/// kept as `Unknown` so that validators can report it as sent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ModelStage {
+    /// `MODEL_STAGE_UNSPECIFIED`: Unspecified.
+    Unspecified,
+    /// `UNSTABLE_EXPERIMENTAL`: Unstable experimental.
+    UnstableExperimental,
+    /// `EXPERIMENTAL`: Experimental.
+    Experimental,
+    /// `PREVIEW`: Preview.
+    Preview,
+    /// `STABLE`: Stable (GA).
+    Stable,
+    /// `LEGACY`: Legacy.
+    Legacy,
+    /// `DEPRECATED`: Deprecated: still served; move to the replacement.
+    Deprecated,
+    /// `RETIRED`: Retired.
+    Retired,
+    /// A value this version of the crate does not know, kept exactly as sent.
+    Unknown(String),
+}
+
+impl ModelStage {
+    /// The canonical wire spelling of every known value.
+    pub const WIRE_VALUES: &'static [&'static str] = &[
+        "MODEL_STAGE_UNSPECIFIED",
+        "UNSTABLE_EXPERIMENTAL",
+        "EXPERIMENTAL",
+        "PREVIEW",
+        "STABLE",
+        "LEGACY",
+        "DEPRECATED",
+        "RETIRED",
+    ];
+
+    /// The wire spelling: canonical for known values, as sent for unknown ones.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unspecified => "MODEL_STAGE_UNSPECIFIED",
+            Self::UnstableExperimental => "UNSTABLE_EXPERIMENTAL",
+            Self::Experimental => "EXPERIMENTAL",
+            Self::Preview => "PREVIEW",
+            Self::Stable => "STABLE",
+            Self::Legacy => "LEGACY",
+            Self::Deprecated => "DEPRECATED",
+            Self::Retired => "RETIRED",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// Reads a wire value; anything unrecognised becomes `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "MODEL_STAGE_UNSPECIFIED" => Self::Unspecified,
+            "UNSTABLE_EXPERIMENTAL" => Self::UnstableExperimental,
+            "EXPERIMENTAL" => Self::Experimental,
+            "PREVIEW" => Self::Preview,
+            "STABLE" => Self::Stable,
+            "LEGACY" => Self::Legacy,
+            "DEPRECATED" => Self::Deprecated,
+            "RETIRED" => Self::Retired,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// Whether this is a value the crate knows.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ModelStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for ModelStage {
+    fn from(value: &str) -> Self {
+        Self::from_wire(value)
+    }
+}
+
+impl serde::Serialize for ModelStage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ModelStage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::enums::deserialize_wire_enum(deserializer, "ModelStage", Self::from_wire)
     }
 }
 

@@ -8,8 +8,8 @@ mod routes;
 mod types;
 
 pub use self::enums::{
-    AspectRatio, BatchState, BlockReason, FileState, FinishReason, ImageSize, Modality, Role,
-    ThinkingLevel,
+    AspectRatio, BatchState, BlockReason, FileState, FinishReason, ImageSize, Modality, ModelStage,
+    Role, ThinkingLevel,
 };
 pub use self::routes::{BodyType, ERROR_BODY, REJECTED_FIELDS, ROUTES};
 pub use self::types::{
@@ -19,6 +19,7 @@ pub use self::types::{
     GroundingChunk, GroundingMetadata, GroundingSupport, HelpLink, ImageChunk, ImageConfig,
     ImageSearch, InlinedRequest, InlinedRequests, InlinedResponse, InlinedResponses, InputConfig,
     ListFilesResponse, ListModelsResponse, ListOperationsResponse, ModalityTokenCount, Model,
-    Operation, Part, PartMediaResolution, PromptFeedback, QuotaViolation, SearchEntryPoint,
-    SearchTypes, Segment, Status, ThinkingConfig, Tool, UsageMetadata, WebChunk, WebSearch,
+    ModelStatus, Operation, Part, PartMediaResolution, PromptFeedback, QuotaViolation,
+    SearchEntryPoint, SearchTypes, Segment, Status, ThinkingConfig, Tool, UsageMetadata, WebChunk,
+    WebSearch,
 };

@@ -199,6 +199,14 @@ pub struct Candidate {
     /// The answer's parts; may be `{}` (NO_IMAGE) or hold a role and no parts.
     #[serde(rename = "content", default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
+    /// A token to resume an answer that stopped with `CONTINUATION`: sent back as the request's `continuationToken`.
+    #[serde(
+        rename = "continuationToken",
+        alias = "continuation_token",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub continuation_token: Option<crate::Base64Bytes>,
     /// Why generation stopped, in words (e.g. with `IMAGE_PROHIBITED_CONTENT`).
     #[serde(
         rename = "finishMessage",
@@ -243,6 +251,12 @@ impl Candidate {
         self
     }
 
+    /// Sets `continuationToken`.
+    pub fn with_continuation_token(mut self, value: impl Into<crate::Base64Bytes>) -> Self {
+        self.continuation_token = Some(value.into());
+        self
+    }
+
     /// Sets `finishMessage`.
     pub fn with_finish_message(mut self, value: impl Into<String>) -> Self {
         self.finish_message = Some(value.into());
@@ -274,6 +288,9 @@ impl std::fmt::Debug for Candidate {
         let mut d = f.debug_struct("Candidate");
         if let Some(value) = &self.content {
             d.field("content", value);
+        }
+        if let Some(value) = &self.continuation_token {
+            d.field("continuation_token", value);
         }
         if let Some(value) = &self.finish_message {
             d.field("finish_message", value);
@@ -1290,6 +1307,14 @@ pub struct GenerateContentResponse {
     /// The answers; absent when the prompt was blocked.
     #[serde(rename = "candidates", default, skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<Candidate>,
+    /// The lifecycle status of the model that answered (stage, retirement time, message).
+    #[serde(
+        rename = "modelStatus",
+        alias = "model_status",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_status: Option<ModelStatus>,
     /// The model that answered.
     #[serde(
         rename = "modelVersion",
@@ -1350,6 +1375,12 @@ impl GenerateContentResponse {
         self
     }
 
+    /// Sets `modelStatus`.
+    pub fn with_model_status(mut self, value: impl Into<ModelStatus>) -> Self {
+        self.model_status = Some(value.into());
+        self
+    }
+
     /// Sets `modelVersion`.
     pub fn with_model_version(mut self, value: impl Into<String>) -> Self {
         self.model_version = Some(value.into());
@@ -1388,6 +1419,9 @@ impl std::fmt::Debug for GenerateContentResponse {
         if !self.candidates.is_empty() {
             d.field("candidates", &self.candidates);
         }
+        if let Some(value) = &self.model_status {
+            d.field("model_status", value);
+        }
         if let Some(value) = &self.model_version {
             d.field("model_version", value);
         }
@@ -1416,6 +1450,11 @@ impl crate::Inspect for GenerateContentResponse {
         let len = at.len();
         for (i, value) in self.candidates.iter().enumerate() {
             crate::inspect::push_index(at, "candidates", i);
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+        if let Some(value) = &self.model_status {
+            at.push_str("/modelStatus");
             value.inspect(at, report);
             at.truncate(len);
         }
@@ -2937,6 +2976,74 @@ impl std::fmt::Debug for Model {
 impl crate::Inspect for Model {
     fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
         report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// The lifecycle status of the answering model (Gemini API; SERVICE-2026.md §1).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ModelStatus {
+    /// What the service says about the model's lifecycle, e.g. the replacement to move to.
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The model's stage.
+    #[serde(
+        rename = "modelStage",
+        alias = "model_stage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model_stage: Option<ModelStage>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl ModelStatus {
+    /// An empty `ModelStatus`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `message`.
+    pub fn with_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+
+    /// Sets `modelStage`.
+    pub fn with_model_stage(mut self, value: impl Into<ModelStage>) -> Self {
+        self.model_stage = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for ModelStatus {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ModelStatus");
+        if let Some(value) = &self.message {
+            d.field("message", value);
+        }
+        if let Some(value) = &self.model_stage {
+            d.field("model_stage", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for ModelStatus {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.model_stage {
+            at.push_str("/modelStage");
+            report.enum_value(at, value.as_str(), value.is_known());
+            at.truncate(len);
+        }
     }
 }
 
