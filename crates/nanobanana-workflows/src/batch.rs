@@ -2,11 +2,17 @@
 //! higher rate limits, answered within 24 hours. Submit inline, or as a JSONL file through the
 //! Files API when large; poll with backoff and a progress callback; cancel; collect the results
 //! in submission order, each with its own success or error.
+//!
+//! A batch outlives the process that submitted it (it runs for up to 24 hours and expires after
+//! 48): [`BatchJob::attach`] picks one up by name in another process, waits for it and collects
+//! its results (without the requests at hand, their predictions are unknown), and
+//! [`BatchJob::list`] lists the batches of the key as [`BatchSummary`] values.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use nanobanana_rules::Report;
 use nanobanana_rules::resolution::{self, Prediction};
 use nanobanana_transport::{Client, encode_jsonl};
@@ -243,7 +249,7 @@ impl BatchBuilder {
             client: self.client,
             model: self.model,
             name,
-            slots,
+            origin: Origin::Submitted(slots),
             inline,
         })
     }
@@ -369,38 +375,52 @@ pub struct BatchProgress {
     pub pending: Option<u64>,
 }
 
+/// One count of an operation's `batchStats` (int64 counts come as strings in proto JSON).
+fn stat(operation: &Operation, name: &str) -> Option<u64> {
+    operation
+        .metadata
+        .as_ref()
+        .and_then(|m| m.unknown_fields.get("batchStats"))
+        .and_then(|s| s.get(name))
+        .and_then(|v| match v {
+            serde_json::Value::String(s) => s.parse().ok(),
+            other => other.as_u64(),
+        })
+}
+
+/// An operation's batch state (`BATCH_STATE_UNSPECIFIED` when it gives none).
+fn state_of(operation: &Operation) -> BatchState {
+    operation
+        .metadata
+        .as_ref()
+        .and_then(|m| m.state.clone())
+        .unwrap_or(BatchState::Unspecified)
+}
+
+/// Whether a state is final (succeeded, failed, cancelled or expired).
+fn is_final(state: &BatchState) -> bool {
+    matches!(
+        state,
+        BatchState::Succeeded | BatchState::Failed | BatchState::Cancelled | BatchState::Expired
+    )
+}
+
 impl BatchProgress {
     fn of(operation: &Operation, polls: u32, elapsed: Duration) -> Self {
-        let metadata = operation.metadata.as_ref();
-        let stats = metadata.and_then(|m| m.unknown_fields.get("batchStats"));
-        let count = |name: &str| {
-            stats.and_then(|s| s.get(name)).and_then(|v| match v {
-                serde_json::Value::String(s) => s.parse().ok(),
-                other => other.as_u64(),
-            })
-        };
         Self {
-            state: metadata
-                .and_then(|m| m.state.clone())
-                .unwrap_or(BatchState::Unspecified),
+            state: state_of(operation),
             polls,
             elapsed,
-            request_count: count("requestCount"),
-            succeeded: count("successfulRequestCount"),
-            failed: count("failedRequestCount"),
-            pending: count("pendingRequestCount"),
+            request_count: stat(operation, "requestCount"),
+            succeeded: stat(operation, "successfulRequestCount"),
+            failed: stat(operation, "failedRequestCount"),
+            pending: stat(operation, "pendingRequestCount"),
         }
     }
 
     /// Whether the batch has ended (succeeded, failed, cancelled or expired).
     pub fn is_done(&self) -> bool {
-        matches!(
-            self.state,
-            BatchState::Succeeded
-                | BatchState::Failed
-                | BatchState::Cancelled
-                | BatchState::Expired
-        )
+        is_final(&self.state)
     }
 }
 
@@ -428,46 +448,236 @@ impl fmt::Display for BatchProgress {
     }
 }
 
-/// A submitted batch: poll it, wait for it, cancel it.
+/// What a batch's description says, as [`BatchJob::list`] and [`BatchJob::status`] give it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchSummary {
+    /// The batch's name (`batches/ID`).
+    pub name: String,
+    /// Its display name, if it has one.
+    pub display_name: Option<String>,
+    /// The model (without `models/`), if the service says.
+    pub model: Option<String>,
+    /// Its state.
+    pub state: BatchState,
+    /// Requests in the batch (`batchStats.requestCount`), if the service says.
+    pub request_count: Option<u64>,
+    /// Requests done well, if the service says.
+    pub succeeded: Option<u64>,
+    /// Requests failed, if the service says.
+    pub failed: Option<u64>,
+    /// Requests not done yet, if the service says.
+    pub pending: Option<u64>,
+    /// When it was created (RFC 3339), if the service says.
+    pub create_time: Option<String>,
+    /// When it last changed (RFC 3339), if the service says.
+    pub update_time: Option<String>,
+    /// When it ended (RFC 3339), if it has and the service says.
+    pub end_time: Option<String>,
+}
+
+impl BatchSummary {
+    /// The summary of a batch operation (`batches.get`, an item of `batches.list`). Fails when
+    /// the operation has no name.
+    pub fn of(operation: &Operation) -> Result<Self, Error> {
+        let metadata = operation.metadata.as_ref();
+        let name = operation
+            .name
+            .clone()
+            .or_else(|| {
+                metadata
+                    .and_then(|m| m.unknown_fields.get("name"))
+                    .and_then(|v| v.as_str().map(str::to_owned))
+            })
+            .ok_or_else(|| Error::Batch {
+                name: "(unnamed)".to_owned(),
+                message: "the service described a batch without its name (batches/ID)".to_owned(),
+            })?;
+        Ok(Self {
+            name,
+            display_name: metadata.and_then(|m| m.display_name.clone()),
+            model: metadata
+                .and_then(|m| m.model.as_deref())
+                .map(|model| model.strip_prefix("models/").unwrap_or(model).to_owned()),
+            state: state_of(operation),
+            request_count: stat(operation, "requestCount"),
+            succeeded: stat(operation, "successfulRequestCount"),
+            failed: stat(operation, "failedRequestCount"),
+            pending: stat(operation, "pendingRequestCount"),
+            create_time: metadata.and_then(|m| m.create_time.clone()),
+            update_time: metadata.and_then(|m| m.update_time.clone()),
+            end_time: metadata.and_then(|m| m.end_time.clone()),
+        })
+    }
+
+    /// Whether the batch has ended (succeeded, failed, cancelled or expired).
+    pub fn is_done(&self) -> bool {
+        is_final(&self.state)
+    }
+}
+
+impl fmt::Display for BatchSummary {
+    /// `batches/ID BATCH_STATE_RUNNING: 5 requests, 2 succeeded, 0 failed, 3 pending`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.name, self.state.as_str())?;
+        if let Some(n) = self.request_count {
+            write!(f, ": {n} requests")?;
+            for (count, what) in [
+                (self.succeeded, "succeeded"),
+                (self.failed, "failed"),
+                (self.pending, "pending"),
+            ] {
+                if let Some(count) = count {
+                    write!(f, ", {count} {what}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a job's requests are known from.
+#[derive(Clone, Debug)]
+enum Origin {
+    /// Submitted by this process: one slot per request added.
+    Submitted(Vec<Slot>),
+    /// Picked up by name: the requests are not at hand (`requests`: the service's count).
+    Attached { requests: Option<u64> },
+}
+
+/// A submitted batch: poll it, wait for it, cancel it. Made by
+/// [`BatchBuilder::submit`], or by [`attach`](Self::attach) for a batch submitted elsewhere.
 #[derive(Clone, Debug)]
 pub struct BatchJob {
     client: Client,
     model: String,
     name: String,
-    slots: Vec<Slot>,
+    origin: Origin,
     inline: bool,
 }
 
 impl BatchJob {
+    /// Picks up a batch by name (`batches/ID` or `ID`), e.g. one submitted by another process,
+    /// to poll, wait for, cancel and collect. Fails when the name is malformed or the service
+    /// does not know the batch.
+    ///
+    /// Without the original requests at hand, the collected results carry no prediction
+    /// ([`Generation::prediction`] is `None`), and each item's [`index`](BatchItem::index)
+    /// comes from its key when every key is a number (as [`BatchBuilder::submit`] sends them),
+    /// else from its position in the service's output.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nanobanana_mock::MockGemini;
+    /// use nanobanana_transport::{Client, ClientConfig};
+    /// use nanobanana_workflows::{BatchJob, ClientExt, ImageOptions, Polling};
+    /// use std::time::Duration;
+    ///
+    /// let server = MockGemini::start().await;
+    /// let client = Client::new(ClientConfig::new("test-key").with_base_url(server.uri()))?;
+    /// let submitted = client
+    ///     .batch("gemini-2.5-flash-image")
+    ///     .add_message("A banana", &ImageOptions::new())
+    ///     .submit()
+    ///     .await?;
+    /// let name = submitted.name().to_owned();
+    /// drop(submitted); // e.g. the process ended
+    ///
+    /// let job = BatchJob::attach(client, &name).await?;
+    /// let results = job
+    ///     .wait(&Polling::new().initial_delay(Duration::from_millis(10)), |_| {})
+    ///     .await?;
+    /// let item = &results.items()[0];
+    /// assert_eq!(item.key(), Some("0"));
+    /// assert!(item.result().unwrap().prediction().is_none());
+    /// # Ok(()) }
+    /// ```
+    pub async fn attach(client: Client, name: &str) -> Result<Self, Error> {
+        let operation = client.batches().get(name).await?;
+        let summary = BatchSummary::of(&operation)?;
+        let inline = operation
+            .metadata
+            .as_ref()
+            .and_then(|m| m.input_config.as_ref())
+            .is_some_and(|input| input.requests.is_some());
+        Ok(Self {
+            client,
+            model: summary.model.unwrap_or_default(),
+            name: summary.name,
+            origin: Origin::Attached {
+                requests: summary.request_count,
+            },
+            inline,
+        })
+    }
+
+    /// Lists the batches of the key, newest first as the service orders them, at most `limit`
+    /// of them (`None`: all).
+    pub async fn list(client: &Client, limit: Option<usize>) -> Result<Vec<BatchSummary>, Error> {
+        let page_size = limit.map(|limit| u32::try_from(limit.clamp(1, 1000)).unwrap_or(1000));
+        let batches = client.batches();
+        let mut stream = batches.list(page_size);
+        let mut out = Vec::new();
+        while limit.is_none_or(|limit| out.len() < limit) {
+            match stream.next().await {
+                Some(operation) => out.push(BatchSummary::of(&operation?)?),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Polls once and describes the batch.
+    pub async fn status(&self) -> Result<BatchSummary, Error> {
+        let operation = self.client.batches().get(&self.name).await?;
+        BatchSummary::of(&operation)
+    }
+
+    /// Whether this job was [attached](Self::attach) (its requests are not at hand).
+    pub fn is_attached(&self) -> bool {
+        matches!(self.origin, Origin::Attached { .. })
+    }
+
     /// The batch's name (`batches/ID`).
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// The model.
+    /// The model (for an attached job, as the service names it; empty if it does not).
     pub fn model(&self) -> &str {
         &self.model
     }
 
-    /// How many requests were added (sent or refused).
+    /// How many requests were added (sent or refused); for an attached job, the service's
+    /// count when it attached (0 if it gave none).
     pub fn len(&self) -> usize {
-        self.slots.len()
+        match &self.origin {
+            Origin::Submitted(slots) => slots.len(),
+            Origin::Attached { requests } => {
+                requests.and_then(|n| usize::try_from(n).ok()).unwrap_or(0)
+            }
+        }
     }
 
     /// Whether the batch holds no request (never true for a submitted batch).
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.len() == 0
     }
 
-    /// How many requests were refused before sending.
+    /// How many requests were refused before sending (0 for an attached job).
     pub fn refused(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| matches!(s, Slot::Failed(_)))
-            .count()
+        match &self.origin {
+            Origin::Submitted(slots) => slots
+                .iter()
+                .filter(|s| matches!(s, Slot::Failed(_)))
+                .count(),
+            Origin::Attached { .. } => 0,
+        }
     }
 
-    /// Whether the requests went inline (else as a JSONL file).
+    /// Whether the requests went inline (else as a JSONL file). For an attached job, whether
+    /// the service's description shows inline requests (false when it does not show them).
     pub fn is_inline(&self) -> bool {
         self.inline
     }
@@ -490,8 +700,29 @@ impl BatchJob {
     pub async fn wait(
         &self,
         polling: &Polling,
-        mut on_progress: impl FnMut(&BatchProgress),
+        on_progress: impl FnMut(&BatchProgress),
     ) -> Result<BatchResults, Error> {
+        let (operation, progress) = self.poll_until_done(polling, on_progress).await?;
+        self.collect(operation, progress.state).await
+    }
+
+    /// Polls until the batch ends, calling `on_progress` after every poll, and describes it,
+    /// without collecting the results (see [`wait`](Self::wait)). Fails if `polling`'s timeout
+    /// passes first (the batch keeps running; wait again later).
+    pub async fn wait_until_done(
+        &self,
+        polling: &Polling,
+        on_progress: impl FnMut(&BatchProgress),
+    ) -> Result<BatchSummary, Error> {
+        let (operation, _) = self.poll_until_done(polling, on_progress).await?;
+        BatchSummary::of(&operation)
+    }
+
+    async fn poll_until_done(
+        &self,
+        polling: &Polling,
+        mut on_progress: impl FnMut(&BatchProgress),
+    ) -> Result<(Operation, BatchProgress), Error> {
         // Tokio's clock, as the sleeps are: a paused test clock then times out as it should.
         let started = Instant::now();
         let mut polls = 0u32;
@@ -501,7 +732,7 @@ impl BatchJob {
             let progress = BatchProgress::of(&operation, polls, started.elapsed());
             on_progress(&progress);
             if progress.is_done() || operation.done == Some(true) {
-                return self.collect(operation, progress.state).await;
+                return Ok((operation, progress));
             }
             let delay = polling.delay(polls);
             if started.elapsed() + delay > polling.timeout {
@@ -531,11 +762,16 @@ impl BatchJob {
         let mut by_key: HashMap<String, Result<GenerateContentResponse, ItemError>> =
             HashMap::new();
         let mut by_position: Vec<Result<GenerateContentResponse, ItemError>> = Vec::new();
-        let mut keep = |key: Option<String>, result| match key {
-            Some(key) => {
-                by_key.insert(key, result);
+        // The keys in the service's order (None: a result without one).
+        let mut ordered: Vec<Option<String>> = Vec::new();
+        let mut keep = |key: Option<String>, result| {
+            ordered.push(key.clone());
+            match key {
+                Some(key) => {
+                    by_key.insert(key, result);
+                }
+                None => by_position.push(result),
             }
-            None => by_position.push(result),
         };
         if let Some(inlined) = inlined {
             for item in inlined.inlined_responses {
@@ -557,30 +793,91 @@ impl BatchJob {
                 message: format!("ended {} without results", state.as_str()),
             });
         }
+        let slots = match &self.origin {
+            Origin::Submitted(slots) => slots,
+            Origin::Attached { .. } => {
+                let items = self.attached_items(ordered, by_key, by_position);
+                return Ok(BatchResults { state, items });
+            }
+        };
         let mut positional = by_position.into_iter();
-        let items = self
-            .slots
+        let items = slots
             .iter()
             .enumerate()
             .map(|(index, slot)| {
-                let result = match slot {
-                    Slot::Failed(error) => Err(error.clone()),
-                    Slot::Sent { key, prediction } => by_key
-                        .remove(key)
-                        .or_else(|| positional.next())
-                        .unwrap_or(Err(ItemError::Missing))
-                        .map(|response| {
-                            Generation::with_prediction(
-                                self.model.clone(),
-                                prediction.clone(),
-                                response,
-                            )
-                        }),
+                let (key, result) = match slot {
+                    Slot::Failed(error) => (None, Err(error.clone())),
+                    Slot::Sent { key, prediction } => (
+                        Some(key.clone()),
+                        by_key
+                            .remove(key)
+                            .or_else(|| positional.next())
+                            .unwrap_or(Err(ItemError::Missing))
+                            .map(|response| {
+                                Generation::with_prediction(
+                                    self.model.clone(),
+                                    Some(prediction.clone()),
+                                    response,
+                                )
+                            }),
+                    ),
                 };
-                BatchItem { index, result }
+                BatchItem { index, key, result }
             })
             .collect();
         Ok(BatchResults { state, items })
+    }
+
+    /// The items of an attached job, without the requests: in key order with the key as index
+    /// when every key is a distinct number (nanobanana's own keys), else in the service's order.
+    fn attached_items(
+        &self,
+        ordered: Vec<Option<String>>,
+        mut by_key: HashMap<String, Result<GenerateContentResponse, ItemError>>,
+        by_position: Vec<Result<GenerateContentResponse, ItemError>>,
+    ) -> Vec<BatchItem> {
+        let wrap = |result: Result<GenerateContentResponse, ItemError>| {
+            result.map(|response| Generation::with_prediction(self.model.clone(), None, response))
+        };
+        let numbers: Option<Vec<usize>> = ordered
+            .iter()
+            .map(|key| key.as_deref().and_then(|k| k.parse::<usize>().ok()))
+            .collect();
+        if let Some(mut numbers) = numbers {
+            numbers.sort_unstable();
+            numbers.dedup();
+            if numbers.len() == ordered.len() {
+                return numbers
+                    .into_iter()
+                    .map(|index| {
+                        let key = index.to_string();
+                        let result = by_key.remove(&key).unwrap_or(Err(ItemError::Missing));
+                        BatchItem {
+                            index,
+                            key: Some(key),
+                            result: wrap(result),
+                        }
+                    })
+                    .collect();
+            }
+        }
+        let mut positional = by_position.into_iter();
+        ordered
+            .into_iter()
+            .enumerate()
+            .map(|(index, key)| {
+                let result = match &key {
+                    // A repeated key keeps its last result; later copies are missing.
+                    Some(key) => by_key.remove(key).unwrap_or(Err(ItemError::Missing)),
+                    None => positional.next().unwrap_or(Err(ItemError::Missing)),
+                };
+                BatchItem {
+                    index,
+                    key,
+                    result: wrap(result),
+                }
+            })
+            .collect()
     }
 }
 
@@ -684,13 +981,22 @@ fn describe_status(code: Option<i64>, status: Option<&str>, message: &str) -> St
 #[derive(Clone, Debug)]
 pub struct BatchItem {
     index: usize,
+    key: Option<String>,
     result: Result<Generation, ItemError>,
 }
 
 impl BatchItem {
-    /// The 0-based position in which the request was added.
+    /// The 0-based position in which the request was added (for an
+    /// [attached](BatchJob::attach) job, see there).
     pub fn index(&self) -> usize {
         self.index
+    }
+
+    /// The key the request was sent under (`metadata.key` inline, `key` in a JSONL file;
+    /// [`BatchBuilder::submit`] uses the position, `"0"`, `"1"`, ...). `None` for a request
+    /// refused before sending, or a result the service gave without a key.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// Its answer (with its outcome), or why there is none.

@@ -27,7 +27,7 @@ pub struct Generation {
     model: String,
     response: GenerateContentResponse,
     outcome: Outcome,
-    prediction: Prediction,
+    prediction: Option<Prediction>,
 }
 
 impl Generation {
@@ -44,14 +44,15 @@ impl Generation {
             model,
             response,
             outcome,
-            prediction,
+            prediction: Some(prediction),
         }
     }
 
-    /// Wraps an answer whose request's prediction is already known (a batch item).
+    /// Wraps an answer whose request's prediction is already known (a batch item), or unknown
+    /// (`None`: a batch collected without its requests at hand).
     pub(crate) fn with_prediction(
         model: String,
-        prediction: Prediction,
+        prediction: Option<Prediction>,
         response: GenerateContentResponse,
     ) -> Self {
         let outcome = Outcome::of(&response);
@@ -172,14 +173,16 @@ impl Generation {
         Usage::from_metadata(self.response.usage_metadata.as_ref())
     }
 
-    /// What the resolution table predicted for the request (SPEC.md §1).
-    pub fn prediction(&self) -> &Prediction {
-        &self.prediction
+    /// What the resolution table predicted for the request (SPEC.md §1); `None` when the
+    /// request is not known (a batch item collected by [`BatchJob::attach`](crate::BatchJob::attach)
+    /// in another process than the one that submitted it).
+    pub fn prediction(&self) -> Option<&Prediction> {
+        self.prediction.as_ref()
     }
 
-    /// The predicted pixel size, when the table knows it.
+    /// The predicted pixel size, when the request and the table know it.
     pub fn predicted_dimensions(&self) -> Option<Dimensions> {
-        Dimensions::predicted(&self.prediction)
+        self.prediction.as_ref().and_then(Dimensions::predicted)
     }
 
     /// The pixel size of the first final image, read from its header.
@@ -192,7 +195,7 @@ impl Generation {
     /// its published or its consistent size.
     pub fn matches_prediction(&self) -> Option<bool> {
         let actual = self.actual_dimensions()?;
-        let entry = self.prediction.entry()?;
+        let entry = self.prediction.as_ref()?.entry()?;
         let published = (entry.width(), entry.height()) == (actual.width, actual.height);
         let consistent = entry.erratum().is_some_and(|e| {
             (e.consistent_width(), e.consistent_height()) == (actual.width, actual.height)

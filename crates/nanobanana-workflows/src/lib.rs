@@ -77,7 +77,9 @@
 //! - [`Outcome`]: `NO_IMAGE`, `IMAGE_SAFETY`, `IMAGE_PROHIBITED_CONTENT`, a blocked prompt, a
 //!   text-only answer, ... as variants to match on.
 //! - [`BatchBuilder`] / [`BatchJob`]: batches inline or through a JSONL file, polled with
-//!   backoff and progress, cancellable, results in submission order.
+//!   backoff and progress, cancellable, results in submission order; [`BatchJob::attach`]
+//!   picks a batch up by name in another process, [`BatchJob::list`] lists them
+//!   ([`BatchSummary`]).
 //! - [`CostPreview`]: the predicted pixel size and output tokens of a request, before sending.
 //!
 //! Every call goes through the transport, so a request the rules reject is refused before any
@@ -105,8 +107,8 @@ mod outcome;
 pub mod save;
 
 pub use crate::batch::{
-    BatchBuilder, BatchItem, BatchJob, BatchProgress, BatchResults, DEFAULT_INLINE_LIMIT,
-    ItemError, Polling,
+    BatchBuilder, BatchItem, BatchJob, BatchProgress, BatchResults, BatchSummary,
+    DEFAULT_INLINE_LIMIT, ItemError, Polling,
 };
 pub use crate::chat::{Chat, ChatExport};
 pub use crate::cost::{BatchCostPreview, CostPreview};

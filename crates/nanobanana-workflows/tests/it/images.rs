@@ -174,7 +174,7 @@ async fn uploaded_inputs_go_by_reference() {
     // 512x512 input, no ratio: the output is 1:1 too.
     assert_eq!(edit.actual_dimensions().unwrap().to_string(), "512x512");
     assert_eq!(
-        edit.prediction().ratio(),
+        edit.prediction().unwrap().ratio(),
         &resolution::RatioSource::MatchesInputImage
     );
     let requests = generate_requests(&server);
