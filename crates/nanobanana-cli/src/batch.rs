@@ -6,22 +6,40 @@
 //! request that breaks a documented rule, refuses the whole batch (exit code 2) with the line
 //! numbers. The command exits 0 when every request produced an image, else 1 (the images that
 //! did come are written all the same).
+//!
+//! A batch outlives the process: right after submitting, the ledger `DIR/nanobanana-batch.json`
+//! records the batch's name, the model, and each request's key and output name. `batch fetch
+//! DIR` reads it in any later process, attaches to the batch (`BatchJob::attach`), waits, and
+//! writes what is not written yet, recording each item in the ledger as it goes (so a second
+//! fetch fetches and writes nothing). `batch submit`, `status`, `wait`, `list` and `cancel` are
+//! the other steps.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use nanobanana_rules::{Options, validate_request_with};
 use nanobanana_wire::GenerateContentRequest;
-use nanobanana_workflows::{ClientExt as _, Generation, ImageOptions, Message, Polling};
-use serde::Deserialize;
+use nanobanana_workflows::{
+    BatchJob, BatchResults, BatchSummary, ClientExt as _, Generation, ImageOptions, Message,
+    Polling,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::cli::{BatchArgs, Global};
+use crate::cli::{
+    BatchAction, BatchArgs, BatchFetchArgs, BatchListArgs, BatchRunArgs, BatchSubmitArgs,
+    BatchSubmitOptions, BatchTargetArgs, BatchWaitArgs, Global,
+};
 use crate::files::{self, Overwrite};
 use crate::generate::{Report, no_image, prepare_dir};
-use crate::service;
-use crate::ui::{Failure, Ui, violation_text};
+use crate::service::{self, Service};
+use crate::ui::{Failure, Ui, columns, violation_text};
 
+/// The ledger's file name, in the output directory.
+pub(crate) const LEDGER_NAME: &str = "nanobanana-batch.json";
+
+/// The ledger's format version.
+const LEDGER_VERSION: u32 = 1;
 /// One request of the file, with its line number and optional key.
 struct Line {
     number: usize,
@@ -54,129 +72,702 @@ struct Keyed {
 }
 
 pub(crate) async fn run(ui: &Ui, global: &Global, args: &BatchArgs) -> Result<ExitCode, Failure> {
+    match &args.action {
+        None => run_all(ui, global, &args.run).await,
+        Some(BatchAction::Submit(args)) => submit_only(ui, global, args).await,
+        Some(BatchAction::Status(args)) => status(ui, global, args).await,
+        Some(BatchAction::Wait(args)) => wait(ui, global, args).await,
+        Some(BatchAction::Fetch(args)) => fetch(ui, global, args).await,
+        Some(BatchAction::List(args)) => list(ui, global, args).await,
+        Some(BatchAction::Cancel(args)) => cancel(ui, global, args).await,
+    }
+}
+
+/// The local record of a submitted batch, `DIR/nanobanana-batch.json`: which batch, which
+/// model, and for each request its key in the batch, its place in FILE and its output name
+/// (relative to DIR, without the extension); what was written or failed is added as results
+/// are fetched.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Ledger {
+    version: u32,
+    batch: String,
+    model: String,
+    display_name: String,
+    source: String,
+    items: Vec<LedgerItem>,
+}
+
+/// One request of the ledger.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LedgerItem {
+    /// 0-based position in FILE's requests.
+    index: usize,
+    /// The key it was sent under (the library's: the position, "0", "1", ...).
+    key: String,
+    /// Its line in FILE.
+    line: usize,
+    /// The key FILE gave it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_key: Option<String>,
+    /// The output name, relative to DIR, without the extension (`001-dish`).
+    output: String,
+    /// The files written for it, relative to DIR, once written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    written: Option<Vec<String>>,
+    /// Why it has no image, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl LedgerItem {
+    /// `1. dish` or `3.`: how the text output names it.
+    fn label(&self) -> String {
+        match &self.request_key {
+            Some(key) => format!("{}. {key}", self.index + 1),
+            None => format!("{}.", self.index + 1),
+        }
+    }
+}
+
+impl Ledger {
+    fn path(dir: &Path) -> PathBuf {
+        dir.join(LEDGER_NAME)
+    }
+
+    /// Reads `DIR/nanobanana-batch.json`.
+    fn load(dir: &Path) -> Result<Self, Failure> {
+        let path = Self::path(dir);
+        if !path.is_file() {
+            return Err(Failure::refused(format!(
+                "{}: no ledger ({LEDGER_NAME}); give the directory of a `nanobanana batch submit \
+                 FILE -o DIR` or `nanobanana batch FILE -o DIR`",
+                dir.display()
+            )));
+        }
+        let text = files::read_text(&path, files::MAX_TEXT_INPUT_BYTES, "batch ledger")
+            .map_err(Failure::refused)?;
+        let ledger: Ledger = serde_json::from_str(&text).map_err(|e| {
+            Failure::refused(format!(
+                "{}: not a nanobanana batch ledger: {e}",
+                path.display()
+            ))
+        })?;
+        if ledger.version != LEDGER_VERSION {
+            return Err(Failure::refused(format!(
+                "{}: ledger version {} is not supported (this nanobanana reads version \
+                 {LEDGER_VERSION})",
+                path.display(),
+                ledger.version
+            )));
+        }
+        for item in &ledger.items {
+            let names = std::iter::once(&item.output).chain(item.written.iter().flatten());
+            for name in names {
+                if !is_plain_name(name) {
+                    return Err(Failure::refused(format!(
+                        "{}: item {} names {name:?}; output names must be plain file names \
+                         inside the directory",
+                        path.display(),
+                        item.index
+                    )));
+                }
+            }
+        }
+        Ok(ledger)
+    }
+
+    /// Writes the ledger atomically (replacing the previous version).
+    fn save(&self, dir: &Path) -> Result<(), Failure> {
+        let path = Self::path(dir);
+        let mut text = serde_json::to_vec_pretty(self)
+            .map_err(|e| Failure::failed(format!("the ledger cannot be encoded: {e}")))?;
+        text.push(b'\n');
+        files::write_atomic(&path, &text, Overwrite::Replace)
+            .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))
+    }
+
+    /// Whether an item is settled (written, or known to have no image) and need not be fetched
+    /// again: its recorded files exist, or its error is recorded, or (written but not yet
+    /// recorded when the process stopped) its output file exists.
+    fn settled(&self, item: &LedgerItem, dir: &Path) -> Option<Settled> {
+        if let Some(written) = &item.written
+            && !written.is_empty()
+            && written.iter().all(|name| dir.join(name).is_file())
+        {
+            return Some(Settled::Written(written.clone()));
+        }
+        if let Some(error) = &item.error {
+            return Some(Settled::Failed(error.clone()));
+        }
+        let extension = files::extension_for(files::expected_mime_type(&self.model));
+        let name = format!("{}.{extension}", item.output);
+        dir.join(&name)
+            .is_file()
+            .then(|| Settled::Written(vec![name]))
+    }
+}
+
+/// What is known of an item already.
+enum Settled {
+    Written(Vec<String>),
+    Failed(String),
+}
+
+/// A name without directories, `.` or `..` (the ledger could have been edited).
+fn is_plain_name(name: &str) -> bool {
+    let path = Path::new(name);
+    let mut components = path.components();
+    matches!(
+        (components.next(), components.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    )
+}
+
+/// `batch FILE -o DIR`: submit, record the ledger, wait, write.
+async fn run_all(ui: &Ui, global: &Global, args: &BatchRunArgs) -> Result<ExitCode, Failure> {
+    let (Some(file), Some(output)) = (&args.file, &args.output) else {
+        return Err(Failure::refused(
+            "batch needs FILE and -o DIR (nanobanana batch prompts.jsonl -o out/), or a \
+             subcommand: submit, status, wait, fetch, list, cancel",
+        ));
+    };
     let overwrite = Overwrite::from_force(global.force);
-    let mut lines = read_lines(&args.file)?;
-    check_rules(&args.model, &lines)?;
+    let submitted = submit(ui, global, file, output, &args.submit, overwrite).await?;
+    if let Err(failure) = submitted.ledger.save(output) {
+        ui.warn(&format!(
+            "{} (the batch {} goes on; collect it with `nanobanana batch wait {}` only)",
+            failure.text(),
+            submitted.job.name(),
+            submitted.job.name()
+        ));
+    }
+    let polling = Polling::new().initial_delay(args.poll_interval);
+    let mut ledger = submitted.ledger;
+    let header = |state: &str| format!("{}: {state} ({})", submitted.job.name(), submitted.preview);
+    collect(
+        ui,
+        &submitted.job,
+        &mut ledger,
+        output,
+        overwrite,
+        &polling,
+        &header,
+    )
+    .await
+}
+
+/// A batch just submitted, with its ledger (not yet saved).
+struct Submitted {
+    /// Keeps the in-process fake server of `--mock` alive.
+    service: Service,
+    job: BatchJob,
+    ledger: Ledger,
+    preview: String,
+}
+
+/// Reads and checks FILE, checks that DIR's outputs and ledger can be written, and submits.
+async fn submit(
+    ui: &Ui,
+    global: &Global,
+    file: &Path,
+    output: &Path,
+    options: &BatchSubmitOptions,
+    overwrite: Overwrite,
+) -> Result<Submitted, Failure> {
+    let model = &options.model;
+    let mut lines = read_lines(file)?;
+    check_rules(model, &lines)?;
     service::check(global)?;
-    prepare_dir(&args.output, "--output")?;
+    prepare_dir(output, "--output")?;
     let names: Vec<PathBuf> = lines
         .iter()
         .enumerate()
-        .map(|(index, line)| output_name(&args.output, index, lines.len(), line.key.as_deref()))
+        .map(|(index, line)| output_name(output, index, lines.len(), line.key.as_deref()))
         .collect();
-    let extension = files::extension_for(files::expected_mime_type(&args.model));
+    let extension = files::extension_for(files::expected_mime_type(model));
     for name in &names {
         files::check_writable(&name.with_extension(extension), overwrite)
             .map_err(Failure::refused)?;
     }
+    let ledger_path = Ledger::path(output);
+    files::check_writable(&ledger_path, overwrite).map_err(|message| {
+        Failure::refused(format!(
+            "{message} (the ledger of an earlier batch: `nanobanana batch fetch {}` collects it)",
+            output.display()
+        ))
+    })?;
     let service = service::connect(global).await?;
 
-    let display_name = args.display_name.clone().unwrap_or_else(|| {
-        args.file
-            .file_name()
+    let display_name = options.display_name.clone().unwrap_or_else(|| {
+        file.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "nanobanana batch".to_owned())
     });
     let mut builder = service
         .client()
-        .batch(&args.model)
-        .display_name(display_name);
+        .batch(model)
+        .display_name(display_name.clone());
     // The builder takes the requests; the lines keep their numbers and keys for the results.
     for line in &mut lines {
         builder = builder.add_request(std::mem::take(&mut line.request));
     }
-    let preview = builder.preview();
+    let preview = builder.preview().to_string();
     let spinner = ui.spinner(format!("submitting {} requests", lines.len()));
     let job = builder.submit().await;
-    let job = match job {
-        Ok(job) => job,
-        Err(error) => {
-            spinner.stop();
-            return Err(workflow_failure(error));
-        }
+    spinner.stop();
+    let job = job.map_err(workflow_failure)?;
+    let items = lines
+        .iter()
+        .zip(&names)
+        .enumerate()
+        .map(|(index, (line, name))| LedgerItem {
+            index,
+            key: index.to_string(),
+            line: line.number,
+            request_key: line.key.clone(),
+            output: name
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            written: None,
+            error: None,
+        })
+        .collect();
+    let ledger = Ledger {
+        version: LEDGER_VERSION,
+        batch: job.name().to_owned(),
+        model: model.clone(),
+        display_name,
+        source: file.display().to_string(),
+        items,
     };
-    spinner.set_message(format!("{}: waiting", job.name()));
+    Ok(Submitted {
+        service,
+        job,
+        ledger,
+        preview,
+    })
+}
+
+/// `batch submit FILE -o DIR`: submit, save the ledger, print the name.
+async fn submit_only(
+    ui: &Ui,
+    global: &Global,
+    args: &BatchSubmitArgs,
+) -> Result<ExitCode, Failure> {
+    let overwrite = Overwrite::from_force(global.force);
+    let submitted = submit(
+        ui,
+        global,
+        &args.file,
+        &args.output,
+        &args.submit,
+        overwrite,
+    )
+    .await?;
+    let name = submitted.job.name();
+    submitted.ledger.save(&args.output).map_err(|failure| {
+        Failure::failed(format!(
+            "the batch {name} was submitted, but its ledger could not be written: {}; \
+             follow it with `nanobanana batch status {name}`",
+            failure.text()
+        ))
+    })?;
+    let ledger = Ledger::path(&args.output);
+    if submitted.service.is_mock() {
+        ui.warn(
+            "--mock: the fake server stops with this command, so this batch cannot be fetched \
+             later; use --base-url with a running `nanobanana mock` instead",
+        );
+    }
+    ui.say(name);
+    ui.document(&json!({
+        "ok": true,
+        "batch": name,
+        "model": submitted.ledger.model,
+        "requests": submitted.ledger.items.len(),
+        "ledger": ledger.display().to_string(),
+    }));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The batch a NAME|DIR argument means: a directory with a ledger names its batch; anything
+/// else is a batch name.
+fn resolve(target: &str) -> Result<String, Failure> {
+    let path = Path::new(target);
+    if path.is_dir() {
+        return Ok(Ledger::load(path)?.batch);
+    }
+    if target.is_empty() || target.ends_with('/') || target.trim() != target {
+        return Err(Failure::refused(format!(
+            "{target:?} is neither a batch name (batches/ID or ID) nor a directory with a \
+             ledger ({LEDGER_NAME})"
+        )));
+    }
+    Ok(target.to_owned())
+}
+
+/// The summary as JSON.
+fn summary_json(summary: &BatchSummary) -> Value {
+    json!({
+        "batch": summary.name,
+        "state": summary.state.as_str(),
+        "done": summary.is_done(),
+        "displayName": summary.display_name,
+        "model": summary.model,
+        "requestCount": summary.request_count,
+        "succeeded": summary.succeeded,
+        "failed": summary.failed,
+        "pending": summary.pending,
+        "createTime": summary.create_time,
+        "updateTime": summary.update_time,
+        "endTime": summary.end_time,
+    })
+}
+
+/// The summary as text lines: the state and counts, then what else the service says.
+fn summary_text(summary: &BatchSummary) -> String {
+    let mut lines = vec![summary.to_string()];
+    let fields = [
+        ("display name", &summary.display_name),
+        ("model", &summary.model),
+        ("created", &summary.create_time),
+        ("ended", &summary.end_time),
+    ];
+    for (what, value) in fields {
+        if let Some(value) = value {
+            lines.push(format!("  {what}: {value}"));
+        }
+    }
+    lines.join("\n")
+}
+
+/// `batch status NAME|DIR`.
+async fn status(ui: &Ui, global: &Global, args: &BatchTargetArgs) -> Result<ExitCode, Failure> {
+    let name = resolve(&args.target)?;
+    service::check(global)?;
+    let service = service::connect(global).await?;
+    // One poll: a batch's description is all `status` needs.
+    let operation = service
+        .client()
+        .batches()
+        .get(&name)
+        .await
+        .map_err(|e| Failure::from_client(&e))?;
+    let summary = BatchSummary::of(&operation).map_err(workflow_failure)?;
+    ui.say(&summary_text(&summary));
+    let mut document = summary_json(&summary);
+    document["ok"] = json!(true);
+    ui.document(&document);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `batch wait NAME|DIR`: exit 0 if the batch succeeded, 1 if it ended otherwise.
+async fn wait(ui: &Ui, global: &Global, args: &BatchWaitArgs) -> Result<ExitCode, Failure> {
+    let name = resolve(&args.target.target)?;
+    service::check(global)?;
+    let service = service::connect(global).await?;
+    let job = BatchJob::attach(service.client().clone(), &name)
+        .await
+        .map_err(workflow_failure)?;
     let polling = Polling::new().initial_delay(args.poll_interval);
+    let spinner = ui.spinner(format!("{}: waiting", job.name()));
+    let summary = job
+        .wait_until_done(&polling, |progress| {
+            spinner.set_message(format!("{}: {progress}", job.name()));
+        })
+        .await;
+    spinner.stop();
+    let summary = summary.map_err(workflow_failure)?;
+    let succeeded = summary.state == nanobanana_wire::BatchState::Succeeded;
+    ui.say(&summary_text(&summary));
+    let mut document = summary_json(&summary);
+    document["ok"] = json!(succeeded);
+    ui.document(&document);
+    Ok(if succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `batch fetch DIR`.
+async fn fetch(ui: &Ui, global: &Global, args: &BatchFetchArgs) -> Result<ExitCode, Failure> {
+    let dir = &args.dir;
+    let mut ledger = Ledger::load(dir)?;
+    let overwrite = Overwrite::from_force(global.force);
+    let pending = ledger
+        .items
+        .iter()
+        .filter(|item| global.force || ledger.settled(item, dir).is_none())
+        .count();
+    if pending == 0 {
+        // Everything is written or known to have failed: nothing to ask the service.
+        let batch = ledger.batch.clone();
+        let header = |_: &str| format!("{batch}: already fetched, nothing to do");
+        return report(ui, &mut ledger, dir, None, overwrite, &header, false);
+    }
+    service::check(global)?;
+    let service = service::connect(global).await?;
+    let job = BatchJob::attach(service.client().clone(), &ledger.batch)
+        .await
+        .map_err(workflow_failure)?;
+    let polling = Polling::new().initial_delay(args.poll_interval);
+    let header = |state: &str| format!("{}: {state}", job.name());
+    collect(ui, &job, &mut ledger, dir, overwrite, &polling, &header).await
+}
+
+/// Waits for `job` with a progress line, then writes what the ledger does not have yet.
+async fn collect(
+    ui: &Ui,
+    job: &BatchJob,
+    ledger: &mut Ledger,
+    dir: &Path,
+    overwrite: Overwrite,
+    polling: &Polling,
+    header: &dyn Fn(&str) -> String,
+) -> Result<ExitCode, Failure> {
+    let spinner = ui.spinner(format!("{}: waiting", job.name()));
     let results = job
-        .wait(&polling, |progress| {
+        .wait(polling, |progress| {
             spinner.set_message(format!("{}: {progress}", job.name()));
         })
         .await;
     spinner.stop();
     let results = results.map_err(workflow_failure)?;
+    report(
+        ui,
+        ledger,
+        dir,
+        Some(&results),
+        overwrite,
+        header,
+        overwrite == Overwrite::Replace,
+    )
+}
 
+/// Writes the results the ledger does not have yet (all with `rewrite`), records each in the
+/// ledger, and reports every item.
+fn report(
+    ui: &Ui,
+    ledger: &mut Ledger,
+    dir: &Path,
+    results: Option<&BatchResults>,
+    overwrite: Overwrite,
+    header: &dyn Fn(&str) -> String,
+    rewrite: bool,
+) -> Result<ExitCode, Failure> {
+    let state = results.map(|r| r.state().as_str().to_owned());
+    let mut text = vec![header(state.as_deref().unwrap_or_default())];
     let mut items_json = Vec::new();
-    let mut text = vec![format!(
-        "{}: {} ({preview})",
-        job.name(),
-        results.state().as_str(),
-    )];
     let mut failures = 0;
-    for (item, (line, name)) in results.items().iter().zip(lines.iter().zip(&names)) {
-        let label = match &line.key {
-            Some(key) => format!("{}. {key}", item.index() + 1),
-            None => format!("{}.", item.index() + 1),
-        };
+    let mut earlier = 0;
+    for position in 0..ledger.items.len() {
+        let item = ledger.items[position].clone();
+        let label = item.label();
         let mut entry = json!({
-            "index": item.index(),
-            "line": line.number,
-            "key": line.key,
+            "index": item.index,
+            "line": item.line,
+            "key": item.request_key,
         });
-        match item.result() {
-            Ok(generation) if generation.outcome().has_images() => {
-                match write_item(ui, generation, name, overwrite) {
-                    Ok(report) => {
-                        let written: Vec<String> = report
-                            .finals()
-                            .iter()
-                            .map(crate::generate::Written::describe)
-                            .collect();
-                        text.push(format!("{label} wrote {}", written.join(", ")));
-                        entry["ok"] = json!(true);
-                        entry["result"] = report.json();
+        let settled = if rewrite {
+            None
+        } else {
+            ledger.settled(&item, dir)
+        };
+        // Err: the message, its JSON, and whether it is final (recorded in the ledger: an
+        // answer without an image stays without one) or worth another fetch (a file that could
+        // not be written).
+        let outcome: Result<Vec<String>, (String, Value, bool)> = match (settled, results) {
+            (Some(Settled::Written(names)), _) => {
+                earlier += 1;
+                let paths: Vec<String> = names
+                    .iter()
+                    .map(|n| dir.join(n).display().to_string())
+                    .collect();
+                text.push(format!("{label} already written: {}", paths.join(", ")));
+                entry["ok"] = json!(true);
+                entry["skipped"] = json!(true);
+                entry["result"] = json!({"files": paths});
+                ledger.items[position].written = Some(names);
+                items_json.push(entry);
+                continue;
+            }
+            (Some(Settled::Failed(error)), _) => {
+                earlier += 1;
+                failures += 1;
+                text.push(format!("{label} {error}"));
+                entry["ok"] = json!(false);
+                entry["skipped"] = json!(true);
+                entry["error"] = json!({"kind": "failed", "message": error});
+                items_json.push(entry);
+                continue;
+            }
+            (None, None) => Err((
+                "not fetched".to_owned(),
+                json!({"kind": "failed", "message": "not fetched"}),
+                false,
+            )),
+            (None, Some(results)) => {
+                let found = results
+                    .items()
+                    .iter()
+                    .find(|result| result.key() == Some(item.key.as_str()));
+                match found.map(|found| found.result()) {
+                    None => Err((
+                        "error: the batch's output holds no result for this request".to_owned(),
+                        json!({"kind": "service", "message": "the batch's output holds no result for this request"}),
+                        true,
+                    )),
+                    Some(Ok(generation)) if generation.outcome().has_images() => {
+                        match write_item(ui, generation, &dir.join(&item.output), overwrite) {
+                            Ok(report) => {
+                                let written: Vec<String> = report
+                                    .finals()
+                                    .iter()
+                                    .map(crate::generate::Written::describe)
+                                    .collect();
+                                text.push(format!("{label} wrote {}", written.join(", ")));
+                                entry["result"] = report.json();
+                                Ok(report
+                                    .finals()
+                                    .iter()
+                                    .filter_map(|w| w.path.file_name())
+                                    .map(|n| n.to_string_lossy().into_owned())
+                                    .collect())
+                            }
+                            Err(failure) => Err((failure.text(), failure.to_json(), false)),
+                        }
                     }
-                    Err(failure) => {
-                        failures += 1;
-                        text.push(format!("{label} {}", failure.text()));
-                        entry["ok"] = json!(false);
-                        entry["error"] = failure.to_json();
+                    Some(Ok(generation)) => {
+                        let failure = no_image(generation.outcome());
+                        Err((failure.text(), failure.to_json(), true))
                     }
+                    Some(Err(error)) => Err((
+                        format!("error: {error}"),
+                        json!({"kind": "service", "message": error.to_string()}),
+                        true,
+                    )),
                 }
             }
-            Ok(generation) => {
-                failures += 1;
-                let failure = no_image(generation.outcome());
-                text.push(format!("{label} {}", failure.text()));
-                entry["ok"] = json!(false);
-                entry["error"] = failure.to_json();
+        };
+        match outcome {
+            Ok(names) => {
+                entry["ok"] = json!(true);
+                ledger.items[position].written = Some(names);
+                ledger.items[position].error = None;
             }
-            Err(error) => {
+            Err((message, error, last)) => {
                 failures += 1;
-                text.push(format!("{label} error: {error}"));
+                text.push(format!("{label} {message}"));
                 entry["ok"] = json!(false);
-                entry["error"] = json!({"kind": "service", "message": error.to_string()});
+                entry["error"] = error;
+                if last {
+                    ledger.items[position].error = Some(message);
+                }
             }
         }
         items_json.push(entry);
+        // Saved after every item: a fetch interrupted here resumes after it.
+        if results.is_some()
+            && let Err(failure) = ledger.save(dir)
+        {
+            ui.warn(&failure.text());
+        }
+    }
+    let count = ledger.items.len();
+    if earlier > 0 {
+        text.push(format!(
+            "{earlier} of them written or settled before; not fetched again"
+        ));
     }
     text.push(format!(
         "{} of {} requests made images; {} failed",
-        lines.len() - failures,
-        lines.len(),
+        count - failures,
+        count,
         failures
     ));
     ui.say(&text.join("\n"));
     ui.document(&json!({
         "ok": failures == 0,
-        "batch": job.name(),
-        "state": results.state().as_str(),
+        "batch": ledger.batch,
+        "state": state,
         "items": items_json,
+        "ledger": Ledger::path(dir).display().to_string(),
     }));
     Ok(if failures == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `batch list`.
+async fn list(ui: &Ui, global: &Global, args: &BatchListArgs) -> Result<ExitCode, Failure> {
+    service::check(global)?;
+    let service = service::connect(global).await?;
+    let limit = usize::try_from(args.limit).unwrap_or(usize::MAX);
+    let batches = BatchJob::list(service.client(), Some(limit))
+        .await
+        .map_err(workflow_failure)?;
+    if batches.is_empty() {
+        ui.say("no batches");
+    } else {
+        let count = |n: Option<u64>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
+        let mut rows = vec![
+            [
+                "NAME",
+                "STATE",
+                "REQUESTS",
+                "SUCCEEDED",
+                "FAILED",
+                "CREATED",
+                "DISPLAY NAME",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        for batch in &batches {
+            rows.push(vec![
+                batch.name.clone(),
+                batch.state.as_str().to_owned(),
+                count(batch.request_count),
+                count(batch.succeeded),
+                count(batch.failed),
+                batch.create_time.clone().unwrap_or_default(),
+                batch.display_name.clone().unwrap_or_default(),
+            ]);
+        }
+        ui.say(&columns(&rows));
+    }
+    ui.document(&json!({
+        "ok": true,
+        "batches": batches.iter().map(summary_json).collect::<Vec<_>>(),
+    }));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `batch cancel NAME|DIR`.
+async fn cancel(ui: &Ui, global: &Global, args: &BatchTargetArgs) -> Result<ExitCode, Failure> {
+    let name = resolve(&args.target)?;
+    service::check(global)?;
+    let service = service::connect(global).await?;
+    let job = BatchJob::attach(service.client().clone(), &name)
+        .await
+        .map_err(workflow_failure)?;
+    job.cancel().await.map_err(workflow_failure)?;
+    let summary = job.status().await.map_err(workflow_failure)?;
+    ui.say(&format!(
+        "{}: cancel requested; now {}",
+        summary.name,
+        summary.state.as_str()
+    ));
+    let mut document = summary_json(&summary);
+    document["ok"] = json!(true);
+    ui.document(&document);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn workflow_failure(error: nanobanana_workflows::Error) -> Failure {

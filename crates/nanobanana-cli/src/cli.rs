@@ -139,7 +139,8 @@ resumed when the same file is given again.
 Example:
   nanobanana chat --session banana.chat.json -o chat/")]
     Chat(ChatArgs),
-    /// Submit many requests as one batch, wait for it, write the results in order
+    /// Submit many requests as one batch, wait for it, write the results in order; or submit,
+    /// check, wait, fetch, list and cancel batches in separate steps (subcommands)
     #[command(after_help = "\
 FILE holds one request per line, in any of these forms:
   {\"prompt\": \"a nano banana dish\", \"aspectRatio\": \"16:9\", \"imageSize\": \"2K\", \"key\": \"dish\"}
@@ -147,10 +148,17 @@ FILE holds one request per line, in any of these forms:
   {GenerateContentRequest}
 Blank lines and lines starting with # are skipped. Every request is checked before the batch is
 submitted. Results are written to DIR as 001.jpg, 002-dish.jpg, ... (the extension of the
-format the model answers with) in the order of FILE.
+format the model answers with) in the order of FILE, and DIR/nanobanana-batch.json (the
+ledger) names the batch: if the command is interrupted, `nanobanana batch fetch DIR` collects
+the results later, from any process.
 
-Example:
-  nanobanana batch prompts.jsonl -o out/")]
+Examples:
+  nanobanana batch prompts.jsonl -o out/
+  nanobanana batch submit prompts.jsonl -o out/    (prints batches/ID and exits)
+  nanobanana batch status out/
+  nanobanana batch fetch out/
+  nanobanana batch list
+  nanobanana batch cancel batches/ID")]
     Batch(BatchArgs),
     /// Run the fake Gemini server in the foreground (the same flags as nanobanana-mock)
     Mock(MockArgs),
@@ -321,16 +329,64 @@ pub(crate) struct ChatArgs {
     pub(crate) options: ImageOptions,
 }
 
-/// `batch`.
+/// `batch`: either `batch FILE -o DIR` (submit, wait, write) or one of the subcommands
+/// (`batch submit FILE -o DIR`, `batch status NAME|DIR`, ...). A FILE named like a subcommand
+/// is given as `./submit`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub(crate) struct BatchArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<BatchAction>,
+
+    #[command(flatten)]
+    pub(crate) run: BatchRunArgs,
+}
+
+/// The subcommands of `batch`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BatchAction {
+    /// Submit FILE as one batch, write DIR/nanobanana-batch.json (the ledger), print the batch's
+    /// name and exit
+    #[command(
+        after_help = "Then: nanobanana batch status out/, nanobanana batch fetch out/\n\nExample:\n  nanobanana batch submit prompts.jsonl -o out/"
+    )]
+    Submit(BatchSubmitArgs),
+    /// Show a batch's state and counts (NAME: batches/ID; DIR: the ledger's batch)
+    Status(BatchTargetArgs),
+    /// Wait for a batch to end, showing its progress on a terminal; exit 0 if it succeeded
+    Wait(BatchWaitArgs),
+    /// Wait for the batch of DIR's ledger and write its results to DIR; files already written
+    /// are not fetched or written again
+    #[command(after_help = "Example:\n  nanobanana batch fetch out/")]
+    Fetch(BatchFetchArgs),
+    /// List the batches of the key, newest first
+    List(BatchListArgs),
+    /// Ask the service to cancel a batch (NAME: batches/ID; DIR: the ledger's batch)
+    Cancel(BatchTargetArgs),
+}
+
+/// `batch FILE -o DIR`: the requests and where their results go.
+#[derive(Debug, Args)]
+pub(crate) struct BatchRunArgs {
     /// The requests, one JSON object per line (see below)
-    pub(crate) file: PathBuf,
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
 
     /// Directory for the results (created if missing)
-    #[arg(short, long, value_name = "DIR")]
-    pub(crate) output: PathBuf,
+    #[arg(short, long, value_name = "DIR", required = true)]
+    pub(crate) output: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub(crate) submit: BatchSubmitOptions,
+
+    /// First wait between polls of the batch (then longer, up to a minute)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub(crate) poll_interval: Duration,
+}
+
+/// What `batch FILE` and `batch submit` share besides the file and the directory.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct BatchSubmitOptions {
     /// The model every request goes to
     #[arg(
         short,
@@ -343,10 +399,60 @@ pub(crate) struct BatchArgs {
     /// The batch's display name (default: the file's name)
     #[arg(long, value_name = "NAME")]
     pub(crate) display_name: Option<String>,
+}
+
+/// `batch submit`.
+#[derive(Debug, Args)]
+pub(crate) struct BatchSubmitArgs {
+    /// The requests, one JSON object per line (as for `batch FILE`)
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+
+    /// Directory for the results and the ledger (created if missing)
+    #[arg(short, long, value_name = "DIR")]
+    pub(crate) output: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) submit: BatchSubmitOptions,
+}
+
+/// A batch named directly, or through the ledger of a directory.
+#[derive(Debug, Args)]
+pub(crate) struct BatchTargetArgs {
+    /// A batch name (batches/ID or ID), or a directory holding a ledger (nanobanana-batch.json)
+    #[arg(value_name = "NAME|DIR")]
+    pub(crate) target: String,
+}
+
+/// `batch wait`.
+#[derive(Debug, Args)]
+pub(crate) struct BatchWaitArgs {
+    #[command(flatten)]
+    pub(crate) target: BatchTargetArgs,
 
     /// First wait between polls of the batch (then longer, up to a minute)
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub(crate) poll_interval: Duration,
+}
+
+/// `batch fetch`.
+#[derive(Debug, Args)]
+pub(crate) struct BatchFetchArgs {
+    /// The directory given to `batch submit -o` (or `batch FILE -o`), holding the ledger
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+
+    /// First wait between polls of the batch (then longer, up to a minute)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub(crate) poll_interval: Duration,
+}
+
+/// `batch list`.
+#[derive(Debug, Args)]
+pub(crate) struct BatchListArgs {
+    /// List at most N batches
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub(crate) limit: u32,
 }
 
 /// `mock`: the flags of the `nanobanana-mock` binary. `Debug` hides the key and the secret.

@@ -1409,6 +1409,347 @@ async fn batch_writes_results_in_order() {
     assert_eq!(created, 1, "nothing was submitted the second time");
 }
 
+/// Three prompt lines with keys a, b and c (ratios 16:9, 1:1, 9:16).
+fn three_prompts(dir: &Path) {
+    let file = "{\"prompt\": \"banana a\", \"aspectRatio\": \"16:9\", \"key\": \"a\"}\n\
+                {\"prompt\": \"banana b\", \"aspectRatio\": \"1:1\", \"key\": \"b\"}\n\
+                {\"prompt\": \"banana c\", \"aspectRatio\": \"9:16\", \"key\": \"c\"}\n";
+    std::fs::write(dir.join("prompts.jsonl"), file).unwrap();
+}
+
+fn count_requests(server: &MockGemini, endpoint: Endpoint) -> usize {
+    server
+        .received_requests()
+        .iter()
+        .filter(|r| r.endpoint() == endpoint)
+        .count()
+}
+
+fn ledger(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("out/nanobanana-batch.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Issue 18: a batch submitted by one process (`batch submit`, which records the ledger and
+/// exits) is followed (`status`, `list`) and collected (`fetch`) by others; a second fetch
+/// asks the service nothing and rewrites nothing; a file removed since is fetched again alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_submit_then_fetch_in_another_process() {
+    let dir = scratch("batch-submit-fetch");
+    let server = MockGemini::builder()
+        .allow_unmatched()
+        .batch_polls(2)
+        .start()
+        .await;
+    three_prompts(&dir);
+    let submit = run_async(against(
+        &server,
+        &dir,
+        &["batch", "submit", "prompts.jsonl", "-o", "out"],
+    ))
+    .await
+    .ok();
+    let name = submit.stdout.trim().to_owned();
+    assert!(name.starts_with("batches/"), "{submit:#?}");
+    assert_eq!(submit.stdout.lines().count(), 1, "{submit:#?}");
+    assert_eq!(count_requests(&server, Endpoint::BatchCreate), 1);
+    assert_eq!(
+        count_requests(&server, Endpoint::BatchGet),
+        0,
+        "submit does not wait"
+    );
+
+    // The ledger: the batch, the model, each request's key, line and output name.
+    let recorded = ledger(&dir);
+    assert_eq!(recorded["version"], 1);
+    assert_eq!(recorded["batch"], name.as_str());
+    assert_eq!(recorded["model"], "gemini-nano-banana-2.1");
+    assert_eq!(recorded["displayName"], "prompts.jsonl");
+    assert_eq!(recorded["source"], "prompts.jsonl");
+    let items = recorded["items"].as_array().unwrap();
+    let summary: Vec<(String, u64, String, String)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["key"].as_str().unwrap().to_owned(),
+                i["line"].as_u64().unwrap(),
+                i["requestKey"].as_str().unwrap().to_owned(),
+                i["output"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("0".to_owned(), 1, "a".to_owned(), "001-a".to_owned()),
+            ("1".to_owned(), 2, "b".to_owned(), "002-b".to_owned()),
+            ("2".to_owned(), 3, "c".to_owned(), "003-c".to_owned()),
+        ]
+    );
+    assert!(items.iter().all(|i| i.get("written").is_none()));
+
+    // status by directory and by name; list.
+    let status = run_async(against(&server, &dir, &["batch", "status", "out"]))
+        .await
+        .ok();
+    assert!(
+        status
+            .stdout
+            .starts_with(&format!("{name} BATCH_STATE_RUNNING: 3 requests")),
+        "{status:#?}"
+    );
+    assert!(
+        status.stdout.contains("model: gemini-nano-banana-2.1"),
+        "{status:#?}"
+    );
+    let status = run_async(against(
+        &server,
+        &dir,
+        &["batch", "status", &name, "--json"],
+    ))
+    .await
+    .ok();
+    let document = status.json();
+    assert_eq!(document["batch"], name.as_str());
+    assert_eq!(document["requestCount"], 3);
+    assert_eq!(document["done"], false);
+    let list = run_async(against(&server, &dir, &["batch", "list"]))
+        .await
+        .ok();
+    let lines: Vec<&str> = list.stdout.lines().collect();
+    assert!(lines[0].starts_with("NAME"), "{list:#?}");
+    assert!(
+        lines[1].starts_with(&name) && lines[1].ends_with("prompts.jsonl"),
+        "{list:#?}"
+    );
+
+    // fetch: waits, writes the three images in order.
+    let fetch = run_async(against(
+        &server,
+        &dir,
+        &["batch", "fetch", "out", "--poll-interval", "10ms"],
+    ))
+    .await
+    .ok();
+    let lines: Vec<&str> = fetch.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("{name}: BATCH_STATE_SUCCEEDED"),
+        "{fetch:#?}"
+    );
+    assert!(
+        lines[1].starts_with("1. a wrote out/001-a.jpg"),
+        "{fetch:#?}"
+    );
+    assert_eq!(lines.last(), Some(&"3 of 3 requests made images; 0 failed"));
+    for (name, ratio) in [
+        ("001-a.jpg", "16:9"),
+        ("002-b.jpg", "1:1"),
+        ("003-c.jpg", "9:16"),
+    ] {
+        let (width, height) = table("gemini-nano-banana-2.1", ratio, Some("1K"));
+        assert_eq!(
+            image_size(&dir.join("out").join(name)),
+            (ImageFormat::Jpeg, width, height),
+            "{name}"
+        );
+    }
+    let recorded = ledger(&dir);
+    assert_eq!(
+        recorded["items"][2]["written"],
+        serde_json::json!(["003-c.jpg"])
+    );
+
+    // fetch again: nothing asked, nothing written.
+    let gets = count_requests(&server, Endpoint::BatchGet);
+    let modified = std::fs::metadata(dir.join("out/001-a.jpg"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let again = run_async(against(&server, &dir, &["batch", "fetch", "out"]))
+        .await
+        .ok();
+    assert!(
+        again
+            .stdout
+            .starts_with(&format!("{name}: already fetched, nothing to do")),
+        "{again:#?}"
+    );
+    assert!(
+        again.stdout.contains("1. a already written: out/001-a.jpg"),
+        "{again:#?}"
+    );
+    assert_eq!(count_requests(&server, Endpoint::BatchGet), gets);
+    assert_eq!(
+        std::fs::metadata(dir.join("out/001-a.jpg"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
+
+    // A file removed since: only it is written again.
+    std::fs::remove_file(dir.join("out/002-b.jpg")).unwrap();
+    let resumed = run_async(against(&server, &dir, &["batch", "fetch", "out", "--json"]))
+        .await
+        .ok();
+    let document = resumed.json();
+    let skipped: Vec<bool> = document["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["skipped"] == true)
+        .collect();
+    assert_eq!(skipped, [true, false, true], "{resumed:#?}");
+    assert!(dir.join("out/002-b.jpg").is_file());
+    assert_eq!(
+        std::fs::metadata(dir.join("out/001-a.jpg"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
+
+    // status once done: the counts.
+    let status = run_async(against(&server, &dir, &["batch", "status", "out"]))
+        .await
+        .ok();
+    assert!(
+        status.stdout.starts_with(&format!(
+            "{name} BATCH_STATE_SUCCEEDED: 3 requests, 3 succeeded, 0 failed"
+        )),
+        "{status:#?}"
+    );
+}
+
+/// `batch cancel`: a running batch is cancelled; fetching it then fails (exit 1) saying so;
+/// cancelling it again is the service's error; a directory without a ledger is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_cancel_and_fetch_of_a_cancelled_batch() {
+    let dir = scratch("batch-cancel");
+    let server = MockGemini::builder()
+        .allow_unmatched()
+        .batch_polls(1000)
+        .start()
+        .await;
+    three_prompts(&dir);
+    let submit = run_async(against(
+        &server,
+        &dir,
+        &["batch", "submit", "prompts.jsonl", "-o", "out"],
+    ))
+    .await
+    .ok();
+    let name = submit.stdout.trim().to_owned();
+    let cancel = run_async(against(&server, &dir, &["batch", "cancel", "out"]))
+        .await
+        .ok();
+    assert_eq!(
+        cancel.stdout.trim(),
+        format!("{name}: cancel requested; now BATCH_STATE_CANCELLED")
+    );
+    let fetch = run_async(against(&server, &dir, &["batch", "fetch", "out"])).await;
+    assert_eq!(fetch.code, 1, "{fetch:#?}");
+    assert!(
+        fetch
+            .stderr
+            .contains("ended BATCH_STATE_CANCELLED without results"),
+        "{fetch:#?}"
+    );
+    let again = run_async(against(&server, &dir, &["batch", "cancel", &name])).await;
+    assert_eq!(again.code, 1, "{again:#?}");
+    assert!(again.stderr.contains("has already finished"), "{again:#?}");
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    let refused = run_async(against(&server, &dir, &["batch", "status", "empty"])).await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(
+        refused.stderr.contains("no ledger (nanobanana-batch.json)"),
+        "{refused:#?}"
+    );
+    // submit refuses a directory that holds a ledger already.
+    let twice = run_async(against(
+        &server,
+        &dir,
+        &["batch", "submit", "prompts.jsonl", "-o", "out"],
+    ))
+    .await;
+    assert_eq!(twice.code, 2, "{twice:#?}");
+    assert!(
+        twice.stderr.contains("nanobanana-batch.json exists"),
+        "{twice:#?}"
+    );
+    assert_eq!(count_requests(&server, Endpoint::BatchCreate), 1);
+}
+
+/// Issue 18: `batch FILE -o DIR` killed while it waits leaves its ledger; `batch wait DIR` and
+/// `batch fetch DIR` in later processes pick the batch up and write its results.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_killed_while_waiting_is_fetched_later() {
+    let dir = scratch("batch-killed");
+    let server = MockGemini::builder()
+        .allow_unmatched()
+        .batch_polls(3)
+        .start()
+        .await;
+    three_prompts(&dir);
+    // A long first wait: the child polls once, then sleeps until it is killed.
+    let mut child = against(
+        &server,
+        &dir,
+        &[
+            "batch",
+            "prompts.jsonl",
+            "-o",
+            "out",
+            "--poll-interval",
+            "60m",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let mut waited = 0;
+    while count_requests(&server, Endpoint::BatchGet) == 0 {
+        assert!(waited < 3000, "the batch was never polled");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the command ended early"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!dir.join("out/001-a.jpg").exists());
+    assert_eq!(ledger(&dir)["items"].as_array().unwrap().len(), 3);
+
+    let wait = run_async(against(
+        &server,
+        &dir,
+        &["batch", "wait", "out", "--poll-interval", "10ms"],
+    ))
+    .await
+    .ok();
+    assert!(
+        wait.stdout
+            .contains("BATCH_STATE_SUCCEEDED: 3 requests, 3 succeeded"),
+        "{wait:#?}"
+    );
+    let fetch = run_async(against(&server, &dir, &["batch", "fetch", "out"]))
+        .await
+        .ok();
+    assert_eq!(
+        fetch.stdout.lines().last(),
+        Some("3 of 3 requests made images; 0 failed"),
+        "{fetch:#?}"
+    );
+    for name in ["001-a.jpg", "002-b.jpg", "003-c.jpg"] {
+        assert!(dir.join("out").join(name).is_file(), "{name}");
+    }
+    assert_eq!(count_requests(&server, Endpoint::BatchCreate), 1);
+}
+
 /// `sizes`: the resolution table of every catalogue model, tokens per image, the 21:9@512
 /// erratum marked (rule `resolution-erratum-21x9-512`), and the tables no one published (2.1,
 /// Lite) marked ESTIMATED.
