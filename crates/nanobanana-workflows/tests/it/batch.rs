@@ -9,7 +9,7 @@ use nanobanana_transport::wire::{
 };
 use nanobanana_transport::{Client, ClientConfig, RetryPolicy};
 use nanobanana_workflows::{
-    BatchBuilder, ClientExt, Error, ImageOptions, ItemError, Outcome, Polling,
+    BatchBuilder, BatchJob, ClientExt, Error, ImageOptions, ItemError, Outcome, Polling,
 };
 
 use crate::setup_with;
@@ -261,4 +261,101 @@ async fn the_polling_timeout_runs_on_tokios_clock() {
         "{error}"
     );
     assert!((2..=15).contains(&polls), "{polls} polls");
+}
+
+/// `BatchJob::attach`: a batch picked up by name (as another process would) is waited for and
+/// collected; its items keep their keys and submission positions (a request refused before
+/// sending has none, so the attached job has one item fewer), and carry no prediction.
+#[tokio::test]
+async fn an_attached_batch_is_collected_without_predictions() {
+    let (_server, client) = setup_with(MockGemini::builder().batch_polls(2)).await;
+    for inline in [true, false] {
+        let mut batch = client.batch(MODEL);
+        batch = if inline {
+            batch.always_inline()
+        } else {
+            batch.always_file()
+        };
+        for i in 0..7 {
+            batch = batch.add_request(item(i));
+        }
+        let submitted = batch.submit().await.unwrap();
+        let name = submitted.name().to_owned();
+        let id = name.strip_prefix("batches/").unwrap();
+        drop(submitted);
+
+        let job = BatchJob::attach(client.clone(), id).await.unwrap();
+        assert_eq!(job.name(), name);
+        assert!(job.is_attached());
+        assert_eq!(job.model(), MODEL);
+        // Two were refused before sending: the service counts five.
+        assert_eq!(job.len(), 5);
+        let results = job.wait(&fast(), |_| {}).await.unwrap();
+        assert_eq!(results.state(), &BatchState::Succeeded);
+        let indices: Vec<usize> = results.items().iter().map(|i| i.index()).collect();
+        assert_eq!(indices, [1, 2, 3, 4, 6], "inline: {inline}");
+        for item in results.items() {
+            assert_eq!(item.key(), Some(item.index().to_string().as_str()));
+            match (item.index() % 5, item.result()) {
+                (1, Err(ItemError::Service { message, .. })) => {
+                    assert_eq!(message, "Corrupted thought signature.");
+                }
+                (_, Ok(generation)) => {
+                    assert!(generation.prediction().is_none());
+                    assert_eq!(generation.matches_prediction(), None);
+                    assert!(generation.actual_dimensions().is_some());
+                }
+                (_, other) => panic!("item {}: {other:?}", item.index()),
+            }
+        }
+    }
+    let error = BatchJob::attach(client.clone(), "batches/nope")
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("404") || error.to_string().contains("not"),
+        "{error}"
+    );
+}
+
+/// `BatchJob::list` and `status`: typed summaries, newest first, with their counts.
+#[tokio::test]
+async fn batches_are_listed_as_summaries() {
+    let (_server, client) = setup_with(MockGemini::builder().batch_polls(1000)).await;
+    assert!(BatchJob::list(&client, None).await.unwrap().is_empty());
+    let mut names = Vec::new();
+    for label in ["first", "second", "third"] {
+        let job = client
+            .batch(MODEL)
+            .display_name(label)
+            .add_message("A banana", &ImageOptions::new().image_size("512"))
+            .add_message("A mango", &ImageOptions::new().image_size("512"))
+            .submit()
+            .await
+            .unwrap();
+        names.push(job.name().to_owned());
+    }
+    let all = BatchJob::list(&client, None).await.unwrap();
+    assert_eq!(all.len(), 3);
+    let listed: std::collections::BTreeSet<&str> = all.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(listed, names.iter().map(String::as_str).collect());
+    for summary in &all {
+        assert_eq!(summary.model.as_deref(), Some(MODEL));
+        assert_eq!(summary.request_count, Some(2));
+        assert_eq!(summary.pending, Some(2));
+        assert!(summary.create_time.is_some());
+        assert!(!summary.is_done());
+        assert!(summary.display_name.is_some());
+    }
+    assert_eq!(BatchJob::list(&client, Some(2)).await.unwrap().len(), 2);
+
+    let job = BatchJob::attach(client.clone(), &names[0]).await.unwrap();
+    job.cancel().await.unwrap();
+    let status = job.status().await.unwrap();
+    assert_eq!(status.state, BatchState::Cancelled);
+    assert!(status.is_done());
+    assert_eq!(
+        status.to_string(),
+        format!("{} BATCH_STATE_CANCELLED: 2 requests", names[0])
+    );
 }
