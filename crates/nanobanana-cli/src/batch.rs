@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use nanobanana_rules::{Options, validate_request_with};
 use nanobanana_wire::GenerateContentRequest;
 use nanobanana_workflows::{
-    BatchJob, BatchResults, BatchSummary, ClientExt as _, Generation, ImageOptions, Message,
-    Polling,
+    BatchJob, BatchProgress, BatchResults, BatchSummary, ClientExt as _, Generation, ImageOptions,
+    Message, Polling,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -476,7 +476,7 @@ async fn wait(ui: &Ui, global: &Global, args: &BatchWaitArgs) -> Result<ExitCode
     let spinner = ui.spinner(format!("{}: waiting", job.name()));
     let summary = job
         .wait_until_done(&polling, |progress| {
-            spinner.set_message(format!("{}: {progress}", job.name()));
+            spinner.set_message(progress_line(job.name(), progress));
         })
         .await;
     spinner.stop();
@@ -532,7 +532,7 @@ async fn collect(
     let spinner = ui.spinner(format!("{}: waiting", job.name()));
     let results = job
         .wait(polling, |progress| {
-            spinner.set_message(format!("{}: {progress}", job.name()));
+            spinner.set_message(progress_line(job.name(), progress));
         })
         .await;
     spinner.stop();
@@ -770,6 +770,33 @@ async fn cancel(ui: &Ui, global: &Global, args: &BatchTargetArgs) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+/// Cells of the progress bar.
+const BAR_WIDTH: usize = 20;
+
+/// The spinner's message while a batch runs: its state, a bar of the requests done (succeeded
+/// or failed) when the service gives counts, and the failures:
+/// `batches/x: RUNNING [########------------] 20/50, 1 failed`.
+fn progress_line(name: &str, progress: &BatchProgress) -> String {
+    let state = progress.state.as_str();
+    let state = state.strip_prefix("BATCH_STATE_").unwrap_or(state);
+    let Some(total) = progress.request_count.filter(|&n| n > 0) else {
+        return format!("{name}: {state} (poll {})", progress.polls);
+    };
+    let failed = progress.failed.unwrap_or(0);
+    let done = progress
+        .succeeded
+        .unwrap_or(0)
+        .saturating_add(failed)
+        .min(total);
+    let filled = usize::try_from(done.saturating_mul(BAR_WIDTH as u64) / total).unwrap_or(0);
+    let bar = format!("{}{}", "#".repeat(filled), "-".repeat(BAR_WIDTH - filled));
+    let mut line = format!("{name}: {state} [{bar}] {done}/{total}");
+    if failed > 0 {
+        line.push_str(&format!(", {failed} failed"));
+    }
+    line
+}
+
 fn workflow_failure(error: nanobanana_workflows::Error) -> Failure {
     match error {
         nanobanana_workflows::Error::Transport(error) => Failure::from_client(&error),
@@ -968,6 +995,28 @@ mod tests {
             parse_line(r#"{"text": "x"}"#)
                 .unwrap_err()
                 .contains("expected")
+        );
+    }
+
+    #[test]
+    fn the_progress_line_draws_a_bar_of_the_counts() {
+        let mut progress: BatchProgress =
+            serde_json::from_value::<nanobanana_wire::Operation>(json!({
+                "name": "batches/x",
+                "metadata": {"state": "BATCH_STATE_RUNNING", "batchStats": {
+                    "requestCount": "50", "successfulRequestCount": "19",
+                    "failedRequestCount": "1", "pendingRequestCount": "30"}}
+            }))
+            .map(|operation| BatchProgress::of(&operation, 1, std::time::Duration::ZERO))
+            .unwrap();
+        assert_eq!(
+            progress_line("batches/x", &progress),
+            "batches/x: RUNNING [########------------] 20/50, 1 failed"
+        );
+        progress.request_count = None;
+        assert_eq!(
+            progress_line("batches/x", &progress),
+            "batches/x: RUNNING (poll 1)"
         );
     }
 

@@ -406,7 +406,9 @@ fn is_final(state: &BatchState) -> bool {
 }
 
 impl BatchProgress {
-    fn of(operation: &Operation, polls: u32, elapsed: Duration) -> Self {
+    /// The progress a batch operation shows (`batches.get`) at poll `polls`, `elapsed` after
+    /// waiting began.
+    pub fn of(operation: &Operation, polls: u32, elapsed: Duration) -> Self {
         Self {
             state: state_of(operation),
             polls,
