@@ -236,11 +236,12 @@ async fn run_all(ui: &Ui, global: &Global, args: &BatchRunArgs) -> Result<ExitCo
     let overwrite = Overwrite::from_force(global.force);
     let submitted = submit(ui, global, file, output, &args.submit, overwrite).await?;
     if let Err(failure) = submitted.ledger.save(output) {
+        // Waiting goes on; without a ledger, only this process can write the results.
+        let name = submitted.job.name();
         ui.warn(&format!(
-            "{} (the batch {} goes on; collect it with `nanobanana batch wait {}` only)",
+            "{} (the batch {name} goes on; if this command is interrupted, follow it with \
+             `nanobanana batch status {name}`)",
             failure.text(),
-            submitted.job.name(),
-            submitted.job.name()
         ));
     }
     let polling = Polling::new().initial_delay(args.poll_interval);

@@ -1385,6 +1385,29 @@ async fn batch_writes_results_in_order() {
         .filter(|r| r.endpoint() == Endpoint::BatchGet)
         .count();
     assert!(polls >= 2, "the batch was polled until done: {polls}");
+    // The ledger records the batch and what was written: a later fetch has nothing to do.
+    let recorded = ledger(&dir);
+    assert_eq!(recorded["batch"], lines[0].split(':').next().unwrap());
+    assert_eq!(
+        recorded["items"][1]["written"],
+        serde_json::json!(["002-k1.jpg"])
+    );
+    assert_eq!(recorded["items"][2]["line"], 4);
+    let fetch = run_async(against(&server, &dir, &["batch", "fetch", "out"]))
+        .await
+        .ok();
+    assert!(
+        fetch.stdout.contains("already fetched, nothing to do"),
+        "{fetch:#?}"
+    );
+    assert_eq!(
+        server
+            .received_requests()
+            .iter()
+            .filter(|r| r.endpoint() == Endpoint::BatchGet)
+            .count(),
+        polls
+    );
 
     // Run again: the results' names (.jpg, the default model's type) exist, so the batch is
     // refused before it is submitted.
