@@ -310,6 +310,9 @@ async fn submit(
         .client()
         .batch(model)
         .display_name(display_name.clone());
+    if !options.webhooks.is_empty() {
+        builder = builder.webhook(options.webhooks.clone(), options.webhook_metadata.clone());
+    }
     // The builder takes the requests; the lines keep their numbers and keys for the results.
     for line in &mut lines {
         builder = builder.add_request(std::mem::take(&mut line.request));
@@ -801,6 +804,10 @@ fn progress_line(name: &str, progress: &BatchProgress) -> String {
 fn workflow_failure(error: nanobanana_workflows::Error) -> Failure {
     match error {
         nanobanana_workflows::Error::Transport(error) => Failure::from_client(&error),
+        // Refused before anything was sent (a webhook URI the service cannot use, ...): exit 2.
+        error @ nanobanana_workflows::Error::InvalidInput { .. } => {
+            Failure::refused(error.to_string())
+        }
         error => Failure::failed(error.to_string()),
     }
 }

@@ -399,6 +399,24 @@ pub(crate) struct BatchSubmitOptions {
     /// The batch's display name (default: the file's name)
     #[arg(long, value_name = "NAME")]
     pub(crate) display_name: Option<String>,
+
+    /// Ask the service to POST the batch's completion event to this https URL (repeatable)
+    #[arg(long = "webhook", value_name = "URL")]
+    pub(crate) webhooks: Vec<String>,
+
+    /// JSON object echoed in each webhook event (with --webhook)
+    #[arg(long, value_name = "JSON", requires = "webhooks", value_parser = parse_json_object)]
+    pub(crate) webhook_metadata: Option<serde_json::Value>,
+}
+
+fn parse_json_object(text: &str) -> Result<serde_json::Value, String> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) if value.is_object() => Ok(value),
+        Ok(_) => Err("expected a JSON object, e.g. {\"job\": \"dishes\"}".to_owned()),
+        Err(e) => Err(format!(
+            "not JSON ({e}); expected an object, e.g. {{\"job\": \"dishes\"}}"
+        )),
+    }
 }
 
 /// `batch submit`.

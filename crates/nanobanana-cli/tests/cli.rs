@@ -2266,3 +2266,57 @@ async fn rust_log_and_verbose_trace_requests_without_the_key() {
         .ok();
     assert!(!quiet.stderr.contains("gemini.request"), "{}", quiet.stderr);
 }
+
+/// `--webhook` sends `batch.webhookConfig` with its metadata (SERVICE-2026.md §7); a URI the
+/// service cannot use is refused with exit 2 before anything is sent.
+#[tokio::test]
+async fn batch_submit_carries_a_webhook_and_refuses_an_unusable_one() {
+    let dir = scratch("batch-webhook");
+    let server = MockGemini::builder().allow_unmatched().start().await;
+    three_prompts(&dir);
+    let submit = run_async(against(
+        &server,
+        &dir,
+        &[
+            "batch",
+            "submit",
+            "prompts.jsonl",
+            "-o",
+            "out",
+            "--webhook",
+            "https://example.com/hooks/batches",
+            "--webhook-metadata",
+            r#"{"job": "dishes"}"#,
+        ],
+    ))
+    .await
+    .ok();
+    assert!(submit.stdout.starts_with("batches/"), "{submit:#?}");
+    let create = server
+        .received_requests()
+        .into_iter()
+        .find(|r| r.endpoint() == Endpoint::BatchCreate)
+        .expect("a batch was created");
+    assert_eq!(
+        create.json().unwrap()["batch"]["webhookConfig"],
+        serde_json::json!({"uris": ["https://example.com/hooks/batches"], "userMetadata": {"job": "dishes"}})
+    );
+    let before = server.received_requests().len();
+    let refused = run_async(against(
+        &server,
+        &dir,
+        &[
+            "batch",
+            "submit",
+            "prompts.jsonl",
+            "-o",
+            "out2",
+            "--webhook",
+            "ftp://example.com/x",
+        ],
+    ))
+    .await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(refused.stderr.contains("https://"), "{refused:#?}");
+    assert_eq!(server.received_requests().len(), before, "nothing was sent");
+}

@@ -17,7 +17,9 @@ use nanobanana_rules::Report;
 use nanobanana_rules::resolution::{self, Prediction};
 use nanobanana_transport::{Client, encode_jsonl};
 use nanobanana_wire::{
-    BatchState, GenerateContentRequest, GenerateContentResponse, InlinedRequest, Operation, Status,
+    BatchGenerateContentRequest, BatchState, GenerateContentBatch, GenerateContentRequest,
+    GenerateContentResponse, InlinedRequest, InlinedRequests, InputConfig, Operation, Status,
+    WebhookConfig,
 };
 use tokio::time::Instant;
 
@@ -78,6 +80,7 @@ pub struct BatchBuilder {
     display_name: String,
     requests: Vec<Result<GenerateContentRequest, String>>,
     input: Input,
+    webhook: Option<WebhookConfig>,
 }
 
 impl BatchBuilder {
@@ -89,7 +92,25 @@ impl BatchBuilder {
             display_name: "nanobanana batch".to_owned(),
             requests: Vec::new(),
             input: Input::Auto(DEFAULT_INLINE_LIMIT),
+            webhook: None,
         }
+    }
+
+    /// Asks the service to POST the batch's completion event (`batch.succeeded`,
+    /// `batch.failed`, `batch.expired`) to these URIs, with `metadata` echoed in each event
+    /// (`webhookConfig`, SERVICE-2026.md §7), instead of relying on polling alone. The URIs are
+    /// checked when the batch is submitted: each must be an absolute `https://` URL (or `http://`
+    /// for a loopback test receiver).
+    pub fn webhook(
+        mut self,
+        uris: impl IntoIterator<Item = impl Into<String>>,
+        metadata: Option<serde_json::Value>,
+    ) -> Self {
+        let mut config = WebhookConfig::new();
+        config.uris = uris.into_iter().map(Into::into).collect();
+        config.user_metadata = metadata;
+        self.webhook = Some(config);
+        self
     }
 
     /// Sets the batch's display name.
@@ -216,15 +237,31 @@ impl BatchBuilder {
                 size <= limit
             }
         };
+        if let Some(webhook) = &self.webhook {
+            check_webhook(webhook)?;
+        }
         let batches = self.client.batches();
+        let batch = GenerateContentBatch::new().with_display_name(self.display_name.as_str());
+        let mut batch = match self.webhook.clone() {
+            Some(webhook) => batch.with_webhook_config(webhook),
+            None => batch,
+        };
         let operation = if inline {
             let requests = sent.into_iter().map(|(key, request)| {
                 InlinedRequest::new()
                     .with_request(request)
                     .with_metadata(BTreeMap::from([("key".to_owned(), key)]))
             });
+            batch = batch.with_input_config(
+                InputConfig::new().with_requests(InlinedRequests::new().with_requests(requests)),
+            );
+            let body = BatchGenerateContentRequest::new().with_batch(batch);
             batches
-                .create_inline(&self.model, &self.display_name, requests)
+                .create_with(
+                    &self.model,
+                    &body,
+                    &nanobanana_transport::RequestOptions::new(),
+                )
                 .await?
         } else {
             let jsonl = encode_jsonl(&self.model, sent.iter().map(|(k, r)| (k.as_str(), r)))?;
@@ -237,8 +274,14 @@ impl BatchBuilder {
                 name: "(not created)".to_owned(),
                 message: "the upload of the JSONL input answered without a file name".to_owned(),
             })?;
+            batch = batch.with_input_config(InputConfig::new().with_file_name(name));
+            let body = BatchGenerateContentRequest::new().with_batch(batch);
             batches
-                .create_from_file(&self.model, &self.display_name, &name)
+                .create_with(
+                    &self.model,
+                    &body,
+                    &nanobanana_transport::RequestOptions::new(),
+                )
                 .await?
         };
         let name = operation.name.clone().ok_or_else(|| Error::Batch {
@@ -1044,6 +1087,32 @@ impl BatchResults {
     pub fn failed(&self) -> usize {
         self.items.len() - self.succeeded()
     }
+}
+
+/// A webhook configuration the service can use: at least one URI, each an absolute https URL (or
+/// http on a loopback host, for a test receiver).
+fn check_webhook(webhook: &WebhookConfig) -> Result<(), Error> {
+    if webhook.uris.is_empty() {
+        return Err(Error::InvalidInput {
+            message: "webhook: no URI given; give at least one https:// URL".to_owned(),
+        });
+    }
+    for uri in &webhook.uris {
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|prefix| uri.starts_with(prefix));
+        let https = uri
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+        if !(https || loopback) {
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "webhook URI {uri:?} is not usable: give an absolute https:// URL (http:// only for a loopback receiver)"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

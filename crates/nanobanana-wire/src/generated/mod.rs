@@ -21,5 +21,5 @@ pub use self::types::{
     ListFilesResponse, ListModelsResponse, ListOperationsResponse, ModalityTokenCount, Model,
     ModelStatus, Operation, Part, PartMediaResolution, PromptFeedback, QuotaViolation,
     SearchEntryPoint, SearchTypes, Segment, Status, ThinkingConfig, Tool, UsageMetadata, WebChunk,
-    WebSearch,
+    WebSearch, WebhookConfig,
 };

@@ -1055,6 +1055,14 @@ pub struct GenerateContentBatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub update_time: Option<String>,
+    /// Where the service sends its completion events (batch.succeeded, batch.failed, batch.expired) instead of being polled (SERVICE-2026.md §7).
+    #[serde(
+        rename = "webhookConfig",
+        alias = "webhook_config",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub webhook_config: Option<WebhookConfig>,
     /// Fields this version of the crate does not know: kept on decode and written back on encode.
     #[serde(flatten)]
     pub unknown_fields: crate::UnknownFields,
@@ -1119,6 +1127,12 @@ impl GenerateContentBatch {
         self.update_time = Some(value.into());
         self
     }
+
+    /// Sets `webhookConfig`.
+    pub fn with_webhook_config(mut self, value: impl Into<WebhookConfig>) -> Self {
+        self.webhook_config = Some(value.into());
+        self
+    }
 }
 
 impl std::fmt::Debug for GenerateContentBatch {
@@ -1152,6 +1166,9 @@ impl std::fmt::Debug for GenerateContentBatch {
         if let Some(value) = &self.update_time {
             d.field("update_time", value);
         }
+        if let Some(value) = &self.webhook_config {
+            d.field("webhook_config", value);
+        }
         if !self.unknown_fields.is_empty() {
             d.field("unknown_fields", &self.unknown_fields);
         }
@@ -1176,6 +1193,11 @@ impl crate::Inspect for GenerateContentBatch {
         if let Some(value) = &self.state {
             at.push_str("/state");
             report.enum_value(at, value.as_str(), value.is_known());
+            at.truncate(len);
+        }
+        if let Some(value) = &self.webhook_config {
+            at.push_str("/webhookConfig");
+            value.inspect(at, report);
             at.truncate(len);
         }
     }
@@ -4182,6 +4204,68 @@ impl std::fmt::Debug for WebSearch {
 }
 
 impl crate::Inspect for WebSearch {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// Webhook notifications of a long-running job: the URIs to POST its events to (used instead of registered webhooks) and metadata echoed in each event.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct WebhookConfig {
+    /// The webhook URIs to notify.
+    #[serde(rename = "uris", default, skip_serializing_if = "Vec::is_empty")]
+    pub uris: Vec<String>,
+    /// Key-value data included in every event, to correlate them with your own records.
+    #[serde(
+        rename = "userMetadata",
+        alias = "user_metadata",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_metadata: Option<serde_json::Value>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl WebhookConfig {
+    /// An empty `WebhookConfig`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `uris`.
+    pub fn with_uris<T: Into<String>>(mut self, values: impl IntoIterator<Item = T>) -> Self {
+        self.uris = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `userMetadata`.
+    pub fn with_user_metadata(mut self, value: impl Into<serde_json::Value>) -> Self {
+        self.user_metadata = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("WebhookConfig");
+        if !self.uris.is_empty() {
+            d.field("uris", &self.uris);
+        }
+        if let Some(value) = &self.user_metadata {
+            d.field("user_metadata", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for WebhookConfig {
     fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
         report.unknown_fields(at, &self.unknown_fields);
     }

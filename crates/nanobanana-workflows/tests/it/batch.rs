@@ -359,3 +359,53 @@ async fn batches_are_listed_as_summaries() {
         format!("{} BATCH_STATE_CANCELLED: 2 requests", names[0])
     );
 }
+
+/// A batch with a webhook carries `batch.webhookConfig` (SERVICE-2026.md §7), inline or from a
+/// file; a URI the service cannot use is refused before anything is sent.
+#[tokio::test]
+async fn webhooks_travel_with_the_batch_and_bad_uris_are_refused() {
+    let (server, client) = setup_with(MockGemini::builder()).await;
+    let metadata = serde_json::json!({"job": "dishes"});
+    for always_file in [false, true] {
+        let mut builder = client
+            .batch(MODEL)
+            .display_name("dishes")
+            .add_message("A nano banana dish", &ImageOptions::new())
+            .webhook(
+                ["https://example.com/hooks/batches"],
+                Some(metadata.clone()),
+            );
+        if always_file {
+            builder = builder.always_file();
+        }
+        builder.submit().await.unwrap();
+    }
+    let creates: Vec<_> = server
+        .received_requests()
+        .into_iter()
+        .filter(|r| r.endpoint() == Endpoint::BatchCreate)
+        .collect();
+    assert_eq!(creates.len(), 2);
+    for create in &creates {
+        let body = create.json().unwrap();
+        assert_eq!(
+            body["batch"]["webhookConfig"],
+            serde_json::json!({"uris": ["https://example.com/hooks/batches"], "userMetadata": {"job": "dishes"}})
+        );
+    }
+    let before = server.received_requests().len();
+    for uris in [vec![], vec!["ftp://example.com/x"], vec!["https://"]] {
+        let error = client
+            .batch(MODEL)
+            .add_message("A nano banana dish", &ImageOptions::new())
+            .webhook(uris.clone(), None)
+            .submit()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidInput { message } if message.contains("https://")),
+            "{uris:?}: {error}"
+        );
+    }
+    assert_eq!(server.received_requests().len(), before, "nothing was sent");
+}
