@@ -17,6 +17,8 @@
 //! | `truncate-after=2` | end a stream after 2 whole events and half of the third |
 //! | `error-after=1` | after 1 event, send `data: {"error": ...}` (a 503 by default, or `status=`) and end |
 //! | `outcome=no-image` | answer with an outcome: `no-image`, `image-safety`, `image-prohibited`, `image-recitation`, `blocked-prompt`, `text-only` |
+//! | `cut-upload-at=60%` | cut a resumable upload at this share of its declared length (`X-Goog-Upload-Header-Content-Length`, 0% to 99%): the chunk that crosses that point is kept up to it, then the connection is dropped before any answer (with `status=503` too: that status is answered instead); a later `query` reports the bytes kept, so a client can resume. Sent on the `start` request or on any chunk of the upload; each upload is cut once |
+//! | `cut-upload-after=1048576` | the same, at a byte offset |
 //! | `times=1` | apply the fault to the first N requests carrying this exact header value, then serve normally (for "fail, then succeed" retries from any client) |
 //!
 //! Durations take `ms` or `s` suffixes (plain numbers are milliseconds). An unparsable header is
@@ -65,8 +67,35 @@ pub struct Fault {
     pub error_after: Option<usize>,
     /// Answer with this outcome instead of an image.
     pub outcome: Option<Outcome>,
+    /// Cut a resumable upload at this point, once: the chunk that crosses it is kept up to
+    /// it, then the connection is dropped (or `status` answered).
+    pub cut_upload: Option<UploadCut>,
     /// With the header: apply to the first N requests carrying the same header value only.
     pub times: Option<u64>,
+}
+
+/// Where [`Fault::cut_upload`] cuts a resumable upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UploadCut {
+    /// At this percentage (0 to 99) of the length the upload's `start` declared
+    /// (`cut-upload-at=60%`).
+    Percent(u8),
+    /// After this many bytes of the file (`cut-upload-after=BYTES`).
+    Bytes(u64),
+}
+
+impl UploadCut {
+    /// The byte offset of the cut in an upload of `declared` bytes (`None` when a percentage
+    /// has no declared length to apply to).
+    pub fn offset(self, declared: Option<u64>) -> Option<u64> {
+        match self {
+            UploadCut::Bytes(bytes) => Some(bytes),
+            UploadCut::Percent(percent) => {
+                declared.map(|len| (u128::from(len) * u128::from(percent) / 100) as u64)
+            }
+        }
+    }
 }
 
 /// A model outcome other than a normal image answer (WIRE.md "Response details").
@@ -141,7 +170,7 @@ impl fmt::Display for FaultParseError {
 
 impl std::error::Error for FaultParseError {}
 
-const DIRECTIVES: &str = "status, retry-delay, retry-after, delay, event-delay, reset-after, truncate-after, error-after, outcome, times";
+const DIRECTIVES: &str = "status, retry-delay, retry-after, delay, event-delay, reset-after, truncate-after, error-after, outcome, cut-upload-at, cut-upload-after, times";
 
 impl Fault {
     /// No fault.
@@ -182,6 +211,17 @@ impl Fault {
     /// Answer with an outcome instead of an image.
     pub fn outcome(outcome: Outcome) -> Self {
         Self::default().with_outcome(outcome)
+    }
+
+    /// Cut a resumable upload once at `cut` (see [`UploadCut`]).
+    pub fn cut_upload(cut: UploadCut) -> Self {
+        Self::default().with_cut_upload(cut)
+    }
+
+    /// Sets where a resumable upload is cut.
+    pub fn with_cut_upload(mut self, cut: UploadCut) -> Self {
+        self.cut_upload = Some(cut);
+        self
     }
 
     /// Sets the error status.
@@ -258,6 +298,7 @@ impl Fault {
             truncate_after,
             error_after,
             outcome,
+            cut_upload,
             times
         );
         self
@@ -321,6 +362,20 @@ impl Fault {
                     fault.outcome =
                         Some(Outcome::from_name(value).ok_or_else(|| bad(&names.join(", ")))?);
                 }
+                "cut-upload-at" => {
+                    let percent = value
+                        .strip_suffix('%')
+                        .and_then(|p| p.trim().parse::<u8>().ok())
+                        .filter(|p| *p < 100)
+                        .ok_or_else(|| bad("a percentage from 0% to 99%, like 60%"))?;
+                    fault.cut_upload = Some(UploadCut::Percent(percent));
+                }
+                "cut-upload-after" => {
+                    let bytes = value
+                        .parse()
+                        .map_err(|_| bad("a number of bytes of the file"))?;
+                    fault.cut_upload = Some(UploadCut::Bytes(bytes));
+                }
                 "times" => {
                     let n: u64 = value.parse().map_err(|_| bad("a positive count"))?;
                     if n == 0 {
@@ -376,6 +431,21 @@ mod tests {
     }
 
     #[test]
+    fn upload_cuts_read_percentages_and_bytes() {
+        let at = Fault::parse("cut-upload-at=60%; status=503").unwrap();
+        assert_eq!(at.cut_upload, Some(UploadCut::Percent(60)));
+        assert_eq!(at.status, Some(503));
+        assert_eq!(
+            Fault::parse("cut-upload-after=1024").unwrap(),
+            Fault::cut_upload(UploadCut::Bytes(1024))
+        );
+        assert_eq!(UploadCut::Percent(60).offset(Some(1000)), Some(600));
+        assert_eq!(UploadCut::Percent(60).offset(None), None);
+        assert!(UploadCut::Percent(99).offset(Some(u64::MAX)) < Some(u64::MAX));
+        assert_eq!(UploadCut::Bytes(7).offset(None), Some(7));
+    }
+
+    #[test]
     fn bad_directives_name_what_is_allowed() {
         assert_eq!(
             Fault::parse("status=abc").unwrap_err().to_string(),
@@ -392,6 +462,12 @@ mod tests {
                 .contains("unknown name \"explode\"")
         );
         assert!(Fault::parse("times=0").is_err());
+        assert_eq!(
+            Fault::parse("cut-upload-at=100%").unwrap_err().to_string(),
+            "Invalid x-nanobanana-fault directive \"cut-upload-at=100%\": cut-upload-at takes a percentage from 0% to 99%, like 60%."
+        );
+        assert!(Fault::parse("cut-upload-at=60").is_err());
+        assert!(Fault::parse("cut-upload-after=-1").is_err());
         assert!(Fault::parse("status=200").is_err());
         assert_eq!(Fault::parse("").unwrap(), Fault::none());
     }

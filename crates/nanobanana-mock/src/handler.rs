@@ -23,7 +23,7 @@ use crate::reply::{self, Reply};
 use crate::server::{IMAGE_FORMAT_HEADER, MODE_HEADER, Mode, Request, Shared, lock};
 use crate::signature::Signed;
 use crate::simulate::{self, CachedAnswer};
-use crate::store::{self, Batch, BatchInput, PendingUpload};
+use crate::store::{self, Batch, BatchInput, FinishedUpload, PendingUpload, UploadCutState};
 
 /// Where a request was routed.
 #[derive(Clone, Debug)]
@@ -228,8 +228,10 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
             fault = fault.merged_with(&header);
         }
     }
+    // A status beside an upload cut is the cut chunk's answer, not this request's.
     if let Some(code) = fault.status
         && fault.error_after.is_none()
+        && !(fault.cut_upload.is_some() && info.endpoint == Endpoint::FileUpload)
     {
         let mut reply = status_fault_reply(code, &fault, info.model.as_deref());
         if let Some(seconds) = fault.retry_after {
@@ -238,6 +240,9 @@ async fn answer(shared: &Arc<Shared>, request: &Request, info: &RouteInfo) -> (R
         return (reply, fault);
     }
     let reply = dispatch(shared, request, info, mode, &fault, format).await;
+    if reply.reset_connection {
+        fault.reset_after = Some(0);
+    }
     (reply, fault)
 }
 
@@ -404,7 +409,7 @@ async fn dispatch(
                 )),
             }
         }
-        Endpoint::FileUpload => upload(shared, request),
+        Endpoint::FileUpload => upload(shared, request, fault),
         Endpoint::FileGet => {
             let id = info.id.as_deref().unwrap_or_default();
             match lock(&shared.store).files.get(id) {
@@ -433,6 +438,7 @@ async fn dispatch(
                             .to_owned(),
                     )],
                     body: crate::reply::ReplyBody::Full(file.bytes.clone()),
+                    reset_connection: false,
                 },
                 None => file_not_found(id),
             }
@@ -762,7 +768,7 @@ fn stream_reply(request: &Request, answer: CachedAnswer, line_ending: LineEnding
     }
 }
 
-fn upload(shared: &Shared, request: &Request) -> Reply {
+fn upload(shared: &Shared, request: &Request, fault: &Fault) -> Reply {
     let protocol = request
         .header("x-goog-upload-protocol")
         .unwrap_or("raw")
@@ -772,10 +778,10 @@ fn upload(shared: &Shared, request: &Request) -> Reply {
         .unwrap_or("")
         .to_ascii_lowercase();
     if let Some(upload_id) = request.query("upload_id") {
-        return upload_chunk(shared, request, upload_id, &command);
+        return upload_chunk(shared, request, upload_id, &command, fault);
     }
     match protocol.as_str() {
-        "resumable" if command.contains("start") => upload_start(shared, request),
+        "resumable" if command.contains("start") => upload_start(shared, request, fault),
         "resumable" => reply::invalid_argument(
             "A resumable upload starts with X-Goog-Upload-Command: start; later commands go to the X-Goog-Upload-URL it answers with.",
         ),
@@ -820,7 +826,7 @@ fn file_metadata(body: &[u8]) -> (Option<String>, Option<String>, Option<u64>) {
     (text("displayName"), text("mimeType"), size)
 }
 
-fn upload_start(shared: &Shared, request: &Request) -> Reply {
+fn upload_start(shared: &Shared, request: &Request, fault: &Fault) -> Reply {
     let (name, body_mime, body_size) = file_metadata(&request.body);
     let mime = request
         .header("x-goog-upload-header-content-type")
@@ -835,6 +841,10 @@ fn upload_start(shared: &Shared, request: &Request) -> Reply {
         .header("x-goog-upload-header-content-length")
         .and_then(|s| s.trim().parse::<u64>().ok())
         .or(body_size);
+    let cut = match upload_cut(fault, declared) {
+        Ok(cut) => cut,
+        Err(reply) => return reply,
+    };
     let mut store = lock(&shared.store);
     // Any declared length, up to u64::MAX, is compared without overflow.
     if let Err(e) = store.check_room(usize::try_from(declared.unwrap_or(0)).unwrap_or(usize::MAX)) {
@@ -848,6 +858,7 @@ fn upload_start(shared: &Shared, request: &Request) -> Reply {
             mime_type: mime,
             declared_size: declared,
             data: bytes::BytesMut::new(),
+            cut,
         },
     );
     Reply::json_bytes(200, Bytes::new())
@@ -862,9 +873,43 @@ fn upload_start(shared: &Shared, request: &Request) -> Reply {
         .with_header("x-goog-upload-chunk-granularity", (8u64 << 20).to_string())
 }
 
-fn upload_chunk(shared: &Shared, request: &Request, upload_id: &str, command: &str) -> Reply {
+/// The cut a fault asks for, as the state of a new upload session, or the 400 when a
+/// percentage has no declared length to apply to.
+fn upload_cut(fault: &Fault, declared: Option<u64>) -> Result<UploadCutState, Reply> {
+    let Some(cut) = fault.cut_upload else {
+        return Ok(UploadCutState::None);
+    };
+    match cut.offset(declared) {
+        Some(at) => Ok(UploadCutState::Armed {
+            at,
+            status: fault.status,
+        }),
+        None => Err(reply::invalid_argument(&format!(
+            "Invalid {FAULT_HEADER} directive cut-upload-at: a percentage needs the upload's declared length (X-Goog-Upload-Header-Content-Length on its start); use cut-upload-after=BYTES otherwise."
+        ))),
+    }
+}
+
+fn upload_chunk(
+    shared: &Shared,
+    request: &Request,
+    upload_id: &str,
+    command: &str,
+    fault: &Fault,
+) -> Reply {
     let mut store = lock(&shared.store);
     let Some(pending) = store.uploads.get_mut(upload_id) else {
+        if command.contains("query")
+            && let Some(finished) = store.finished_upload(upload_id)
+        {
+            let body = match store.files.get(&finished.file_id) {
+                Some(file) => json!({ "file": file.resource }),
+                None => json!({}),
+            };
+            return Reply::json(200, &body)
+                .with_header("x-goog-upload-status", "final")
+                .with_header("x-goog-upload-size-received", finished.size.to_string());
+        }
         return reply::not_found(&format!(
             "Upload session \"{upload_id}\" not found: it finished, was never started, or this server restarted."
         ))
@@ -881,6 +926,12 @@ fn upload_chunk(shared: &Shared, request: &Request, upload_id: &str, command: &s
             "Unsupported X-Goog-Upload-Command \"{command}\": allowed are upload, finalize, query (or \"upload, finalize\")."
         ))
         .with_header("x-goog-upload-status", "active");
+    }
+    if pending.cut == UploadCutState::None {
+        match upload_cut(fault, pending.declared_size) {
+            Ok(cut) => pending.cut = cut,
+            Err(reply) => return reply.with_header("x-goog-upload-status", "active"),
+        }
     }
     if let Some(offset) = request.header("x-goog-upload-offset")
         && offset.trim().parse::<u64>().ok() != Some(received)
@@ -910,6 +961,26 @@ fn upload_chunk(shared: &Shared, request: &Request, upload_id: &str, command: &s
     let Some(pending) = store.uploads.get_mut(upload_id) else {
         return batch_not_found();
     };
+    // A fault cut: keep the chunk up to the cut point, then fail this request once.
+    if let UploadCutState::Armed { at, status } = pending.cut
+        && after > at
+    {
+        let keep = usize::try_from(at.saturating_sub(received))
+            .unwrap_or(usize::MAX)
+            .min(request.body.len());
+        pending.data.extend_from_slice(&request.body[..keep]);
+        pending.cut = UploadCutState::Done;
+        let kept = pending.data.len().to_string();
+        return match status {
+            Some(code) => status_fault_reply(code, fault, None)
+                .with_header("x-goog-upload-status", "active")
+                .with_header("x-goog-upload-size-received", kept),
+            None => Reply {
+                reset_connection: true,
+                ..Reply::json_bytes(502, Bytes::new())
+            },
+        };
+    }
     pending.data.extend_from_slice(&request.body);
     let total = pending.data.len() as u64;
     if !command.contains("finalize") {
@@ -929,14 +1000,26 @@ fn upload_chunk(shared: &Shared, request: &Request, upload_id: &str, command: &s
     let Some(pending) = store.uploads.remove(upload_id) else {
         return batch_not_found();
     };
-    drop(store);
-    store_upload(
-        shared,
+    if let Err(e) = store.check_room(pending.data.len()) {
+        return reply::error(429, &e, Vec::new()).with_header("x-goog-upload-status", "final");
+    }
+    let id = store.new_id(&shared.uri);
+    let mime = pending.mime_type.split(';').next().unwrap_or("").trim();
+    let resource = store.add_file(
+        &shared.uri,
+        id.clone(),
         pending.display_name,
-        &pending.mime_type,
+        mime,
         pending.data.freeze(),
-    )
-    .with_header("x-goog-upload-status", "final")
+    );
+    store.finish_upload(
+        upload_id.to_owned(),
+        FinishedUpload {
+            size: total,
+            file_id: id,
+        },
+    );
+    Reply::json(200, &json!({ "file": resource })).with_header("x-goog-upload-status", "final")
 }
 
 fn upload_multipart(shared: &Shared, request: &Request) -> Reply {

@@ -118,7 +118,7 @@ mod signature;
 mod simulate;
 mod store;
 
-pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, Outcome};
+pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, Outcome, UploadCut};
 pub use crate::journal::{Endpoint, ReceivedRequest};
 pub use crate::mock::{Mock, MockGuard, Times};
 pub use crate::server::{

@@ -359,6 +359,7 @@ fn recorded_reply(response: &RecordedResponse, base_uri: &str) -> Reply {
         status: response.status,
         headers,
         body,
+        reset_connection: false,
     }
 }
 

@@ -17,6 +17,8 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: ReplyBody,
+    /// Drop the connection instead of answering (an upload cut by a fault).
+    pub(crate) reset_connection: bool,
 }
 
 /// The body of an answer.
@@ -43,6 +45,7 @@ impl Reply {
             status,
             headers: vec![("content-type".into(), JSON.into())],
             body: ReplyBody::Full(body),
+            reset_connection: false,
         }
     }
 
@@ -60,6 +63,7 @@ impl Reply {
                 events,
                 line_ending,
             },
+            reset_connection: false,
         }
     }
 

@@ -19,7 +19,30 @@ pub(crate) struct PendingUpload {
     pub(crate) mime_type: String,
     pub(crate) declared_size: Option<u64>,
     pub(crate) data: BytesMut,
+    /// A cut asked for by a fault (`cut-upload-at`, `cut-upload-after`).
+    pub(crate) cut: UploadCutState,
 }
+
+/// Where an upload stands with its fault cut.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum UploadCutState {
+    /// No cut asked for (yet).
+    #[default]
+    None,
+    /// Cut at this byte offset; answer `status` then, or drop the connection.
+    Armed { at: u64, status: Option<u16> },
+    /// Cut already: an upload is cut once.
+    Done,
+}
+
+/// A finalized resumable upload, so a `query` after the finalize answers `final`.
+pub(crate) struct FinishedUpload {
+    pub(crate) size: u64,
+    pub(crate) file_id: String,
+}
+
+/// How many finalized upload sessions are remembered for `query`.
+const MAX_FINISHED_UPLOADS: usize = 1024;
 
 /// A batch job.
 pub(crate) struct Batch {
@@ -48,6 +71,7 @@ pub(crate) enum BatchInput {
 pub(crate) struct Store {
     pub(crate) files: BTreeMap<String, StoredFile>,
     pub(crate) uploads: HashMap<String, PendingUpload>,
+    finished_uploads: HashMap<String, FinishedUpload>,
     pub(crate) batches: BTreeMap<String, Batch>,
     stored_bytes: usize,
     counter: u64,
@@ -61,6 +85,7 @@ impl Store {
         Self {
             files: BTreeMap::new(),
             uploads: HashMap::new(),
+            finished_uploads: HashMap::new(),
             batches: BTreeMap::new(),
             stored_bytes: 0,
             counter: 0,
@@ -73,6 +98,7 @@ impl Store {
     pub(crate) fn clear(&mut self) {
         self.files.clear();
         self.uploads.clear();
+        self.finished_uploads.clear();
         self.batches.clear();
         self.stored_bytes = 0;
     }
@@ -126,6 +152,19 @@ impl Store {
             ));
         }
         Ok(())
+    }
+
+    /// Remembers a finalized upload session (bounded: the oldest are forgotten in bulk).
+    pub(crate) fn finish_upload(&mut self, upload_id: String, finished: FinishedUpload) {
+        if self.finished_uploads.len() >= MAX_FINISHED_UPLOADS {
+            self.finished_uploads.clear();
+        }
+        self.finished_uploads.insert(upload_id, finished);
+    }
+
+    /// A finalized upload session, if remembered.
+    pub(crate) fn finished_upload(&self, upload_id: &str) -> Option<&FinishedUpload> {
+        self.finished_uploads.get(upload_id)
     }
 
     pub(crate) fn room_for_batch(&self) -> Result<(), String> {

@@ -1155,3 +1155,127 @@ async fn a_required_key_is_checked_in_the_header_and_the_query() {
         assert!(request.header("x-goog-api-key").is_none_or(|v| v == "***"));
     }
 }
+
+/// Starts a resumable upload of `total` bytes with extra headers; returns the upload URL.
+async fn start_upload(server: &MockGemini, total: usize, headers: &[(&str, &str)]) -> String {
+    let length = total.to_string();
+    let mut all = vec![
+        ("x-goog-upload-protocol", "resumable"),
+        ("x-goog-upload-command", "start"),
+        ("x-goog-upload-header-content-length", length.as_str()),
+        (
+            "x-goog-upload-header-content-type",
+            "application/octet-stream",
+        ),
+    ];
+    all.extend_from_slice(headers);
+    let start = post_json_with(server, "/upload/v1beta/files", &json!({"file": {}}), &all).await;
+    assert_eq!(start.status, 200, "{}", start.text_head());
+    start
+        .header("x-goog-upload-url")
+        .expect("X-Goog-Upload-URL")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_upload_cut_at_60_percent_keeps_the_bytes_before_the_cut_and_resumes() {
+    let server = MockGemini::start().await;
+    let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let upload_url = start_upload(
+        &server,
+        bytes.len(),
+        &[("x-nanobanana-fault", "cut-upload-at=60%")],
+    )
+    .await;
+    // The first chunk (0..500) passes; the second (500..1000) crosses 600: the connection drops.
+    let first = chunk(&upload_url, "upload", Some(0), bytes[..500].to_vec()).await;
+    assert_eq!(first.status, 200, "{}", first.text_head());
+    let cut = client()
+        .post(&upload_url)
+        .header("x-goog-upload-command", "upload, finalize")
+        .header("x-goog-upload-offset", "500")
+        .body(bytes[500..].to_vec())
+        .send()
+        .await;
+    assert!(cut.is_err(), "the cut chunk gets no answer: {cut:?}");
+
+    // The query says what was kept: up to the cut.
+    let query = chunk(&upload_url, "query", None, Vec::new()).await;
+    assert_eq!(query.status, 200, "{}", query.text_head());
+    assert_eq!(query.header("x-goog-upload-status"), Some("active"));
+    assert_eq!(query.header("x-goog-upload-size-received"), Some("600"));
+
+    // Resumed from there (the upload is cut once), the file is whole.
+    let last = chunk(
+        &upload_url,
+        "upload, finalize",
+        Some(600),
+        bytes[600..].to_vec(),
+    )
+    .await;
+    assert_eq!(last.status, 200, "{}", last.text_head());
+    assert_eq!(last.header("x-goog-upload-status"), Some("final"));
+    let file = last.json()["file"].clone();
+    assert_eq!(file["sizeBytes"], json!("1000"));
+    let id = file["name"].as_str().unwrap().trim_start_matches("files/");
+    let download = get(&server, &format!("/download/v1beta/files/{id}:download")).await;
+    assert_eq!(download.body.as_ref(), bytes.as_slice());
+
+    // After the finalize, a query answers final with the size and the file.
+    let after = chunk(&upload_url, "query", None, Vec::new()).await;
+    assert_eq!(after.status, 200, "{}", after.text_head());
+    assert_eq!(after.header("x-goog-upload-status"), Some("final"));
+    assert_eq!(after.header("x-goog-upload-size-received"), Some("1000"));
+    assert_eq!(after.json()["file"]["name"], file["name"]);
+}
+
+#[tokio::test]
+async fn an_upload_cut_with_a_status_answers_it_and_reports_the_bytes_kept() {
+    let server = MockGemini::start().await;
+    let bytes = vec![7u8; 300];
+    let upload_url = start_upload(&server, bytes.len(), &[]).await;
+    // The directive may come on a chunk too; with status= the cut chunk gets that answer.
+    let cut = client()
+        .post(&upload_url)
+        .header("x-goog-upload-command", "upload, finalize")
+        .header("x-goog-upload-offset", "0")
+        .header("x-nanobanana-fault", "cut-upload-after=100; status=503")
+        .body(bytes.clone());
+    let cut = send(cut).await;
+    assert_eq!(cut.status, 503, "{}", cut.text_head());
+    assert_eq!(cut.header("x-goog-upload-status"), Some("active"));
+    assert_eq!(cut.header("x-goog-upload-size-received"), Some("100"));
+    // The same header again does not cut again: an upload is cut once.
+    let rest = client()
+        .post(&upload_url)
+        .header("x-goog-upload-command", "upload, finalize")
+        .header("x-goog-upload-offset", "100")
+        .header("x-nanobanana-fault", "cut-upload-after=100; status=503")
+        .body(bytes[100..].to_vec());
+    let rest = send(rest).await;
+    assert_eq!(rest.status, 200, "{}", rest.text_head());
+    assert_eq!(rest.header("x-goog-upload-status"), Some("final"));
+}
+
+#[tokio::test]
+async fn an_upload_cut_at_a_percentage_needs_a_declared_length() {
+    let server = MockGemini::start().await;
+    let start = post_json_with(
+        &server,
+        "/upload/v1beta/files",
+        &json!({"file": {}}),
+        &[
+            ("x-goog-upload-protocol", "resumable"),
+            ("x-goog-upload-command", "start"),
+            ("x-goog-upload-header-content-type", "image/png"),
+            ("x-nanobanana-fault", "cut-upload-at=50%"),
+        ],
+    )
+    .await;
+    assert_eq!(start.status, 400);
+    assert!(
+        start.error_message().contains("use cut-upload-after=BYTES"),
+        "{}",
+        start.error_message()
+    );
+}
