@@ -132,7 +132,7 @@ pub use crate::config::{
     DEFAULT_UPLOAD_CHUNK_SIZE,
 };
 pub use crate::error::{ApiError, Error, ErrorDetail, ErrorKind};
-pub use crate::files::Files;
+pub use crate::files::{Files, UploadOptions, UploadProgress};
 pub use crate::models::Models;
 pub use crate::retry::{DEFAULT_RETRYABLE_STATUSES, RetryPolicy};
 
