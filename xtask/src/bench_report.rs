@@ -13,7 +13,10 @@
 //!    --settings`): the 1K, 2K and 4K answers served by a bare hyper server on loopback, a plain
 //!    hyper client's raw read against our client end to end (and python google-genai when
 //!    installed), the peak memory of one request, the issue-19 targets met or missed, and the raw
-//!    read under other HTTP client settings. Its output is printed as it comes.
+//!    read under other HTTP client settings. Its output is printed as it comes;
+//! 6. runs the upload-memory harness (`cargo run --release -p nanobanana-benches --bin
+//!    upload_memory`): a 256 MiB file uploaded from disk to the fake server (in a child
+//!    process), cut at 60% and resumed, with the client's peak heap and `VmHWM` (issue 18).
 //!
 //! Depends on neither Criterion nor the benches crate: it runs cargo and reads JSON.
 
@@ -145,6 +148,24 @@ pub(crate) fn run(root: &Path, flags: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot run the end-to-end harness: {e}"))?;
     if !status.success() {
         return Err(format!("the end-to-end harness failed ({status})"));
+    }
+
+    println!("\n== cargo run --release -p nanobanana-benches --bin upload_memory ==");
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "nanobanana-benches",
+            "--bin",
+            "upload_memory",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run the upload-memory harness: {e}"))?;
+    if !status.success() {
+        return Err(format!("the upload-memory harness failed ({status})"));
     }
     Ok(())
 }
