@@ -86,6 +86,11 @@
 //!   small JSON skeleton; the result is [`nanobanana_wire::decode_response`]'s on the whole body.
 //!   A 4K answer is ready about when its last byte arrives, in the memory of the image (see
 //!   `benches/`).
+//! - **Uploads that resume**: [`Files::upload_path`] streams a file from disk one chunk at a
+//!   time (memory stays flat for a 2 GB video), [`UploadOptions`] adds a progress callback
+//!   ([`UploadProgress`]); after a failed chunk the client asks the service how much it received
+//!   (`X-Goog-Upload-Command: query`) and goes on from there, within the retry policy's
+//!   attempts. [`Files::wait_active`] waits for a file to leave `PROCESSING`.
 //! - **Secrets**: the key is an [`ApiKey`] that never prints; it travels only in the
 //!   `x-goog-api-key` header (marked sensitive), and is scrubbed from every error text.
 //! - **Tracing**: every attempt is a `gemini.request` span with `rpc`, `model`, `method`,
