@@ -215,6 +215,46 @@ async fn failing_chunks_stop_after_the_retry_policy_attempts() {
     );
 }
 
+/// The last chunk reaches the server, which stores the file, but the connection breaks before
+/// the answer: the query answers `final` with the file, and the upload ends with it (no second
+/// finalize, no duplicate file).
+#[tokio::test]
+async fn a_finalize_whose_answer_is_lost_ends_with_the_stored_file() {
+    let server = MockGemini::start().await;
+    let client = chunked_client(&server, 100);
+    Mock::any()
+        .endpoint(Endpoint::FileUpload)
+        .header("x-goog-upload-command", "upload, finalize")
+        .fault(Fault::reset_after(0))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    let bytes = data(250);
+    let (options, reports) = recorder();
+    let uploaded = client
+        .files()
+        .upload_with(bytes.clone(), "application/octet-stream", &options)
+        .await
+        .unwrap();
+    let downloaded = client
+        .files()
+        .download(uploaded.name.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(downloaded.as_ref(), bytes.as_slice());
+    let commands: Vec<String> = server
+        .received_requests()
+        .iter()
+        .filter(|r| r.endpoint() == Endpoint::FileUpload)
+        .map(|r| r.header("x-goog-upload-command").unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        commands,
+        ["start", "upload", "upload", "upload, finalize", "query"]
+    );
+    assert_monotonic_and_complete(&reports.lock().unwrap(), 250);
+}
+
 /// A refusal that a resume cannot help (400) ends the upload at once.
 #[tokio::test]
 async fn a_refused_chunk_is_not_resumed() {
