@@ -480,7 +480,7 @@ async fn wait(ui: &Ui, global: &Global, args: &BatchWaitArgs) -> Result<ExitCode
     let spinner = ui.spinner(format!("{}: waiting", job.name()));
     let summary = job
         .wait_until_done(&polling, |progress| {
-            spinner.set_message(progress_line(job.name(), progress));
+            show_progress(&spinner, job.name(), progress);
         })
         .await;
     spinner.stop();
@@ -536,7 +536,7 @@ async fn collect(
     let spinner = ui.spinner(format!("{}: waiting", job.name()));
     let results = job
         .wait(polling, |progress| {
-            spinner.set_message(progress_line(job.name(), progress));
+            show_progress(&spinner, job.name(), progress);
         })
         .await;
     spinner.stop();
@@ -774,17 +774,14 @@ async fn cancel(ui: &Ui, global: &Global, args: &BatchTargetArgs) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Cells of the progress bar.
-const BAR_WIDTH: usize = 20;
-
-/// The spinner's message while a batch runs: its state, a bar of the requests done (succeeded
-/// or failed) when the service gives counts, and the failures:
-/// `batches/x: RUNNING [########------------] 20/50, 1 failed`.
-fn progress_line(name: &str, progress: &BatchProgress) -> String {
+/// The spinner's message while a batch runs (its state and failures:
+/// `batches/x: RUNNING (1 failed)`), and the requests done (succeeded or failed) out of the
+/// total when the service gives counts, for the bar.
+fn progress_line(name: &str, progress: &BatchProgress) -> (String, Option<(u64, u64)>) {
     let state = progress.state.as_str();
     let state = state.strip_prefix("BATCH_STATE_").unwrap_or(state);
     let Some(total) = progress.request_count.filter(|&n| n > 0) else {
-        return format!("{name}: {state} (poll {})", progress.polls);
+        return (format!("{name}: {state} (poll {})", progress.polls), None);
     };
     let failed = progress.failed.unwrap_or(0);
     let done = progress
@@ -792,13 +789,21 @@ fn progress_line(name: &str, progress: &BatchProgress) -> String {
         .unwrap_or(0)
         .saturating_add(failed)
         .min(total);
-    let filled = usize::try_from(done.saturating_mul(BAR_WIDTH as u64) / total).unwrap_or(0);
-    let bar = format!("{}{}", "#".repeat(filled), "-".repeat(BAR_WIDTH - filled));
-    let mut line = format!("{name}: {state} [{bar}] {done}/{total}");
+    let mut line = format!("{name}: {state}");
     if failed > 0 {
-        line.push_str(&format!(", {failed} failed"));
+        line.push_str(&format!(" ({failed} failed)"));
     }
-    line
+    (line, Some((done, total)))
+}
+
+/// Puts a poll's progress on the spinner: the state in words, and a bar of finished requests
+/// out of the total once the service reports counts.
+fn show_progress(spinner: &crate::spinner::Spinner, name: &str, progress: &BatchProgress) {
+    let (line, counts) = progress_line(name, progress);
+    spinner.set_message(line);
+    if let Some((done, total)) = counts {
+        spinner.set_progress(done, total);
+    }
 }
 
 fn workflow_failure(error: nanobanana_workflows::Error) -> Failure {
@@ -1007,7 +1012,7 @@ mod tests {
     }
 
     #[test]
-    fn the_progress_line_draws_a_bar_of_the_counts() {
+    fn the_progress_line_gives_the_state_and_the_counts_for_the_bar() {
         let mut progress: BatchProgress =
             serde_json::from_value::<nanobanana_wire::Operation>(json!({
                 "name": "batches/x",
@@ -1019,12 +1024,12 @@ mod tests {
             .unwrap();
         assert_eq!(
             progress_line("batches/x", &progress),
-            "batches/x: RUNNING [########------------] 20/50, 1 failed"
+            ("batches/x: RUNNING (1 failed)".to_owned(), Some((20, 50)))
         );
         progress.request_count = None;
         assert_eq!(
             progress_line("batches/x", &progress),
-            "batches/x: RUNNING (poll 1)"
+            ("batches/x: RUNNING (poll 1)".to_owned(), None)
         );
     }
 

@@ -1,31 +1,27 @@
-//! A spinner on stderr for anything that waits (a generation, batch polling), hand-rolled: one
-//! thread redraws one line ten times a second and clears it when the wait is over.
+//! Progress on stderr for anything that waits (a generation, batch polling), drawn by
+//! [`indicatif`]: a spinner with the elapsed time, which becomes a bar with counts when the wait
+//! knows how much is done (a batch's finished requests out of its total).
 //!
 //! It draws only when stderr is a terminal and the user did not ask for `--quiet`; otherwise
-//! every method is a no-op, so redirected output and logs stay clean.
+//! every method is a no-op, so redirected output and logs stay clean. Its line is cleared when
+//! the wait is over.
 
-use std::io::Write as _;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How often the spinner turns while nothing else changes.
 const TICK: Duration = Duration::from_millis(100);
 
-/// A running spinner; dropping it (or [`Spinner::stop`]) clears its line.
+/// The spinner's look: frame, message, elapsed time.
+const SPINNER: &str = "{spinner} {msg} ({elapsed})";
+
+/// The bar's look once counts are known: frame, message, bar, done/total, elapsed time.
+const BAR: &str = "{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})";
+
+/// A running spinner or bar; dropping it (or [`Spinner::stop`]) clears its line.
 pub(crate) struct Spinner {
-    running: Option<Running>,
-}
-
-struct Running {
-    shared: Arc<Shared>,
-    thread: JoinHandle<()>,
-}
-
-struct Shared {
-    message: Mutex<String>,
-    stop: AtomicBool,
+    bar: Option<ProgressBar>,
 }
 
 impl Spinner {
@@ -33,29 +29,31 @@ impl Spinner {
     /// spinner that draws nothing.
     pub(crate) fn start(animate: bool, message: impl Into<String>) -> Self {
         if !animate {
-            return Self { running: None };
+            return Self { bar: None };
         }
-        let shared = Arc::new(Shared {
-            message: Mutex::new(message.into()),
-            stop: AtomicBool::new(false),
-        });
-        let for_thread = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("spinner".to_owned())
-            .spawn(move || draw(&for_thread));
-        match thread {
-            Ok(thread) => Self {
-                running: Some(Running { shared, thread }),
-            },
-            // No thread, no spinner: waiting works the same without it.
-            Err(_) => Self { running: None },
-        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+            .with_style(style(SPINNER))
+            .with_message(message.into());
+        bar.enable_steady_tick(TICK);
+        bar.tick();
+        Self { bar: Some(bar) }
     }
 
     /// Replaces the message (e.g. a batch's state after a poll).
     pub(crate) fn set_message(&self, message: impl Into<String>) {
-        if let Some(running) = &self.running {
-            *lock(&running.shared.message) = message.into();
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.into());
+        }
+    }
+
+    /// Shows a bar of `done` out of `total` (a batch's finished requests), from now on.
+    pub(crate) fn set_progress(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            if bar.length() != Some(total) {
+                bar.set_style(style(BAR));
+                bar.set_length(total);
+            }
+            bar.set_position(done.min(total));
         }
     }
 
@@ -65,10 +63,8 @@ impl Spinner {
     }
 
     fn halt(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.shared.stop.store(true, Ordering::SeqCst);
-            running.thread.thread().unpark();
-            let _ = running.thread.join();
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
     }
 }
@@ -79,32 +75,12 @@ impl Drop for Spinner {
     }
 }
 
-fn lock(message: &Mutex<String>) -> std::sync::MutexGuard<'_, String> {
-    message
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn draw(shared: &Shared) {
-    let started = Instant::now();
-    let mut frame = 0;
-    while !shared.stop.load(Ordering::SeqCst) {
-        let line = format!(
-            "\r{} {} ({:.1}s)\x1b[K",
-            FRAMES[frame % FRAMES.len()],
-            lock(&shared.message),
-            started.elapsed().as_secs_f64()
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(line.as_bytes());
-        let _ = err.flush();
-        drop(err);
-        frame += 1;
-        std::thread::park_timeout(TICK);
-    }
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(b"\r\x1b[K");
-    let _ = err.flush();
+/// A style from one of this module's templates (which are valid: a test parses them all).
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ")
+        .progress_chars("#>-")
 }
 
 #[cfg(test)]
@@ -112,12 +88,34 @@ mod tests {
     use super::*;
 
     /// The animated spinner is checked end to end on a pseudo-terminal (`tests/cli.rs`,
-    /// `chat_on_a_terminal`), where its frames and the cleared line can be seen.
+    /// `chat_on_a_terminal`), where its message and the cleared line can be seen.
     #[test]
-    fn a_quiet_spinner_starts_no_thread() {
+    fn a_quiet_spinner_draws_nothing() {
         let spinner = Spinner::start(false, "waiting");
-        assert!(spinner.running.is_none());
+        assert!(spinner.bar.is_none());
         spinner.set_message("still waiting");
+        spinner.set_progress(1, 3);
+        spinner.stop();
+    }
+
+    #[test]
+    fn the_templates_are_valid() {
+        for template in [SPINNER, BAR] {
+            assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
+        }
+    }
+
+    #[test]
+    fn a_bar_counts_what_is_done() {
+        // Drawn to a hidden target, the bar still keeps its counts.
+        let spinner = Spinner {
+            bar: Some(ProgressBar::hidden()),
+        };
+        spinner.set_progress(2, 5);
+        let bar = spinner.bar.as_ref().unwrap();
+        assert_eq!((bar.position(), bar.length()), (2, Some(5)));
+        spinner.set_progress(9, 5);
+        assert_eq!(spinner.bar.as_ref().unwrap().position(), 5);
         spinner.stop();
     }
 }

@@ -2124,8 +2124,9 @@ fn chat_on_a_terminal() {
         screen.contains("turn 1: generating with"),
         "the spinner: {screen}"
     );
+    // indicatif clears the whole line (`ESC [2K`) before each redraw and when the wait ends.
     assert!(
-        screen.contains("\r\x1b[K"),
+        screen.contains("\r\x1b[2K"),
         "the spinner's line is cleared: {screen}"
     );
     assert!(screen.contains("2> "), "{screen}");
