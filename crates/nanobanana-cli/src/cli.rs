@@ -170,6 +170,32 @@ Examples:
         after_help = "Examples:\n  nanobanana models\n  nanobanana models --as-of 2026-03-01\n  nanobanana models --live          (with GEMINI_API_KEY: reports ids the catalogue lacks or the service dropped)"
     )]
     Models(ModelsArgs),
+    /// Upload a file to the Files API (resumable, streamed from disk, resumed after a cut) and
+    /// print its name and URI, to reference it later as fileData
+    #[command(
+        after_help = "Example:\n  nanobanana upload holiday.mp4 --wait 5m    # prints files/ID and its URI"
+    )]
+    Upload(UploadArgs),
+}
+
+/// `upload`.
+#[derive(Debug, Args)]
+pub(crate) struct UploadArgs {
+    /// The file to upload
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+
+    /// Its MIME type [default: from the file's extension]
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) mime: Option<String>,
+
+    /// The file's display name [default: the file's name]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) display_name: Option<String>,
+
+    /// Wait until the service has processed the file (state ACTIVE), at most this long
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) wait: Option<Duration>,
 }
 
 /// `models`.

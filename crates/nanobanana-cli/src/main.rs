@@ -33,6 +33,7 @@ mod service;
 mod sizes;
 mod spinner;
 mod ui;
+mod upload;
 
 use std::process::ExitCode;
 
@@ -130,6 +131,9 @@ async fn run_async(ui: &Ui, cli: &Cli, command: &Command) -> Result<ExitCode, Fa
         Command::Chat(args) => chat::run(ui, &cli.global, args).await,
         Command::Batch(args) => batch::run(ui, &cli.global, args).await,
         Command::Sizes(args) => sizes::run(ui, args).map(|()| ExitCode::SUCCESS),
+        Command::Upload(args) => upload::run(ui, &cli.global, args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Models(args) => models::run_live(ui, &cli.global, args)
             .await
             .map(|()| ExitCode::SUCCESS),

@@ -57,6 +57,21 @@ impl Spinner {
         }
     }
 
+    /// A handle that moves the bar from another task or a callback (an upload's progress):
+    /// `(done, total)`; a no-op when nothing is drawn.
+    pub(crate) fn progress_handle(&self) -> impl Fn(u64, u64) + Send + Sync + 'static {
+        let bar = self.bar.clone();
+        move |done, total| {
+            if let Some(bar) = &bar {
+                if bar.length() != Some(total) {
+                    bar.set_style(style(BAR));
+                    bar.set_length(total);
+                }
+                bar.set_position(done.min(total));
+            }
+        }
+    }
+
     /// Stops the spinner and clears its line.
     pub(crate) fn stop(mut self) {
         self.halt();

@@ -2321,3 +2321,55 @@ async fn batch_submit_carries_a_webhook_and_refuses_an_unusable_one() {
     assert!(refused.stderr.contains("https://"), "{refused:#?}");
     assert_eq!(server.received_requests().len(), before, "nothing was sent");
 }
+
+/// `upload FILE`: the resumable protocol from disk; a transfer cut at 60% by the fake server is
+/// resumed from the offset it reports, and the stored file is the one on disk; an unknown
+/// extension without `--mime` is refused before anything is sent.
+#[tokio::test]
+async fn upload_streams_resumes_after_a_cut_and_stores_the_file() {
+    use nanobanana_mock::{Fault, UploadCut};
+    let dir = scratch("upload");
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("clip.mp4"), &bytes).unwrap();
+    let server = MockGemini::builder()
+        .allow_unmatched()
+        .fault(Fault::cut_upload(UploadCut::Percent(60)))
+        .start()
+        .await;
+    let run = run_async(against(
+        &server,
+        &dir,
+        &["--json", "upload", "clip.mp4", "--wait", "10s"],
+    ))
+    .await
+    .ok();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let name = doc["name"].as_str().unwrap().to_owned();
+    assert!(name.starts_with("files/"), "{doc}");
+    assert_eq!(doc["mimeType"], "video/mp4");
+    assert_eq!(doc["file"]["displayName"], "clip.mp4");
+    let commands: Vec<String> = server
+        .received_requests()
+        .iter()
+        .filter(|r| r.endpoint() == Endpoint::FileUpload)
+        .filter_map(|r| r.header("x-goog-upload-command").map(str::to_owned))
+        .collect();
+    assert!(commands.iter().any(|c| c == "query"), "{commands:?}");
+    let client = nanobanana_transport::Client::new(
+        nanobanana_transport::ClientConfig::new("k").with_base_url(server.uri()),
+    )
+    .unwrap();
+    let download = client.files().download(&name).await.unwrap();
+    assert_eq!(
+        download.as_ref(),
+        bytes.as_slice(),
+        "the stored file is the file"
+    );
+
+    std::fs::write(dir.join("notes.xyz"), b"x").unwrap();
+    let before = server.received_requests().len();
+    let refused = run_async(against(&server, &dir, &["upload", "notes.xyz"])).await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(refused.stderr.contains("--mime"), "{refused:#?}");
+    assert_eq!(server.received_requests().len(), before);
+}
