@@ -130,28 +130,38 @@ pub(crate) fn run(root: &Path, flags: &[String]) -> Result<(), String> {
 
     print_report(&rows, &peak, &criterion_dir, &flags);
 
-    println!("\n== cargo run --release -p nanobanana-benches --bin end_to_end -- --settings ==");
-    let status = Command::new(&cargo)
-        .current_dir(root)
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "nanobanana-benches",
-            "--bin",
-            "end_to_end",
-            "--",
-            "--settings",
-        ])
-        .status()
-        .map_err(|e| format!("cannot run the end-to-end harness: {e}"))?;
-    if !status.success() {
-        return Err(format!("the end-to-end harness failed ({status})"));
-    }
+    run_harness(
+        root,
+        &cargo,
+        "end_to_end",
+        &["--settings"],
+        "the end-to-end harness",
+    )?;
+    run_harness(
+        root,
+        &cargo,
+        "upload_memory",
+        &[],
+        "the upload-memory harness",
+    )?;
+    Ok(())
+}
 
-    println!("\n== cargo run --release -p nanobanana-benches --bin upload_memory ==");
-    let status = Command::new(&cargo)
+/// Runs one harness binary of the benches crate in release mode, its output on our stdout.
+fn run_harness(
+    root: &Path,
+    cargo: &std::ffi::OsStr,
+    bin: &str,
+    args: &[&str],
+    what: &str,
+) -> Result<(), String> {
+    let mut line = format!("cargo run --release -p nanobanana-benches --bin {bin}");
+    if !args.is_empty() {
+        line.push_str(" -- ");
+        line.push_str(&args.join(" "));
+    }
+    println!("\n== {line} ==");
+    let status = Command::new(cargo)
         .current_dir(root)
         .args([
             "run",
@@ -160,12 +170,14 @@ pub(crate) fn run(root: &Path, flags: &[String]) -> Result<(), String> {
             "-p",
             "nanobanana-benches",
             "--bin",
-            "upload_memory",
+            bin,
         ])
+        .arg("--")
+        .args(args)
         .status()
-        .map_err(|e| format!("cannot run the upload-memory harness: {e}"))?;
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
     if !status.success() {
-        return Err(format!("the upload-memory harness failed ({status})"));
+        return Err(format!("{what} failed ({status})"));
     }
     Ok(())
 }
