@@ -161,17 +161,7 @@ fn run_harness(
         line.push_str(&args.join(" "));
     }
     println!("\n== {line} ==");
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "nanobanana-benches",
-            "--bin",
-            bin,
-        ])
+    let status = bench_command(root, cargo, bin)
         .arg("--")
         .args(args)
         .status()
@@ -237,18 +227,23 @@ impl Peak {
     }
 }
 
+/// `cargo run --release --quiet -p nanobanana-benches --bin BIN` in the project root.
+fn bench_command(root: &Path, cargo: &std::ffi::OsStr, bin: &str) -> Command {
+    let mut command = Command::new(cargo);
+    command.current_dir(root).args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "nanobanana-benches",
+        "--bin",
+        bin,
+    ]);
+    command
+}
+
 fn peak_memory(root: &Path, cargo: &std::ffi::OsStr) -> Result<Peak, String> {
-    let output = Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "nanobanana-benches",
-            "--bin",
-            "peak_memory",
-        ])
+    let output = bench_command(root, cargo, "peak_memory")
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run the peak-memory probe: {e}"))?;

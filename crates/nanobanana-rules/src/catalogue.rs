@@ -480,11 +480,22 @@ pub fn updated() -> Date {
 /// plain string (which is itself URL-safe base64 text, so it decodes to other bytes; servers and
 /// SDKs may re-encode it in another alphabet, which keeps those bytes).
 pub fn is_dummy_signature(decoded: &[u8]) -> bool {
-    DUMMY_SIGNATURES.iter().any(|dummy| {
-        dummy.as_bytes() == decoded
-            || nanobanana_wire::Base64Bytes::from_base64(dummy)
-                .is_ok_and(|bytes| bytes.as_slice() == decoded)
-    })
+    // Each dummy's own text and its bytes read as base64, decoded once per process (the fake
+    // server asks for every signature it is sent back).
+    static FORMS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    let forms = FORMS.get_or_init(|| {
+        DUMMY_SIGNATURES
+            .iter()
+            .flat_map(|dummy| {
+                let text = dummy.as_bytes().to_vec();
+                let read = nanobanana_wire::Base64Bytes::from_base64(dummy)
+                    .ok()
+                    .map(|bytes| bytes.as_slice().to_vec());
+                std::iter::once(text).chain(read)
+            })
+            .collect()
+    });
+    forms.iter().any(|form| form.as_slice() == decoded)
 }
 
 impl Model {
