@@ -441,15 +441,17 @@ mod tests {
         let cases = load_cases(&root.join("fixtures")).unwrap();
         let mut overlay = overlay();
         overlay.routes.push(crate::overlay::Route {
+            endpoint: "TunedModelGet".into(),
+            name: "tunedModels.get".into(),
             method: "GET".into(),
-            pattern: "tunedModels/*".into(),
-            upload: false,
+            pattern: "tunedModels/{model}".into(),
+            prefix: crate::overlay::Prefix::Api,
             request: None,
             response: Some("TunedModel".into()),
         });
         let err = generate_from(&root, &overlay, &cases).unwrap_err();
         assert!(
-            err.contains("route GET tunedModels/* names TunedModel"),
+            err.contains("route GET tunedModels/{model} names TunedModel"),
             "{err}"
         );
     }

@@ -13,15 +13,103 @@ pub(crate) struct Overlay {
     pub(crate) enums: BTreeMap<String, EnumOverlay>,
 }
 
-/// Which request and response types belong to an endpoint.
+/// One endpoint of the route table: its names, where it lives, and its body types.
 pub(crate) struct Route {
+    /// The `Endpoint` variant, e.g. `GenerateContent`.
+    pub(crate) endpoint: String,
+    /// The stable name for journals and tracing, e.g. `models.generateContent`.
+    pub(crate) name: String,
     pub(crate) method: String,
-    /// Glob over the path after the version prefix; `*` matches one name (no `/` or `:`).
+    /// The path after the version prefix, e.g. `models/{model}:generateContent`.
     pub(crate) pattern: String,
-    /// Whether the route lives under `/upload/` (media upload).
-    pub(crate) upload: bool,
+    pub(crate) prefix: Prefix,
     pub(crate) request: Option<String>,
     pub(crate) response: Option<String>,
+}
+
+/// What comes before the version in a route's path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Prefix {
+    /// `/v1beta/...`
+    Api,
+    /// `/upload/v1beta/...` or `/resumable/upload/v1beta/...`
+    Upload,
+    /// `/download/v1beta/...`
+    Download,
+}
+
+impl Prefix {
+    /// The variant of the generated `Prefix` enum.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Self::Api => "Api",
+            Self::Upload => "Upload",
+            Self::Download => "Download",
+        }
+    }
+}
+
+/// A route pattern taken apart: `collection[/{param}][:verb]`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct Pattern {
+    pub(crate) collection: String,
+    /// The name of the one captured path parameter, e.g. `model`.
+    pub(crate) param: Option<String>,
+    pub(crate) verb: Option<String>,
+}
+
+impl Pattern {
+    /// Parses `models/{model}:generateContent`; the shape is what the generated `route()`
+    /// matches, so anything else is refused here rather than generated wrong.
+    pub(crate) fn parse(text: &str, ctx: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "overlay: {ctx}: pattern {text:?} is not collection, collection/{{param}}, collection:verb or collection/{{param}}:verb (letters only)"
+            )
+        };
+        let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic());
+        let (head, verb) = match text.split_once(':') {
+            Some((head, verb)) => (head, Some(verb)),
+            None => (text, None),
+        };
+        let (collection, param) = match head.split_once('/') {
+            Some((collection, param)) => {
+                let name = param
+                    .strip_prefix('{')
+                    .and_then(|p| p.strip_suffix('}'))
+                    .filter(|p| word(p) && p.chars().all(|c| c.is_ascii_lowercase()))
+                    .ok_or_else(bad)?;
+                (collection, Some(name.to_owned()))
+            }
+            None => (head, None),
+        };
+        if !word(collection) || verb.is_some_and(|v| !word(v)) {
+            return Err(bad());
+        }
+        Ok(Self {
+            collection: collection.to_owned(),
+            param,
+            verb: verb.map(str::to_owned),
+        })
+    }
+
+    /// Whether the path after the version (`models/x:generateContent`) fits.
+    fn matches(&self, rest: &str) -> bool {
+        let (head, verb) = match rest.split_once(':') {
+            Some((head, verb)) => (head, Some(verb)),
+            None => (rest, None),
+        };
+        let (collection, name) = match head.split_once('/') {
+            Some((collection, name)) => (collection, Some(name)),
+            None => (head, None),
+        };
+        let name_fits = match (&self.param, name) {
+            (None, None) => true,
+            (Some(_), Some(name)) => !name.is_empty() && !name.contains('/'),
+            _ => false,
+        };
+        collection == self.collection && name_fits && verb == self.verb.as_deref()
+    }
 }
 
 #[derive(Default)]
@@ -77,10 +165,41 @@ impl Overlay {
         for (i, route) in array(obj, "routes")?.iter().enumerate() {
             let ctx = format!("routes[{i}]");
             let r = as_object(route, &ctx)?;
+            let pattern = string(r, "pattern", &ctx)?;
+            Pattern::parse(&pattern, &ctx)?;
+            let prefix = match opt_string(r, "prefix").as_deref() {
+                None => Prefix::Api,
+                Some("upload") => Prefix::Upload,
+                Some("download") => Prefix::Download,
+                Some(other) => {
+                    return Err(format!(
+                        "overlay: {ctx}: unknown prefix {other:?} (upload, download, or none)"
+                    ));
+                }
+            };
+            let endpoint = string(r, "endpoint", &ctx)?;
+            if !endpoint.starts_with(|c: char| c.is_ascii_uppercase())
+                || !endpoint.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return Err(format!(
+                    "overlay: {ctx}: endpoint {endpoint:?} must be an UpperCamelCase name"
+                ));
+            }
+            let name = string(r, "name", &ctx)?;
+            if routes
+                .iter()
+                .any(|other: &Route| other.endpoint == endpoint || other.name == name)
+            {
+                return Err(format!(
+                    "overlay: {ctx}: endpoint {endpoint:?} or name {name:?} is already taken by another route"
+                ));
+            }
             routes.push(Route {
+                endpoint,
+                name,
                 method: string(r, "method", &ctx)?,
-                pattern: string(r, "pattern", &ctx)?,
-                upload: r.get("upload").and_then(Value::as_bool).unwrap_or(false),
+                pattern,
+                prefix,
                 request: opt_string(r, "request"),
                 response: opt_string(r, "response"),
             });
@@ -159,10 +278,12 @@ impl Overlay {
 
     /// The route of a request, by method and path (with its `/v1beta`-style prefix).
     pub(crate) fn route(&self, method: &str, path: &str) -> Option<&Route> {
-        let (upload, rest) = strip_version(path)?;
-        self.routes
-            .iter()
-            .find(|r| r.method == method && r.upload == upload && glob_match(&r.pattern, rest))
+        let (prefix, rest) = strip_version(path)?;
+        self.routes.iter().find(|r| {
+            r.method == method
+                && r.prefix == prefix
+                && Pattern::parse(&r.pattern, "route").is_ok_and(|p| p.matches(rest))
+        })
     }
 }
 
@@ -183,33 +304,22 @@ fn parse_field_type(text: &str, ctx: &str) -> Result<FieldType, String> {
     })
 }
 
-/// Splits `/v1beta/models/x:generateContent` into (upload?, `models/x:generateContent`).
-fn strip_version(path: &str) -> Option<(bool, &str)> {
-    let (upload, rest) = match path
+/// Splits `/v1beta/models/x:generateContent` into (prefix, `models/x:generateContent`).
+fn strip_version(path: &str) -> Option<(Prefix, &str)> {
+    let (prefix, rest) = if let Some(rest) = path
         .strip_prefix("/upload/")
         .or_else(|| path.strip_prefix("/resumable/upload/"))
     {
-        Some(rest) => (true, rest),
-        None => (false, path.strip_prefix('/')?),
+        (Prefix::Upload, rest)
+    } else if let Some(rest) = path.strip_prefix("/download/") {
+        (Prefix::Download, rest)
+    } else {
+        (Prefix::Api, path.strip_prefix('/')?)
     };
     let (version, rest) = rest.split_once('/')?;
     let is_version =
         version.starts_with('v') && version[1..].starts_with(|c: char| c.is_ascii_digit());
-    is_version.then_some((upload, rest))
-}
-
-/// `*` matches a non-empty run of characters other than `/` and `:`.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, tail)) => {
-            let Some(rest) = text.strip_prefix(head) else {
-                return false;
-            };
-            let end = rest.find(['/', ':']).unwrap_or(rest.len());
-            end > 0 && glob_match(tail, &rest[end..])
-        }
-    }
+    is_version.then_some((prefix, rest))
 }
 
 fn as_object<'a>(v: &'a Value, ctx: &str) -> Result<&'a Map<String, Value>, String> {
@@ -235,26 +345,51 @@ fn opt_string(obj: &Map<String, Value>, key: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn pattern(text: &str) -> Pattern {
+        Pattern::parse(text, "test").unwrap()
+    }
+
     #[test]
-    fn globs_match_one_name() {
-        assert!(glob_match(
-            "models/*:generateContent",
-            "models/gemini-3-pro-image-preview:generateContent"
-        ));
-        assert!(!glob_match(
-            "models/*:generateContent",
-            "models/a/b:generateContent"
-        ));
-        assert!(!glob_match("models/*", "models/x:generateContent"));
-        assert!(glob_match("batches/*:cancel", "batches/abc:cancel"));
-        assert!(!glob_match("batches/*", "batches/"));
+    fn patterns_match_one_name() {
+        let generate = pattern("models/{model}:generateContent");
+        assert_eq!(generate.param.as_deref(), Some("model"));
+        assert!(generate.matches("models/gemini-3-pro-image-preview:generateContent"));
+        assert!(!generate.matches("models/a/b:generateContent"));
+        assert!(!pattern("models/{model}").matches("models/x:generateContent"));
+        assert!(pattern("batches/{batch}:cancel").matches("batches/abc:cancel"));
+        assert!(!pattern("batches/{batch}").matches("batches/"));
+        assert!(pattern("files").matches("files"));
+    }
+
+    #[test]
+    fn patterns_outside_the_generated_shape_are_refused() {
+        for bad in [
+            "models/*",
+            "models/{model}/x",
+            "a-b",
+            "models/{Model}",
+            ":verb",
+        ] {
+            let err = Pattern::parse(bad, "routes[0]").unwrap_err();
+            assert!(err.contains("routes[0]") && err.contains(bad), "{err}");
+        }
     }
 
     #[test]
     fn versions_are_stripped() {
-        assert_eq!(strip_version("/v1beta/models"), Some((false, "models")));
-        assert_eq!(strip_version("/v1/files/x"), Some((false, "files/x")));
-        assert_eq!(strip_version("/upload/v1beta/files"), Some((true, "files")));
+        assert_eq!(
+            strip_version("/v1beta/models"),
+            Some((Prefix::Api, "models"))
+        );
+        assert_eq!(strip_version("/v1/files/x"), Some((Prefix::Api, "files/x")));
+        assert_eq!(
+            strip_version("/upload/v1beta/files"),
+            Some((Prefix::Upload, "files"))
+        );
+        assert_eq!(
+            strip_version("/download/v1/files/x:download"),
+            Some((Prefix::Download, "files/x:download"))
+        );
         assert_eq!(strip_version("/models"), None);
     }
 }

@@ -125,7 +125,7 @@ fn generate_requests(server: &MockGemini) -> Vec<Value> {
     server
         .received_requests()
         .iter()
-        .filter(|r| r.endpoint() == Endpoint::GenerateContent)
+        .filter(|r| r.endpoint() == Some(Endpoint::GenerateContent))
         .map(|r| r.json().expect("a JSON body"))
         .collect()
 }
@@ -135,7 +135,7 @@ fn generate_models(server: &MockGemini) -> Vec<String> {
     server
         .received_requests()
         .iter()
-        .filter(|r| r.endpoint() == Endpoint::GenerateContent)
+        .filter(|r| r.endpoint() == Some(Endpoint::GenerateContent))
         .map(|r| r.model().expect("a models/{model} path").to_owned())
         .collect()
 }
@@ -1367,7 +1367,7 @@ async fn batch_writes_results_in_order() {
     let created: Vec<_> = server
         .received_requests()
         .into_iter()
-        .filter(|r| r.endpoint() == Endpoint::BatchCreate)
+        .filter(|r| r.endpoint() == Some(Endpoint::BatchCreate))
         .collect();
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].model(), Some("gemini-nano-banana-2.1"));
@@ -1382,7 +1382,7 @@ async fn batch_writes_results_in_order() {
     let polls = server
         .received_requests()
         .iter()
-        .filter(|r| r.endpoint() == Endpoint::BatchGet)
+        .filter(|r| r.endpoint() == Some(Endpoint::BatchGet))
         .count();
     assert!(polls >= 2, "the batch was polled until done: {polls}");
     // The ledger records the batch and what was written: a later fetch has nothing to do.
@@ -1404,7 +1404,7 @@ async fn batch_writes_results_in_order() {
         server
             .received_requests()
             .iter()
-            .filter(|r| r.endpoint() == Endpoint::BatchGet)
+            .filter(|r| r.endpoint() == Some(Endpoint::BatchGet))
             .count(),
         polls
     );
@@ -1427,7 +1427,7 @@ async fn batch_writes_results_in_order() {
     let created = server
         .received_requests()
         .iter()
-        .filter(|r| r.endpoint() == Endpoint::BatchCreate)
+        .filter(|r| r.endpoint() == Some(Endpoint::BatchCreate))
         .count();
     assert_eq!(created, 1, "nothing was submitted the second time");
 }
@@ -1444,7 +1444,7 @@ fn count_requests(server: &MockGemini, endpoint: Endpoint) -> usize {
     server
         .received_requests()
         .iter()
-        .filter(|r| r.endpoint() == endpoint)
+        .filter(|r| r.endpoint() == Some(endpoint))
         .count()
 }
 
@@ -2296,7 +2296,7 @@ async fn batch_submit_carries_a_webhook_and_refuses_an_unusable_one() {
     let create = server
         .received_requests()
         .into_iter()
-        .find(|r| r.endpoint() == Endpoint::BatchCreate)
+        .find(|r| r.endpoint() == Some(Endpoint::BatchCreate))
         .expect("a batch was created");
     assert_eq!(
         create.json().unwrap()["batch"]["webhookConfig"],
@@ -2351,7 +2351,7 @@ async fn upload_streams_resumes_after_a_cut_and_stores_the_file() {
     let commands: Vec<String> = server
         .received_requests()
         .iter()
-        .filter(|r| r.endpoint() == Endpoint::FileUpload)
+        .filter(|r| r.endpoint() == Some(Endpoint::FileUpload))
         .filter_map(|r| r.header("x-goog-upload-command").map(str::to_owned))
         .collect();
     assert!(commands.iter().any(|c| c == "query"), "{commands:?}");

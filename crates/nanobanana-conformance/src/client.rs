@@ -22,7 +22,9 @@ use nanobanana_transport::wire::{BatchGenerateContentRequest, GenerateContentReq
 use nanobanana_transport::{
     ApiVersion, Client, ClientConfig, Error, ErrorKind, RequestOptions, RetryPolicy,
 };
+use nanobanana_wire::Route;
 use nanobanana_wire::corpus::Interaction;
+use nanobanana_wire::routes::route;
 
 use crate::exchange::{Outgoing, prepare};
 use crate::http::INVALID_KEY;
@@ -228,21 +230,6 @@ async fn run_case(suite: &Suite, case: &SuiteCase, base_url: &str) -> (Verdict, 
     (verdict, answers.len())
 }
 
-/// The route of a request path: (upload, API version, rest).
-fn route(path: &str) -> Option<(bool, ApiVersion, &str)> {
-    let (upload, rest) = match path.strip_prefix("/upload/") {
-        Some(rest) => (true, rest),
-        None => (false, path.strip_prefix('/')?),
-    };
-    let (version, rest) = rest.split_once('/')?;
-    let version = match version {
-        "v1beta" => ApiVersion::V1Beta,
-        "v1" => ApiVersion::V1,
-        _ => return None,
-    };
-    Some((upload, version, rest))
-}
-
 fn client_for(
     base_url: &str,
     version: ApiVersion,
@@ -283,100 +270,106 @@ async fn call(
     base_url: &str,
     suite: &Suite,
 ) -> Result<Answer, NotMade> {
-    let Some((upload, version, rest)) = route(&request.path) else {
+    let matched = route(&request.method, &request.path);
+    let Some(matched) = matched.filter(|m| api_version(m.version).is_some()) else {
         return Err(NotMade::Broken(format!(
-            "{} is not a path of the API",
-            request.path
+            "{} {} is not an endpoint of the API",
+            request.method, request.path
         )));
     };
+    let version = api_version(matched.version).unwrap_or(ApiVersion::V1Beta);
     let client = client_for(base_url, version, request.auth, &case.case().service_date)?;
     let options = RequestOptions::new();
-    let method = request.method.as_str();
     let page_size = request
         .query
         .iter()
         .find(|(k, _)| k == "pageSize")
         .and_then(|(_, v)| v.parse::<u32>().ok());
     let items = recorded_items(&case.case().interactions, &step.covers).unwrap_or(usize::MAX);
-    if upload {
-        return upload_call(case, step, request, &client, suite).await;
+    // One arm per endpoint, no catch-all: a new endpoint of the route table must say here how
+    // the client calls it.
+    match matched.route {
+        Route::GenerateContent { model } => {
+            let typed: GenerateContentRequest = decode_body(request)?;
+            let result = client.generate_content_with(model, &typed, &options).await;
+            Ok(match &result {
+                Err(e) => served(e, version, "generateContent"),
+                Ok(_) => answer_of(result),
+            })
+        }
+        Route::StreamGenerateContent { model } => {
+            let typed: GenerateContentRequest = decode_body(request)?;
+            stream_call(&client, model, &typed, &options, version).await
+        }
+        Route::BatchCreate { model } => {
+            let typed: BatchGenerateContentRequest = decode_body(request)?;
+            Ok(answer_of(
+                client.batches().create_with(model, &typed, &options).await,
+            ))
+        }
+        Route::ModelGet { model } => Ok(answer_of(client.models().get(model).await)),
+        Route::ModelList => {
+            let list = client.models().list(page_size);
+            Ok(list_answer("models", list, items).await)
+        }
+        Route::BatchList => {
+            let list = client.batches().list(page_size);
+            Ok(list_answer("operations", list, items).await)
+        }
+        Route::FileList => {
+            let list = client.files().list(page_size);
+            Ok(list_answer("files", list, items).await)
+        }
+        Route::BatchGet { batch } => Ok(answer_of(client.batches().get(batch).await)),
+        Route::BatchDelete { batch } => Ok(empty_answer(client.batches().delete(batch).await)),
+        Route::BatchCancel { batch } => Ok(empty_answer(client.batches().cancel(batch).await)),
+        Route::FileGet { file } => Ok(answer_of(client.files().get(file).await)),
+        Route::FileDelete { file } => Ok(empty_answer(client.files().delete(file).await)),
+        Route::FileUpload => upload_call(case, step, request, &client, suite).await,
+        Route::FileDownload { .. } => Err(no_call(request)),
     }
-    if let Some(target) = rest.strip_prefix("models/") {
-        let (model, verb) = target.split_once(':').unwrap_or((target, ""));
-        return match (method, verb) {
-            ("POST", "generateContent") => {
-                let typed: GenerateContentRequest = decode_body(request)?;
-                let result = client.generate_content_with(model, &typed, &options).await;
-                Ok(match &result {
-                    Err(e) => served(e, version, verb),
-                    Ok(_) => answer_of(result),
-                })
+}
+
+/// The API versions the client speaks.
+fn api_version(version: &str) -> Option<ApiVersion> {
+    match version {
+        "v1beta" => Some(ApiVersion::V1Beta),
+        "v1" => Some(ApiVersion::V1),
+        _ => None,
+    }
+}
+
+/// A `streamGenerateContent` call: its chunks, and an error after them as the last event.
+async fn stream_call(
+    client: &Client,
+    model: &str,
+    typed: &GenerateContentRequest,
+    options: &RequestOptions,
+    version: ApiVersion,
+) -> Result<Answer, NotMade> {
+    let mut stream = client.stream_generate_content_with(model, typed, options);
+    let mut events = Vec::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(chunk) => events.push(to_json(&chunk)),
+            Err(e) if events.is_empty() => {
+                return Ok(served(&e, version, "streamGenerateContent"));
             }
-            ("POST", "streamGenerateContent") => {
-                let typed: GenerateContentRequest = decode_body(request)?;
-                let mut stream = client.stream_generate_content_with(model, &typed, &options);
-                let mut events = Vec::new();
-                while let Some(item) = stream.next().await {
-                    match item {
-                        Ok(chunk) => events.push(to_json(&chunk)),
-                        Err(e) if events.is_empty() => return Ok(served(&e, version, verb)),
-                        Err(e) => {
-                            let answer = error_answer(&e);
-                            let Payload::Json(body) = answer.payload else {
-                                return Ok(answer);
-                            };
-                            events.push(body);
-                            break;
-                        }
-                    }
-                }
-                Ok(Answer {
-                    status: 200,
-                    headers: BTreeMap::new(),
-                    payload: Payload::Events(events),
-                })
+            Err(e) => {
+                let answer = error_answer(&e);
+                let Payload::Json(body) = answer.payload else {
+                    return Ok(answer);
+                };
+                events.push(body);
+                break;
             }
-            ("POST", "batchGenerateContent") => {
-                let typed: BatchGenerateContentRequest = decode_body(request)?;
-                Ok(answer_of(
-                    client.batches().create_with(model, &typed, &options).await,
-                ))
-            }
-            ("GET", "") => Ok(answer_of(client.models().get(model).await)),
-            _ => Err(no_call(request)),
-        };
+        }
     }
-    if rest == "models" && method == "GET" {
-        let list = client.models().list(page_size);
-        return Ok(list_answer("models", list, items).await);
-    }
-    if rest == "batches" && method == "GET" {
-        let list = client.batches().list(page_size);
-        return Ok(list_answer("operations", list, items).await);
-    }
-    if rest == "files" && method == "GET" {
-        let list = client.files().list(page_size);
-        return Ok(list_answer("files", list, items).await);
-    }
-    if let Some(target) = rest.strip_prefix("batches/") {
-        let (name, verb) = target.split_once(':').unwrap_or((target, ""));
-        let batches = client.batches();
-        return match (method, verb) {
-            ("GET", "") => Ok(answer_of(batches.get(name).await)),
-            ("DELETE", "") => Ok(empty_answer(batches.delete(name).await)),
-            ("POST", "cancel") => Ok(empty_answer(batches.cancel(name).await)),
-            _ => Err(no_call(request)),
-        };
-    }
-    if let Some(name) = rest.strip_prefix("files/") {
-        let files = client.files();
-        return match method {
-            "GET" => Ok(answer_of(files.get(name).await)),
-            "DELETE" => Ok(empty_answer(files.delete(name).await)),
-            _ => Err(no_call(request)),
-        };
-    }
-    Err(no_call(request))
+    Ok(Answer {
+        status: 200,
+        headers: BTreeMap::new(),
+        payload: Payload::Events(events),
+    })
 }
 
 fn no_call(request: &Outgoing) -> NotMade {

@@ -30,6 +30,8 @@
 use std::fmt;
 use std::time::Duration;
 
+pub(crate) mod apply;
+
 /// The header that carries a per-request fault.
 pub const FAULT_HEADER: &str = "x-nanobanana-fault";
 
@@ -316,81 +318,89 @@ impl Fault {
                 Some((n, v)) => (n.trim().to_ascii_lowercase(), v.trim()),
                 None => (directive.to_ascii_lowercase(), ""),
             };
-            let bad = |allowed: &str| {
-                FaultParseError(format!(
-                    "Invalid {FAULT_HEADER} directive \"{directive}\": {name} takes {allowed}."
-                ))
-            };
-            match name.as_str() {
-                "status" => {
-                    let code: u16 = value.parse().map_err(|_| bad("an HTTP status code"))?;
-                    if !(400..=599).contains(&code) {
-                        return Err(bad("an HTTP error status code (400 to 599)"));
-                    }
-                    fault.status = Some(code);
-                }
-                "retry-delay" => {
-                    fault.retry_delay =
-                        Some(parse_duration(value).ok_or_else(|| bad("a duration like 2s"))?);
-                }
-                "retry-after" => {
-                    fault.retry_after = Some(value.parse().map_err(|_| bad("whole seconds"))?);
-                }
-                "delay" => {
-                    fault.delay = Some(
-                        parse_duration(value).ok_or_else(|| bad("a duration like 250ms or 2s"))?,
-                    );
-                }
-                "event-delay" => {
-                    fault.event_delay = Some(
-                        parse_duration(value).ok_or_else(|| bad("a duration like 50ms or 1s"))?,
-                    );
-                }
-                "reset-after" => {
-                    fault.reset_after =
-                        Some(value.parse().map_err(|_| bad("a number of body bytes"))?);
-                }
-                "truncate-after" => {
-                    fault.truncate_after =
-                        Some(value.parse().map_err(|_| bad("a number of events"))?);
-                }
-                "error-after" => {
-                    fault.error_after = Some(value.parse().map_err(|_| bad("a number of events"))?);
-                }
-                "outcome" => {
-                    let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
-                    fault.outcome =
-                        Some(Outcome::from_name(value).ok_or_else(|| bad(&names.join(", ")))?);
-                }
-                "cut-upload-at" => {
-                    let percent = value
-                        .strip_suffix('%')
-                        .and_then(|p| p.trim().parse::<u8>().ok())
-                        .filter(|p| *p < 100)
-                        .ok_or_else(|| bad("a percentage from 0% to 99%, like 60%"))?;
-                    fault.cut_upload = Some(UploadCut::Percent(percent));
-                }
-                "cut-upload-after" => {
-                    let bytes = value
-                        .parse()
-                        .map_err(|_| bad("a number of bytes of the file"))?;
-                    fault.cut_upload = Some(UploadCut::Bytes(bytes));
-                }
-                "times" => {
-                    let n: u64 = value.parse().map_err(|_| bad("a positive count"))?;
-                    if n == 0 {
-                        return Err(bad("a positive count"));
-                    }
-                    fault.times = Some(n);
-                }
-                _ => {
-                    return Err(FaultParseError(format!(
-                        "Invalid {FAULT_HEADER} directive \"{directive}\": unknown name \"{name}\". Allowed: {DIRECTIVES}."
-                    )));
-                }
-            }
+            fault.directive(directive, &name, value)?;
         }
         Ok(fault)
+    }
+
+    /// Applies one directive of the header syntax.
+    fn directive(
+        &mut self,
+        directive: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), FaultParseError> {
+        let fault = self;
+        let bad = |allowed: &str| {
+            FaultParseError(format!(
+                "Invalid {FAULT_HEADER} directive \"{directive}\": {name} takes {allowed}."
+            ))
+        };
+        match name {
+            "status" => {
+                let code: u16 = value.parse().map_err(|_| bad("an HTTP status code"))?;
+                if !(400..=599).contains(&code) {
+                    return Err(bad("an HTTP error status code (400 to 599)"));
+                }
+                fault.status = Some(code);
+            }
+            "retry-delay" => {
+                fault.retry_delay =
+                    Some(parse_duration(value).ok_or_else(|| bad("a duration like 2s"))?);
+            }
+            "retry-after" => {
+                fault.retry_after = Some(value.parse().map_err(|_| bad("whole seconds"))?);
+            }
+            "delay" => {
+                fault.delay =
+                    Some(parse_duration(value).ok_or_else(|| bad("a duration like 250ms or 2s"))?);
+            }
+            "event-delay" => {
+                fault.event_delay =
+                    Some(parse_duration(value).ok_or_else(|| bad("a duration like 50ms or 1s"))?);
+            }
+            "reset-after" => {
+                fault.reset_after = Some(value.parse().map_err(|_| bad("a number of body bytes"))?);
+            }
+            "truncate-after" => {
+                fault.truncate_after = Some(value.parse().map_err(|_| bad("a number of events"))?);
+            }
+            "error-after" => {
+                fault.error_after = Some(value.parse().map_err(|_| bad("a number of events"))?);
+            }
+            "outcome" => {
+                let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+                fault.outcome =
+                    Some(Outcome::from_name(value).ok_or_else(|| bad(&names.join(", ")))?);
+            }
+            "cut-upload-at" => {
+                let percent = value
+                    .strip_suffix('%')
+                    .and_then(|p| p.trim().parse::<u8>().ok())
+                    .filter(|p| *p < 100)
+                    .ok_or_else(|| bad("a percentage from 0% to 99%, like 60%"))?;
+                fault.cut_upload = Some(UploadCut::Percent(percent));
+            }
+            "cut-upload-after" => {
+                let bytes = value
+                    .parse()
+                    .map_err(|_| bad("a number of bytes of the file"))?;
+                fault.cut_upload = Some(UploadCut::Bytes(bytes));
+            }
+            "times" => {
+                let n: u64 = value.parse().map_err(|_| bad("a positive count"))?;
+                if n == 0 {
+                    return Err(bad("a positive count"));
+                }
+                fault.times = Some(n);
+            }
+            _ => {
+                return Err(FaultParseError(format!(
+                    "Invalid {FAULT_HEADER} directive \"{directive}\": unknown name \"{name}\". Allowed: {DIRECTIVES}."
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -5,42 +5,10 @@ use std::fmt;
 
 use serde_json::Value;
 
-/// Which endpoint a request was for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Endpoint {
-    /// `POST models/{model}:generateContent`
-    GenerateContent,
-    /// `POST models/{model}:streamGenerateContent`
-    StreamGenerateContent,
-    /// `POST models/{model}:batchGenerateContent`
-    BatchCreate,
-    /// `GET batches/{id}`
-    BatchGet,
-    /// `GET batches`
-    BatchList,
-    /// `POST batches/{id}:cancel`
-    BatchCancel,
-    /// `DELETE batches/{id}`
-    BatchDelete,
-    /// `POST /upload/.../files` (any protocol and step)
-    FileUpload,
-    /// `GET files/{id}`
-    FileGet,
-    /// `GET files`
-    FileList,
-    /// `DELETE files/{id}`
-    FileDelete,
-    /// `GET /download/.../files/{id}:download`
-    FileDownload,
-    /// `GET models`
-    ModelList,
-    /// `GET models/{model}`
-    ModelGet,
-    /// Anything else.
-    #[default]
-    Unknown,
-}
+use nanobanana_wire::Endpoint;
+use nanobanana_wire::routes::Matched;
+
+use crate::server::{Request, Shared, lock};
 
 /// One request the server received, as it arrived (the API key redacted).
 #[derive(Clone, Default)]
@@ -55,7 +23,7 @@ pub struct ReceivedRequest {
     /// The body was kept, then dropped to keep the journal within its byte limit.
     pub(crate) body_dropped: bool,
     pub(crate) body_len: usize,
-    pub(crate) endpoint: Endpoint,
+    pub(crate) endpoint: Option<Endpoint>,
     pub(crate) model: Option<String>,
     pub(crate) status: u16,
 }
@@ -89,8 +57,8 @@ impl ReceivedRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The endpoint the request was routed to.
-    pub fn endpoint(&self) -> Endpoint {
+    /// The endpoint the request was routed to; `None` for a path that is no endpoint.
+    pub fn endpoint(&self) -> Option<Endpoint> {
         self.endpoint
     }
 
@@ -297,6 +265,66 @@ fn drop_body(entry: &mut ReceivedRequest) {
     entry.body = Vec::new();
     entry.body_kept = false;
     entry.body_dropped = true;
+}
+
+/// Journals a request with its route and the status it was answered with (0: the connection
+/// was dropped), after the `on_request` hook saw it.
+pub(crate) fn record(
+    shared: &Shared,
+    request: &Request,
+    matched: Option<Matched<'_>>,
+    status: u16,
+) {
+    fn redact<'a>(name: &str, value: &'a str) -> &'a str {
+        if name.eq_ignore_ascii_case("x-goog-api-key") || name.eq_ignore_ascii_case("key") {
+            "***"
+        } else {
+            value
+        }
+    }
+    // Filled outside the lock, in an entry the journal dropped earlier: no allocation once warm.
+    let mut entry = lock(&shared.journal).spare();
+    entry.method.clear();
+    entry.method.push_str(&request.method);
+    entry.path.clear();
+    entry.path.push_str(&request.path);
+    for (i, (name, value)) in request.query.iter().enumerate() {
+        ReceivedRequest::set_pair(&mut entry.query, i, name, redact(name, value));
+    }
+    entry.query.truncate(request.query.len());
+    let mut count = 0;
+    for (name, value) in &request.headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        ReceivedRequest::set_pair(
+            &mut entry.headers,
+            count,
+            name.as_str(),
+            redact(name.as_str(), &value),
+        );
+        count += 1;
+    }
+    entry.headers.truncate(count);
+    // A copy, not a view of the request's `Bytes`: a view would keep hyper's whole read buffer
+    // alive, and hyper would allocate a fresh one for every request on the connection.
+    entry.body.clear();
+    entry.body_kept = request.body.len() <= shared.config.journal_body_limit;
+    if entry.body_kept {
+        entry.body.extend_from_slice(&request.body);
+    }
+    entry.body_len = request.body.len();
+    entry.endpoint = matched.map(|m| m.endpoint());
+    match (&mut entry.model, matched.and_then(|m| m.model())) {
+        (Some(kept), Some(model)) => {
+            kept.clear();
+            kept.push_str(model);
+        }
+        (kept, model) => *kept = model.map(str::to_owned),
+    }
+    entry.status = status;
+    if let Some(hook) = &shared.config.on_request {
+        hook(&entry);
+    }
+    lock(&shared.journal).push(entry);
 }
 
 #[cfg(test)]

@@ -105,25 +105,29 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod config;
+mod endpoints;
 pub mod fault;
-mod handler;
 pub mod image;
 mod journal;
 mod json;
 mod mock;
 mod replay;
 mod reply;
+mod request;
+mod response;
 mod server;
 mod signature;
 mod simulate;
 mod store;
 
-pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, Outcome, UploadCut};
-pub use crate::journal::{Endpoint, ReceivedRequest};
-pub use crate::mock::{Mock, MockGuard, Times};
-pub use crate::server::{
+pub use crate::config::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_JOURNAL_BYTE_LIMIT, DEFAULT_MAX_CONNECTIONS,
-    IMAGE_FORMAT_HEADER, MODE_HEADER, MockError, MockGemini, MockGeminiBuilder, Mode,
-    shutdown_signal,
+    IMAGE_FORMAT_HEADER, MODE_HEADER, MockError, MockGeminiBuilder, Mode,
 };
+pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, Outcome, UploadCut};
+pub use crate::journal::ReceivedRequest;
+pub use crate::mock::{Mock, MockGuard, Times};
+pub use crate::server::{MockGemini, shutdown_signal};
+pub use nanobanana_wire::Endpoint;
 pub use nanobanana_wire::corpus::LineEnding;

@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
+use nanobanana_wire::Endpoint;
+
 use crate::fault::Fault;
-use crate::journal::Endpoint;
-use crate::server::Mode;
+use crate::server::{Mode, Request, Shared};
 
 /// Behaviour to mount on a [`MockGemini`](crate::MockGemini): which requests, and what to do.
 ///
@@ -297,4 +298,44 @@ impl Drop for MockGuard {
             );
         }
     }
+}
+
+/// The action of the first mounted mock whose conditions `request` meets (and whose limit is
+/// not used up), counting the match; `None` when no mock matches.
+pub(crate) fn matched_action(
+    shared: &Shared,
+    request: &Request,
+    endpoint: Option<Endpoint>,
+    model: Option<&str>,
+) -> Option<Action> {
+    let mounts = shared.mounts.read().unwrap_or_else(|p| p.into_inner());
+    for mounted in mounts.iter() {
+        let mock = &mounted.mock;
+        let matches = mock.conditions.iter().all(|c| match c {
+            Condition::Method(m) => request.method == *m,
+            Condition::PathContains(p) => request.path.contains(p.as_str()),
+            Condition::Endpoint(e) => endpoint == Some(*e),
+            Condition::Model(m) => model == Some(m.as_str()),
+            Condition::Header(name, value) => request.header(name) == Some(value.as_str()),
+            Condition::BodyContains(text) => contains(&request.body, text.as_bytes()),
+        });
+        if !matches {
+            continue;
+        }
+        let previous = mounted.matched.fetch_add(1, Ordering::SeqCst);
+        if let Some(limit) = mock.limit
+            && previous >= limit
+        {
+            // Exhausted: this request is not counted (expect() counts the applied matches) and
+            // falls through to the next mock or normal serving.
+            mounted.matched.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        return Some(mock.action.clone());
+    }
+    None
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }

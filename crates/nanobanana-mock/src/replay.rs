@@ -19,7 +19,7 @@ use nanobanana_wire::names::camel_case;
 
 use crate::json::Json;
 use nanobanana_wire::corpus::{Corpus, LineEnding, RecordedResponse};
-use nanobanana_wire::routes::split_version;
+use nanobanana_wire::routes::{PathParts, Prefix, split_path};
 
 use crate::reply::{JSON, Reply, ReplyBody};
 
@@ -300,10 +300,18 @@ fn is_auth_failure(response: &RecordedResponse) -> bool {
 
 /// `models/x:generateContent` or `upload:files` for any API version; other paths as they are.
 fn route_key(path: &str) -> String {
-    match split_version(path) {
-        Some((true, rest)) => format!("upload:{rest}"),
-        Some((false, rest)) => rest.to_owned(),
-        None => path.to_owned(),
+    match split_path(path) {
+        Some(PathParts {
+            prefix: Prefix::Upload,
+            rest,
+            ..
+        }) => format!("upload:{rest}"),
+        Some(PathParts {
+            prefix: Prefix::Api,
+            rest,
+            ..
+        }) => rest.to_owned(),
+        Some(_) | None => path.to_owned(),
     }
 }
 

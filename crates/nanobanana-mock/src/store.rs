@@ -49,7 +49,7 @@ pub(crate) struct Batch {
     pub(crate) name: String,
     pub(crate) model: String,
     pub(crate) display_name: Option<String>,
-    pub(crate) state: &'static str,
+    pub(crate) state: BatchState,
     pub(crate) polls_left: u32,
     pub(crate) create_time: String,
     pub(crate) update_time: String,
@@ -60,7 +60,63 @@ pub(crate) struct Batch {
     pub(crate) failed_count: usize,
 }
 
+/// Where a batch is in its life: pending, running while it is polled, then succeeded (run on
+/// the poll after its last) or cancelled. The wire's `BATCH_STATE_*` strings appear only at the
+/// JSON boundary ([`wire`](Self::wire)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BatchState {
+    Pending,
+    Running,
+    Succeeded,
+    Cancelled,
+}
+
+impl BatchState {
+    /// Whether the batch has finished (succeeded or cancelled).
+    pub(crate) fn is_done(self) -> bool {
+        match self {
+            Self::Pending | Self::Running => false,
+            Self::Succeeded | Self::Cancelled => true,
+        }
+    }
+
+    /// The state after a poll that does not run the batch yet.
+    pub(crate) fn polled(self) -> Self {
+        match self {
+            Self::Pending | Self::Running => Self::Running,
+            done @ (Self::Succeeded | Self::Cancelled) => done,
+        }
+    }
+
+    /// The state once the batch has run.
+    pub(crate) fn finished(self) -> Self {
+        match self {
+            Self::Pending | Self::Running => Self::Succeeded,
+            done @ (Self::Succeeded | Self::Cancelled) => done,
+        }
+    }
+
+    /// The state after a cancel, or the finished state that refuses it.
+    pub(crate) fn cancelled(self) -> Result<Self, Self> {
+        match self {
+            Self::Pending | Self::Running => Ok(Self::Cancelled),
+            done @ (Self::Succeeded | Self::Cancelled) => Err(done),
+        }
+    }
+
+    /// The state on the wire.
+    pub(crate) fn wire(self) -> nanobanana_wire::BatchState {
+        match self {
+            Self::Pending => nanobanana_wire::BatchState::Pending,
+            Self::Running => nanobanana_wire::BatchState::Running,
+            Self::Succeeded => nanobanana_wire::BatchState::Succeeded,
+            Self::Cancelled => nanobanana_wire::BatchState::Cancelled,
+        }
+    }
+}
+
 /// What a batch processes.
+#[derive(Clone)]
 pub(crate) enum BatchInput {
     /// Inline requests with their metadata.
     Inline(Vec<Value>),

@@ -66,7 +66,7 @@ async fn generate_content_answers_under_v1beta_and_v1() {
     assert!(
         journal
             .iter()
-            .all(|r| r.endpoint() == Endpoint::GenerateContent && r.model() == Some(FLASH31))
+            .all(|r| r.endpoint() == Some(Endpoint::GenerateContent) && r.model() == Some(FLASH31))
     );
     // The key is redacted in the journal.
     assert_eq!(journal[0].header("x-goog-api-key"), Some("***"));

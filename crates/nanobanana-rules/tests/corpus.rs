@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 use nanobanana_rules::resolution::{RatioSource, predict};
 use nanobanana_rules::response::{signature_violations, split_parts, stream_parts};
 use nanobanana_rules::{Date, Options, Report, validate_request_json_with, validate_request_with};
+use nanobanana_wire::Route;
 use nanobanana_wire::corpus::{Case, Corpus, Interaction};
-use nanobanana_wire::routes::split_version;
+use nanobanana_wire::routes::route;
 use nanobanana_wire::{GenerateContentRequest, GenerateContentResponse};
 use serde_json::Value;
 
@@ -34,18 +35,12 @@ fn generate_requests(case: &Case) -> Vec<Generate<'_>> {
     let mut out = Vec::new();
     for (index, interaction) in case.interactions.iter().enumerate() {
         let request = &interaction.request;
-        let Some((false, rest)) = split_version(&request.path) else {
-            continue;
+        let model = match route(&request.method, &request.path).map(|m| m.route) {
+            Some(Route::GenerateContent { model } | Route::StreamGenerateContent { model }) => {
+                model
+            }
+            _ => continue,
         };
-        let Some((model, method)) = rest.strip_prefix("models/").and_then(|r| r.split_once(':'))
-        else {
-            continue;
-        };
-        if request.method != "POST"
-            || !matches!(method, "generateContent" | "streamGenerateContent")
-        {
-            continue;
-        }
         if let Some(body) = &request.body {
             out.push(Generate {
                 index,

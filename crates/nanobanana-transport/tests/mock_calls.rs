@@ -325,7 +325,7 @@ async fn batches_list_over_pages_cancel_and_delete() {
     let pages: Vec<_> = server
         .received_requests()
         .into_iter()
-        .filter(|r| r.endpoint() == Endpoint::BatchList)
+        .filter(|r| r.endpoint() == Some(Endpoint::BatchList))
         .collect();
     assert_eq!(pages.len(), 3, "5 batches in pages of 2");
     for (i, page) in pages.iter().enumerate() {

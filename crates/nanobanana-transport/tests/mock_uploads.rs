@@ -112,7 +112,7 @@ async fn an_upload_from_disk_cut_at_60_percent_resumes_and_the_stored_file_match
         .received_requests()
         .iter()
         .filter(|r| {
-            r.endpoint() == Endpoint::FileUpload
+            r.endpoint() == Some(Endpoint::FileUpload)
                 && r.header("x-goog-upload-command") != Some("start")
         })
         .map(|r| {
@@ -170,7 +170,7 @@ async fn an_upload_from_memory_cut_with_a_503_resumes() {
     let statuses: Vec<u16> = server
         .received_requests()
         .iter()
-        .filter(|r| r.endpoint() == Endpoint::FileUpload)
+        .filter(|r| r.endpoint() == Some(Endpoint::FileUpload))
         .map(|r| r.status())
         .collect();
     assert_eq!(
@@ -245,7 +245,7 @@ async fn a_finalize_whose_answer_is_lost_ends_with_the_stored_file() {
     let commands: Vec<String> = server
         .received_requests()
         .iter()
-        .filter(|r| r.endpoint() == Endpoint::FileUpload)
+        .filter(|r| r.endpoint() == Some(Endpoint::FileUpload))
         .map(|r| r.header("x-goog-upload-command").unwrap_or("").to_owned())
         .collect();
     assert_eq!(

@@ -62,7 +62,8 @@
 //!
 //! - The generated types are re-exported at the crate root.
 //! - [`corpus`] reads the fixture corpus (case files and blobs).
-//! - [`routes`] maps endpoints to body types.
+//! - [`routes`] is the route table: [`Endpoint`], [`Route`] and [`routes::route`], generated from
+//!   the overlay.
 //! - [`decode_images_into`] decodes only the images of a response into a buffer you reuse.
 
 #![forbid(unsafe_code)]

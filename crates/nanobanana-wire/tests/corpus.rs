@@ -50,7 +50,7 @@ fn bodies(case: &Case) -> Vec<Body<'_>> {
             )
         });
         if let Some(body) = &request.body {
-            let ty = route.request.expect("route takes a body");
+            let ty = route.endpoint().request().expect("route takes a body");
             out.push(Body {
                 at: format!("{}#{i}/request", case.id),
                 ty,
@@ -81,7 +81,7 @@ fn bodies(case: &Case) -> Vec<Body<'_>> {
             } else {
                 out.push(Body {
                     at,
-                    ty: route.response.expect("route answers a body"),
+                    ty: route.endpoint().response().expect("route answers a body"),
                     value: body,
                     corrupt: false,
                 });
@@ -91,7 +91,7 @@ fn bodies(case: &Case) -> Vec<Body<'_>> {
             let ty = if event.get("error").is_some() {
                 ERROR_BODY
             } else {
-                route.response.expect("stream type")
+                route.endpoint().response().expect("stream type")
             };
             out.push(Body {
                 at: format!("{}#{i}/event/{j}", case.id),

@@ -11,7 +11,8 @@ pub use self::enums::{
     AspectRatio, BatchState, BlockReason, FileState, FinishReason, ImageSize, Modality, ModelStage,
     Role, ThinkingLevel,
 };
-pub use self::routes::{BodyType, ERROR_BODY, REJECTED_FIELDS, ROUTES};
+pub(crate) use self::routes::match_route;
+pub use self::routes::{BodyType, ERROR_BODY, Endpoint, REJECTED_FIELDS, Route};
 pub use self::types::{
     BatchGenerateContentRequest, BatchOutput, Blob, Candidate, Content, CreateFileRequest,
     CreateFileResponse, Empty, ErrorDetail, ErrorResponse, File, FileData, GenerateContentBatch,

@@ -3,7 +3,7 @@
 
 //! The route table: which wire type each endpoint's request and response bodies have.
 
-use crate::routes::Route;
+use crate::routes::{Prefix, Segments};
 
 /// The types that a whole HTTP body can have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -146,97 +146,349 @@ pub const ERROR_BODY: BodyType = BodyType::ErrorResponse;
 /// typed request cannot carry them; decoded, they land in `unknown_fields`.
 pub const REJECTED_FIELDS: &[&str] = &["ImageConfig.numberOfImages"];
 
-/// Every endpoint the corpus exercises, in the overlay's order.
-pub static ROUTES: &[Route] = &[
-    Route {
-        method: "POST",
-        pattern: "models/*:generateContent",
-        upload: false,
-        request: Some(BodyType::GenerateContentRequest),
-        response: Some(BodyType::GenerateContentResponse),
+/// An endpoint of the API: one per route of the overlay, the one route table of the workspace
+/// (the fake server, the conformance runner and the transport's tracing all route with it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    /// `POST models/{model}:generateContent` (`models.generateContent`).
+    GenerateContent,
+    /// `POST models/{model}:streamGenerateContent` (`models.streamGenerateContent`).
+    StreamGenerateContent,
+    /// `POST models/{model}:batchGenerateContent` (`models.batchGenerateContent`).
+    BatchCreate,
+    /// `GET batches/{batch}` (`batches.get`).
+    BatchGet,
+    /// `GET batches` (`batches.list`).
+    BatchList,
+    /// `POST batches/{batch}:cancel` (`batches.cancel`).
+    BatchCancel,
+    /// `DELETE batches/{batch}` (`batches.delete`).
+    BatchDelete,
+    /// `POST /upload/{version}/ files` (`media.upload`).
+    FileUpload,
+    /// `GET files/{file}` (`files.get`).
+    FileGet,
+    /// `GET files` (`files.list`).
+    FileList,
+    /// `DELETE files/{file}` (`files.delete`).
+    FileDelete,
+    /// `GET models/{model}` (`models.get`).
+    ModelGet,
+    /// `GET models` (`models.list`).
+    ModelList,
+    /// `GET /download/{version}/ files/{file}:download` (`files.download`).
+    FileDownload,
+}
+
+impl Endpoint {
+    /// Every endpoint, in the overlay's order.
+    pub const ALL: &'static [Endpoint] = &[
+        Self::GenerateContent,
+        Self::StreamGenerateContent,
+        Self::BatchCreate,
+        Self::BatchGet,
+        Self::BatchList,
+        Self::BatchCancel,
+        Self::BatchDelete,
+        Self::FileUpload,
+        Self::FileGet,
+        Self::FileList,
+        Self::FileDelete,
+        Self::ModelGet,
+        Self::ModelList,
+        Self::FileDownload,
+    ];
+
+    /// The stable name for journals, logs and tracing, e.g. `models.generateContent`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GenerateContent => "models.generateContent",
+            Self::StreamGenerateContent => "models.streamGenerateContent",
+            Self::BatchCreate => "models.batchGenerateContent",
+            Self::BatchGet => "batches.get",
+            Self::BatchList => "batches.list",
+            Self::BatchCancel => "batches.cancel",
+            Self::BatchDelete => "batches.delete",
+            Self::FileUpload => "media.upload",
+            Self::FileGet => "files.get",
+            Self::FileList => "files.list",
+            Self::FileDelete => "files.delete",
+            Self::ModelGet => "models.get",
+            Self::ModelList => "models.list",
+            Self::FileDownload => "files.download",
+        }
+    }
+
+    /// The HTTP method, upper case.
+    pub fn method(self) -> &'static str {
+        match self {
+            Self::GenerateContent => "POST",
+            Self::StreamGenerateContent => "POST",
+            Self::BatchCreate => "POST",
+            Self::BatchGet => "GET",
+            Self::BatchList => "GET",
+            Self::BatchCancel => "POST",
+            Self::BatchDelete => "DELETE",
+            Self::FileUpload => "POST",
+            Self::FileGet => "GET",
+            Self::FileList => "GET",
+            Self::FileDelete => "DELETE",
+            Self::ModelGet => "GET",
+            Self::ModelList => "GET",
+            Self::FileDownload => "GET",
+        }
+    }
+
+    /// The path after the version prefix; `{param}` stands for one name (no `/` or `:`).
+    pub fn pattern(self) -> &'static str {
+        match self {
+            Self::GenerateContent => "models/{model}:generateContent",
+            Self::StreamGenerateContent => "models/{model}:streamGenerateContent",
+            Self::BatchCreate => "models/{model}:batchGenerateContent",
+            Self::BatchGet => "batches/{batch}",
+            Self::BatchList => "batches",
+            Self::BatchCancel => "batches/{batch}:cancel",
+            Self::BatchDelete => "batches/{batch}",
+            Self::FileUpload => "files",
+            Self::FileGet => "files/{file}",
+            Self::FileList => "files",
+            Self::FileDelete => "files/{file}",
+            Self::ModelGet => "models/{model}",
+            Self::ModelList => "models",
+            Self::FileDownload => "files/{file}:download",
+        }
+    }
+
+    /// What comes before the version: `/v1beta/`, `/upload/v1beta/` or `/download/v1beta/`.
+    pub fn prefix(self) -> Prefix {
+        match self {
+            Self::GenerateContent => Prefix::Api,
+            Self::StreamGenerateContent => Prefix::Api,
+            Self::BatchCreate => Prefix::Api,
+            Self::BatchGet => Prefix::Api,
+            Self::BatchList => Prefix::Api,
+            Self::BatchCancel => Prefix::Api,
+            Self::BatchDelete => Prefix::Api,
+            Self::FileUpload => Prefix::Upload,
+            Self::FileGet => Prefix::Api,
+            Self::FileList => Prefix::Api,
+            Self::FileDelete => Prefix::Api,
+            Self::ModelGet => Prefix::Api,
+            Self::ModelList => Prefix::Api,
+            Self::FileDownload => Prefix::Download,
+        }
+    }
+
+    /// The type of the JSON request body, if the endpoint takes one.
+    pub fn request(self) -> Option<BodyType> {
+        match self {
+            Self::GenerateContent => Some(BodyType::GenerateContentRequest),
+            Self::StreamGenerateContent => Some(BodyType::GenerateContentRequest),
+            Self::BatchCreate => Some(BodyType::BatchGenerateContentRequest),
+            Self::BatchGet => None,
+            Self::BatchList => None,
+            Self::BatchCancel => None,
+            Self::BatchDelete => None,
+            Self::FileUpload => Some(BodyType::CreateFileRequest),
+            Self::FileGet => None,
+            Self::FileList => None,
+            Self::FileDelete => None,
+            Self::ModelGet => None,
+            Self::ModelList => None,
+            Self::FileDownload => None,
+        }
+    }
+
+    /// The type of a successful JSON response body, if the endpoint answers with one.
+    pub fn response(self) -> Option<BodyType> {
+        match self {
+            Self::GenerateContent => Some(BodyType::GenerateContentResponse),
+            Self::StreamGenerateContent => Some(BodyType::GenerateContentResponse),
+            Self::BatchCreate => Some(BodyType::Operation),
+            Self::BatchGet => Some(BodyType::Operation),
+            Self::BatchList => Some(BodyType::ListOperationsResponse),
+            Self::BatchCancel => Some(BodyType::Empty),
+            Self::BatchDelete => Some(BodyType::Empty),
+            Self::FileUpload => Some(BodyType::CreateFileResponse),
+            Self::FileGet => Some(BodyType::File),
+            Self::FileList => Some(BodyType::ListFilesResponse),
+            Self::FileDelete => Some(BodyType::Empty),
+            Self::ModelGet => Some(BodyType::Model),
+            Self::ModelList => Some(BodyType::ListModelsResponse),
+            Self::FileDownload => None,
+        }
+    }
+
+    /// The endpoint of a [`name`](Self::name), e.g. `models.generateContent`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|e| e.name() == name)
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A routed request: its endpoint with the path parameters it captured (see
+/// [`route`](crate::routes::route)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Route<'a> {
+    /// `POST models/{model}:generateContent` (`models.generateContent`).
+    GenerateContent {
+        /// The `{model}` of the path.
+        model: &'a str,
     },
-    Route {
-        method: "POST",
-        pattern: "models/*:streamGenerateContent",
-        upload: false,
-        request: Some(BodyType::GenerateContentRequest),
-        response: Some(BodyType::GenerateContentResponse),
+    /// `POST models/{model}:streamGenerateContent` (`models.streamGenerateContent`).
+    StreamGenerateContent {
+        /// The `{model}` of the path.
+        model: &'a str,
     },
-    Route {
-        method: "POST",
-        pattern: "models/*:batchGenerateContent",
-        upload: false,
-        request: Some(BodyType::BatchGenerateContentRequest),
-        response: Some(BodyType::Operation),
+    /// `POST models/{model}:batchGenerateContent` (`models.batchGenerateContent`).
+    BatchCreate {
+        /// The `{model}` of the path.
+        model: &'a str,
     },
-    Route {
-        method: "GET",
-        pattern: "batches/*",
-        upload: false,
-        request: None,
-        response: Some(BodyType::Operation),
+    /// `GET batches/{batch}` (`batches.get`).
+    BatchGet {
+        /// The `{batch}` of the path.
+        batch: &'a str,
     },
-    Route {
-        method: "GET",
-        pattern: "batches",
-        upload: false,
-        request: None,
-        response: Some(BodyType::ListOperationsResponse),
+    /// `GET batches` (`batches.list`).
+    BatchList,
+    /// `POST batches/{batch}:cancel` (`batches.cancel`).
+    BatchCancel {
+        /// The `{batch}` of the path.
+        batch: &'a str,
     },
-    Route {
-        method: "POST",
-        pattern: "batches/*:cancel",
-        upload: false,
-        request: None,
-        response: Some(BodyType::Empty),
+    /// `DELETE batches/{batch}` (`batches.delete`).
+    BatchDelete {
+        /// The `{batch}` of the path.
+        batch: &'a str,
     },
-    Route {
-        method: "DELETE",
-        pattern: "batches/*",
-        upload: false,
-        request: None,
-        response: Some(BodyType::Empty),
+    /// `POST /upload/{version}/ files` (`media.upload`).
+    FileUpload,
+    /// `GET files/{file}` (`files.get`).
+    FileGet {
+        /// The `{file}` of the path.
+        file: &'a str,
     },
-    Route {
-        method: "POST",
-        pattern: "files",
-        upload: true,
-        request: Some(BodyType::CreateFileRequest),
-        response: Some(BodyType::CreateFileResponse),
+    /// `GET files` (`files.list`).
+    FileList,
+    /// `DELETE files/{file}` (`files.delete`).
+    FileDelete {
+        /// The `{file}` of the path.
+        file: &'a str,
     },
-    Route {
-        method: "GET",
-        pattern: "files/*",
-        upload: false,
-        request: None,
-        response: Some(BodyType::File),
+    /// `GET models/{model}` (`models.get`).
+    ModelGet {
+        /// The `{model}` of the path.
+        model: &'a str,
     },
-    Route {
-        method: "GET",
-        pattern: "files",
-        upload: false,
-        request: None,
-        response: Some(BodyType::ListFilesResponse),
+    /// `GET models` (`models.list`).
+    ModelList,
+    /// `GET /download/{version}/ files/{file}:download` (`files.download`).
+    FileDownload {
+        /// The `{file}` of the path.
+        file: &'a str,
     },
-    Route {
-        method: "DELETE",
-        pattern: "files/*",
-        upload: false,
-        request: None,
-        response: Some(BodyType::Empty),
-    },
-    Route {
-        method: "GET",
-        pattern: "models/*",
-        upload: false,
-        request: None,
-        response: Some(BodyType::Model),
-    },
-    Route {
-        method: "GET",
-        pattern: "models",
-        upload: false,
-        request: None,
-        response: Some(BodyType::ListModelsResponse),
-    },
-];
+}
+
+impl<'a> Route<'a> {
+    /// The endpoint, without its parameters.
+    pub fn endpoint(&self) -> Endpoint {
+        match self {
+            Self::GenerateContent { .. } => Endpoint::GenerateContent,
+            Self::StreamGenerateContent { .. } => Endpoint::StreamGenerateContent,
+            Self::BatchCreate { .. } => Endpoint::BatchCreate,
+            Self::BatchGet { .. } => Endpoint::BatchGet,
+            Self::BatchList => Endpoint::BatchList,
+            Self::BatchCancel { .. } => Endpoint::BatchCancel,
+            Self::BatchDelete { .. } => Endpoint::BatchDelete,
+            Self::FileUpload => Endpoint::FileUpload,
+            Self::FileGet { .. } => Endpoint::FileGet,
+            Self::FileList => Endpoint::FileList,
+            Self::FileDelete { .. } => Endpoint::FileDelete,
+            Self::ModelGet { .. } => Endpoint::ModelGet,
+            Self::ModelList => Endpoint::ModelList,
+            Self::FileDownload { .. } => Endpoint::FileDownload,
+        }
+    }
+
+    /// The one path parameter the route captured (a model id, batch id or file id), if its
+    /// pattern has one.
+    pub fn param(&self) -> Option<&'a str> {
+        match *self {
+            Self::GenerateContent { model } => Some(model),
+            Self::StreamGenerateContent { model } => Some(model),
+            Self::BatchCreate { model } => Some(model),
+            Self::BatchGet { batch } => Some(batch),
+            Self::BatchList => None,
+            Self::BatchCancel { batch } => Some(batch),
+            Self::BatchDelete { batch } => Some(batch),
+            Self::FileUpload => None,
+            Self::FileGet { file } => Some(file),
+            Self::FileList => None,
+            Self::FileDelete { file } => Some(file),
+            Self::ModelGet { model } => Some(model),
+            Self::ModelList => None,
+            Self::FileDownload { file } => Some(file),
+        }
+    }
+
+    /// The model id of a `models/{model}...` route.
+    pub fn model(&self) -> Option<&'a str> {
+        match *self {
+            Self::GenerateContent { model } => Some(model),
+            Self::StreamGenerateContent { model } => Some(model),
+            Self::BatchCreate { model } => Some(model),
+            Self::BatchGet { .. } => None,
+            Self::BatchList => None,
+            Self::BatchCancel { .. } => None,
+            Self::BatchDelete { .. } => None,
+            Self::FileUpload => None,
+            Self::FileGet { .. } => None,
+            Self::FileList => None,
+            Self::FileDelete { .. } => None,
+            Self::ModelGet { model } => Some(model),
+            Self::ModelList => None,
+            Self::FileDownload { .. } => None,
+        }
+    }
+}
+
+/// The route of a request, from its prefix, method and path segments.
+pub(crate) fn match_route<'a>(
+    prefix: Prefix,
+    method: &str,
+    path: Segments<'a>,
+) -> Option<Route<'a>> {
+    match (prefix, method, path.collection, path.name, path.verb) {
+        (Prefix::Api, "POST", "models", Some(model), Some("generateContent")) => {
+            Some(Route::GenerateContent { model })
+        }
+        (Prefix::Api, "POST", "models", Some(model), Some("streamGenerateContent")) => {
+            Some(Route::StreamGenerateContent { model })
+        }
+        (Prefix::Api, "POST", "models", Some(model), Some("batchGenerateContent")) => {
+            Some(Route::BatchCreate { model })
+        }
+        (Prefix::Api, "GET", "batches", Some(batch), None) => Some(Route::BatchGet { batch }),
+        (Prefix::Api, "GET", "batches", None, None) => Some(Route::BatchList),
+        (Prefix::Api, "POST", "batches", Some(batch), Some("cancel")) => {
+            Some(Route::BatchCancel { batch })
+        }
+        (Prefix::Api, "DELETE", "batches", Some(batch), None) => Some(Route::BatchDelete { batch }),
+        (Prefix::Upload, "POST", "files", None, None) => Some(Route::FileUpload),
+        (Prefix::Api, "GET", "files", Some(file), None) => Some(Route::FileGet { file }),
+        (Prefix::Api, "GET", "files", None, None) => Some(Route::FileList),
+        (Prefix::Api, "DELETE", "files", Some(file), None) => Some(Route::FileDelete { file }),
+        (Prefix::Api, "GET", "models", Some(model), None) => Some(Route::ModelGet { model }),
+        (Prefix::Api, "GET", "models", None, None) => Some(Route::ModelList),
+        (Prefix::Download, "GET", "files", Some(file), Some("download")) => {
+            Some(Route::FileDownload { file })
+        }
+        _ => None,
+    }
+}

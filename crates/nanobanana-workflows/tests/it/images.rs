@@ -184,7 +184,7 @@ async fn uploaded_inputs_go_by_reference() {
         server
             .received_requests()
             .iter()
-            .any(|r| r.endpoint() == Endpoint::FileUpload)
+            .any(|r| r.endpoint() == Some(Endpoint::FileUpload))
     );
 }
 

@@ -37,7 +37,7 @@ fn generate_requests(server: &MockGemini) -> Vec<ReceivedRequest> {
         .filter(|r| {
             matches!(
                 r.endpoint(),
-                Endpoint::GenerateContent | Endpoint::StreamGenerateContent
+                Some(Endpoint::GenerateContent | Endpoint::StreamGenerateContent)
             )
         })
         .collect()
