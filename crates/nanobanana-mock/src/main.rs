@@ -65,24 +65,39 @@ struct Args {
     quiet: bool,
 }
 
+impl Default for Args {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            fixtures: None,
+            mode: Mode::Hybrid,
+            api_key: None,
+            crlf: false,
+            image_format: None,
+            as_of: None,
+            signatures: SignaturePolicy::ByDate,
+            body_limit: None,
+            signature_secret: None,
+            batch_polls: None,
+            max_connections: None,
+            header_read_timeout_ms: None,
+            journal_byte_limit: None,
+            quiet: false,
+        }
+    }
+}
+
+/// `text` as a number that passes `ok`, or the error `what` says.
+fn number<T: std::str::FromStr>(
+    text: &str,
+    ok: impl Fn(&T) -> bool,
+    what: impl FnOnce() -> String,
+) -> Result<T, String> {
+    text.parse().ok().filter(|n| ok(n)).ok_or_else(what)
+}
+
 fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut args = Args {
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        fixtures: None,
-        mode: Mode::Hybrid,
-        api_key: None,
-        crlf: false,
-        image_format: None,
-        as_of: None,
-        signatures: SignaturePolicy::ByDate,
-        body_limit: None,
-        signature_secret: None,
-        batch_polls: None,
-        max_connections: None,
-        header_read_timeout_ms: None,
-        journal_byte_limit: None,
-        quiet: false,
-    };
+    let mut args = Args::default();
     while let Some(arg) = argv.next() {
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
@@ -126,55 +141,71 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
                     .parse()
                     .map_err(|e| format!("--signatures: {e}"))?;
             }
-            "--body-limit" => {
-                let text = value("BYTES")?;
-                args.body_limit = Some(
-                    text.parse()
-                        .map_err(|_| format!("--body-limit {text:?} is not a number of bytes"))?,
-                );
+            _ => {
+                if !parse_number(&mut args, &name, &mut value)? {
+                    return Err(format!("unknown option {name:?}; see --help"));
+                }
             }
-            "--signature-secret" => args.signature_secret = Some(value("TEXT")?),
-            "--batch-polls" => {
-                let text = value("N")?;
-                args.batch_polls = Some(
-                    text.parse()
-                        .map_err(|_| format!("--batch-polls {text:?} is not a count"))?,
-                );
-            }
-            "--max-connections" => {
-                let text = value("N")?;
-                args.max_connections = Some(
-                    text.parse()
-                        .ok()
-                        .filter(|&n: &usize| n > 0)
-                        .ok_or_else(|| {
-                            format!("--max-connections {text:?} is not a count of at least 1")
-                        })?,
-                );
-            }
-            "--header-read-timeout" => {
-                let text = value("MS")?;
-                args.header_read_timeout_ms = Some(
-                    text.parse()
-                        .ok()
-                        .filter(|&n: &u64| n > 0)
-                        .ok_or_else(|| {
-                            format!(
-                                "--header-read-timeout {text:?} is not a number of milliseconds of at least 1"
-                            )
-                        })?,
-                );
-            }
-            "--journal-byte-limit" => {
-                let text = value("BYTES")?;
-                args.journal_byte_limit = Some(text.parse().map_err(|_| {
-                    format!("--journal-byte-limit {text:?} is not a number of bytes")
-                })?);
-            }
-            other => return Err(format!("unknown option {other:?}; see --help")),
         }
     }
     Ok(Some(args))
+}
+
+/// The options that take a number (or a secret); false for a name that is none of them.
+fn parse_number(
+    args: &mut Args,
+    name: &str,
+    value: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Result<bool, String> {
+    match name {
+        "--body-limit" => {
+            let text = value("BYTES")?;
+            args.body_limit = Some(number(
+                &text,
+                |_| true,
+                || format!("--body-limit {text:?} is not a number of bytes"),
+            )?);
+        }
+        "--signature-secret" => args.signature_secret = Some(value("TEXT")?),
+        "--batch-polls" => {
+            let text = value("N")?;
+            args.batch_polls = Some(number(
+                &text,
+                |_| true,
+                || format!("--batch-polls {text:?} is not a count"),
+            )?);
+        }
+        "--max-connections" => {
+            let text = value("N")?;
+            args.max_connections = Some(number(
+                &text,
+                |&n| n > 0,
+                || format!("--max-connections {text:?} is not a count of at least 1"),
+            )?);
+        }
+        "--header-read-timeout" => {
+            let text = value("MS")?;
+            args.header_read_timeout_ms = Some(number(
+                &text,
+                |&n| n > 0,
+                || {
+                    format!(
+                        "--header-read-timeout {text:?} is not a number of milliseconds of at least 1"
+                    )
+                },
+            )?);
+        }
+        "--journal-byte-limit" => {
+            let text = value("BYTES")?;
+            args.journal_byte_limit = Some(number(
+                &text,
+                |_| true,
+                || format!("--journal-byte-limit {text:?} is not a number of bytes"),
+            )?);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn main() -> ExitCode {

@@ -109,16 +109,9 @@ pub(crate) fn generate_value(
         format,
         input_images,
     };
-    let simulated = simulate::generate(model, &normal, &seed, outcome, &context)
+    let answer = simulate::generate(model, &normal, &seed, outcome, &context)
+        .and_then(|simulated| simulated.encode())
         .map_err(simulate::Failure::into_reply)?;
-    let answer = CachedAnswer {
-        body: Bytes::from(simulated.response.to_string()),
-        events: simulated
-            .chunks
-            .iter()
-            .map(|c| Bytes::from(c.to_string()))
-            .collect(),
-    };
     lock(&shared.cache).put(key, answer.clone());
     Ok(answer)
 }
