@@ -394,7 +394,7 @@ fn endpoints(out: &mut String, overlay: &Overlay) {
         out.push_str("        }\n    }\n\n");
     };
     method(
-        "The stable name for journals, logs and tracing, e.g. `models.generateContent`.",
+        "The stable name for journals, logs and tracing, e.g. `generateContent` or `batches.get`.",
         "name(self) -> &'static str",
         &|r| format!("\"{}\"", r.name),
     );
@@ -427,7 +427,7 @@ fn endpoints(out: &mut String, overlay: &Overlay) {
         "response(self) -> Option<BodyType>",
         &|r| body(&r.response),
     );
-    out.push_str("    /// The endpoint of a [`name`](Self::name), e.g. `models.generateContent`.\n    pub fn from_name(name: &str) -> Option<Self> {\n        Self::ALL.iter().copied().find(|e| e.name() == name)\n    }\n}\n\n");
+    out.push_str("    /// The endpoint of a [`name`](Self::name), e.g. `generateContent` or `batches.get`.\n    pub fn from_name(name: &str) -> Option<Self> {\n        Self::ALL.iter().copied().find(|e| e.name() == name)\n    }\n}\n\n");
     out.push_str("impl std::fmt::Display for Endpoint {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.name())\n    }\n}\n\n");
 
     out.push_str("/// A routed request: its endpoint with the path parameters it captured (see\n/// [`route`](crate::routes::route)).\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum Route<'a> {\n");

@@ -17,7 +17,7 @@ pub(crate) struct Overlay {
 pub(crate) struct Route {
     /// The `Endpoint` variant, e.g. `GenerateContent`.
     pub(crate) endpoint: String,
-    /// The stable name for journals and tracing, e.g. `models.generateContent`.
+    /// The stable name for journals and tracing, e.g. `generateContent` or `batches.get`.
     pub(crate) name: String,
     pub(crate) method: String,
     /// The path after the version prefix, e.g. `models/{model}:generateContent`.

@@ -1,6 +1,7 @@
 //! The Batch API: many requests at higher rate limits, answered within 24 hours.
 
 use futures_util::Stream;
+use nanobanana_wire::Endpoint;
 use nanobanana_wire::{
     BatchGenerateContentRequest, GenerateContentBatch, GenerateContentRequest, InlinedRequest,
     InlinedRequests, InputConfig, ListOperationsResponse, Operation,
@@ -101,7 +102,7 @@ impl<'c> Batches<'c> {
                 .transport
                 .endpoints
                 .batch_generate_content(model),
-            "batchGenerateContent",
+            Endpoint::BatchCreate,
         )
         .with_model(model)
         .with_json(encode(batch)?);
@@ -115,7 +116,7 @@ impl<'c> Batches<'c> {
         let call = Call::new(
             Method::GET,
             self.client.transport.endpoints.batches(Some(id)),
-            "batches.get",
+            Endpoint::BatchGet,
         );
         let answer = self.client.execute(&call, &RequestOptions::new()).await?;
         self.client.transport.decode(&answer.body, &call)
@@ -130,7 +131,7 @@ impl<'c> Batches<'c> {
         paginate(
             self.client.transport.clone(),
             self.client.transport.endpoints.batches(None),
-            "batches.list",
+            Endpoint::BatchList,
             page_size,
             |page: ListOperationsResponse| (page.operations, page.next_page_token),
         )
@@ -142,7 +143,7 @@ impl<'c> Batches<'c> {
         let call = Call::new(
             Method::POST,
             self.client.transport.endpoints.batch_cancel(id),
-            "batches.cancel",
+            Endpoint::BatchCancel,
         );
         self.client.execute(&call, &RequestOptions::new()).await?;
         Ok(())
@@ -154,7 +155,7 @@ impl<'c> Batches<'c> {
         let call = Call::new(
             Method::DELETE,
             self.client.transport.endpoints.batches(Some(id)),
-            "batches.delete",
+            Endpoint::BatchDelete,
         );
         self.client.execute(&call, &RequestOptions::new()).await?;
         Ok(())

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
+use nanobanana_wire::Endpoint;
 use nanobanana_wire::{GenerateContentRequest, GenerateContentResponse};
 use reqwest::Method;
 
@@ -78,7 +79,7 @@ impl Client {
         let call = Call::new(
             Method::POST,
             self.transport.endpoints.generate_content(model),
-            "generateContent",
+            Endpoint::GenerateContent,
         )
         .with_model(model)
         .with_json(encode(request)?);
@@ -128,7 +129,7 @@ impl Client {
             let call = Call::new(
                 Method::POST,
                 self.transport.endpoints.stream_generate_content(model),
-                "streamGenerateContent",
+                Endpoint::StreamGenerateContent,
             )
             .with_model(model)
             .with_json(encode(request)?)

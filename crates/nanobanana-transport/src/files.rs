@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
+use nanobanana_wire::Endpoint;
 use nanobanana_wire::{CreateFileRequest, CreateFileResponse, File, FileState, ListFilesResponse};
 use reqwest::Method;
 use reqwest::header::HeaderValue;
@@ -311,7 +312,7 @@ impl<'c> Files<'c> {
         let call = Call::new(
             Method::POST,
             self.client.transport.endpoints.upload_files(),
-            "files.upload",
+            Endpoint::FileUpload,
         )
         .with_header("x-goog-upload-protocol", HeaderValue::from_static("raw"))
         .with_body(data, content_type);
@@ -335,7 +336,7 @@ impl<'c> Files<'c> {
         let start = Call::new(
             Method::POST,
             transport.endpoints.upload_files(),
-            "files.upload",
+            Endpoint::FileUpload,
         )
         .with_header(
             "x-goog-upload-protocol",
@@ -380,7 +381,7 @@ impl<'c> Files<'c> {
             let last = end == total;
             let command = if last { "upload, finalize" } else { "upload" };
             let data = source.chunk(offset, (end - offset) as usize).await?;
-            let call = Call::new(Method::POST, session.as_str(), "files.upload")
+            let call = Call::new(Method::POST, session.as_str(), Endpoint::FileUpload)
                 .with_auth(Auth::None)
                 .with_header("x-goog-upload-command", HeaderValue::from_static(command))
                 .with_header("x-goog-upload-offset", HeaderValue::from(offset))
@@ -455,7 +456,7 @@ impl<'c> Files<'c> {
     /// Asks the service how much of an upload it has: `X-Goog-Upload-Command: query`.
     async fn query_upload(&self, session: &str, request: &RequestOptions) -> Result<Resume, Error> {
         let transport = &self.client.transport;
-        let call = Call::new(Method::POST, session, "files.upload")
+        let call = Call::new(Method::POST, session, Endpoint::FileUpload)
             .with_auth(Auth::None)
             .with_header("x-goog-upload-command", HeaderValue::from_static("query"));
         let answer = self.client.execute(&call, request).await?;
@@ -539,7 +540,7 @@ impl<'c> Files<'c> {
         let call = Call::new(
             Method::GET,
             self.client.transport.endpoints.files(Some(id)),
-            "files.get",
+            Endpoint::FileGet,
         );
         let answer = self.client.execute(&call, &RequestOptions::new()).await?;
         self.client.transport.decode(&answer.body, &call)
@@ -553,7 +554,7 @@ impl<'c> Files<'c> {
         let call = Call::new(
             Method::GET,
             self.client.transport.endpoints.download_file(id),
-            "files.download",
+            Endpoint::FileDownload,
         );
         let answer = self.client.execute(&call, &RequestOptions::new()).await?;
         Ok(answer.body)
@@ -567,7 +568,7 @@ impl<'c> Files<'c> {
         paginate(
             self.client.transport.clone(),
             self.client.transport.endpoints.files(None),
-            "files.list",
+            Endpoint::FileList,
             page_size,
             |page: ListFilesResponse| (page.files, page.next_page_token),
         )
@@ -579,7 +580,7 @@ impl<'c> Files<'c> {
         let call = Call::new(
             Method::DELETE,
             self.client.transport.endpoints.files(Some(id)),
-            "files.delete",
+            Endpoint::FileDelete,
         );
         self.client.execute(&call, &RequestOptions::new()).await?;
         Ok(())

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
+use nanobanana_wire::Endpoint;
 use nanobanana_wire::ResponseDecoder;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
 use reqwest::{Method, Response};
@@ -61,8 +62,9 @@ pub(crate) struct Call {
     url: String,
     /// For messages and logs: method and path, never the query.
     what: String,
-    /// The API method, e.g. `generateContent`, `batches.get`.
-    rpc: &'static str,
+    /// The endpoint of the route table; its name (e.g. `generateContent`, `batches.get`) is
+    /// the span's `rpc`.
+    endpoint: Endpoint,
     /// The model id, or empty.
     model: String,
     body: Option<(Bytes, HeaderValue)>,
@@ -71,13 +73,13 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    pub(crate) fn new(method: Method, url: impl Into<String>, rpc: &'static str) -> Self {
+    pub(crate) fn new(method: Method, url: impl Into<String>, endpoint: Endpoint) -> Self {
         let url = url.into();
         Self {
             what: describe(&method, &url),
             method,
             url,
-            rpc,
+            endpoint,
             model: String::new(),
             body: None,
             headers: Vec::new(),
@@ -332,7 +334,7 @@ impl Transport {
     pub(crate) fn span(&self, call: &Call, attempt: u32) -> tracing::Span {
         tracing::info_span!(
             "gemini.request",
-            rpc = call.rpc,
+            rpc = call.endpoint.name(),
             model = call.model.as_str(),
             method = %call.method,
             attempt,
@@ -609,7 +611,7 @@ mod tests {
                 &Call::new(
                     Method::POST,
                     transport.endpoints.generate_content("m"),
-                    "generateContent",
+                    Endpoint::GenerateContent,
                 )
                 .with_json(Bytes::from_static(b"{}")),
             )
@@ -633,12 +635,16 @@ mod tests {
     #[test]
     fn upload_chunks_carry_no_key_and_an_empty_key_sends_no_header() {
         let transport = Transport::new(ClientConfig::new("secret-key-123")).unwrap();
-        let call = Call::new(Method::POST, "http://h/upload?upload_id=1", "files.upload")
-            .with_auth(Auth::None);
+        let call = Call::new(
+            Method::POST,
+            "http://h/upload?upload_id=1",
+            Endpoint::FileUpload,
+        )
+        .with_auth(Auth::None);
         let request = transport.request(&call).build().unwrap();
         assert!(request.headers().get(API_KEY_HEADER).is_none());
         let transport = Transport::new(ClientConfig::new("")).unwrap();
-        let call = Call::new(Method::GET, "http://h/v1beta/models", "models.list");
+        let call = Call::new(Method::GET, "http://h/v1beta/models", Endpoint::ModelList);
         let request = transport.request(&call).build().unwrap();
         assert!(request.headers().get(API_KEY_HEADER).is_none());
     }

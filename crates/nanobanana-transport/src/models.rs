@@ -1,6 +1,7 @@
 //! The Models API: what models the service offers.
 
 use futures_util::Stream;
+use nanobanana_wire::Endpoint;
 use nanobanana_wire::{ListModelsResponse, Model};
 use reqwest::Method;
 
@@ -29,7 +30,7 @@ impl<'c> Models<'c> {
         paginate(
             self.client.transport.clone(),
             self.client.transport.endpoints.models(None),
-            "models.list",
+            Endpoint::ModelList,
             page_size,
             |page: ListModelsResponse| (page.models, page.next_page_token),
         )
@@ -42,7 +43,7 @@ impl<'c> Models<'c> {
         let call = Call::new(
             Method::GET,
             self.client.transport.endpoints.models(Some(id)),
-            "models.get",
+            Endpoint::ModelGet,
         )
         .with_model(id);
         let answer = self.client.execute(&call, &RequestOptions::new()).await?;

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures_util::Stream;
+use nanobanana_wire::Endpoint;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
@@ -19,7 +20,7 @@ pub(crate) type Split<P, T> = fn(P) -> (Vec<T>, Option<String>);
 pub(crate) fn paginate<P, T>(
     transport: Arc<Transport>,
     list_url: String,
-    rpc: &'static str,
+    endpoint: Endpoint,
     page_size: Option<u32>,
     split: Split<P, T>,
 ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + use<P, T>
@@ -30,7 +31,7 @@ where
     let pager = Pager {
         transport,
         list_url,
-        rpc,
+        endpoint,
         page_size,
         split,
         items: VecDeque::new(),
@@ -46,7 +47,7 @@ where
 struct Pager<P, T> {
     transport: Arc<Transport>,
     list_url: String,
-    rpc: &'static str,
+    endpoint: Endpoint,
     page_size: Option<u32>,
     split: Split<P, T>,
     items: VecDeque<T>,
@@ -76,7 +77,7 @@ impl<P: DeserializeOwned, T> Pager<P, T> {
             let page = fetch::<P>(
                 &self.transport,
                 &self.list_url,
-                self.rpc,
+                self.endpoint,
                 self.page_size,
                 token.as_deref(),
             )
@@ -104,12 +105,12 @@ impl<P: DeserializeOwned, T> Pager<P, T> {
 async fn fetch<P: DeserializeOwned>(
     transport: &Transport,
     list_url: &str,
-    rpc: &'static str,
+    endpoint: Endpoint,
     page_size: Option<u32>,
     token: Option<&str>,
 ) -> Result<P, Error> {
     let url = Endpoints::page(list_url, page_size, token)?;
-    let call = Call::new(Method::GET, url.as_str(), rpc);
+    let call = Call::new(Method::GET, url.as_str(), endpoint);
     let config = &transport.config;
     let answer = transport
         .execute::<crate::http::Whole>(&call, &config.retry, config.timeout)

@@ -17,7 +17,8 @@
 //! assert_eq!(matched.version, "v1beta");
 //! assert_eq!(matched.route, Route::GenerateContent { model: "gemini-3-pro-image-preview" });
 //! assert_eq!(matched.endpoint(), Endpoint::GenerateContent);
-//! assert_eq!(Endpoint::GenerateContent.name(), "models.generateContent");
+//! assert_eq!(Endpoint::GenerateContent.name(), "generateContent");
+//! assert_eq!(Endpoint::BatchGet.name(), "batches.get");
 //! assert!(route("PUT", "/v1beta/models/x:generateContent").is_none());
 //! ```
 

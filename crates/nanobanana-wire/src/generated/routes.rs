@@ -150,11 +150,11 @@ pub const REJECTED_FIELDS: &[&str] = &["ImageConfig.numberOfImages"];
 /// (the fake server, the conformance runner and the transport's tracing all route with it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
-    /// `POST models/{model}:generateContent` (`models.generateContent`).
+    /// `POST models/{model}:generateContent` (`generateContent`).
     GenerateContent,
-    /// `POST models/{model}:streamGenerateContent` (`models.streamGenerateContent`).
+    /// `POST models/{model}:streamGenerateContent` (`streamGenerateContent`).
     StreamGenerateContent,
-    /// `POST models/{model}:batchGenerateContent` (`models.batchGenerateContent`).
+    /// `POST models/{model}:batchGenerateContent` (`batchGenerateContent`).
     BatchCreate,
     /// `GET batches/{batch}` (`batches.get`).
     BatchGet,
@@ -164,7 +164,7 @@ pub enum Endpoint {
     BatchCancel,
     /// `DELETE batches/{batch}` (`batches.delete`).
     BatchDelete,
-    /// `POST /upload/{version}/ files` (`media.upload`).
+    /// `POST /upload/{version}/ files` (`files.upload`).
     FileUpload,
     /// `GET files/{file}` (`files.get`).
     FileGet,
@@ -199,17 +199,17 @@ impl Endpoint {
         Self::FileDownload,
     ];
 
-    /// The stable name for journals, logs and tracing, e.g. `models.generateContent`.
+    /// The stable name for journals, logs and tracing, e.g. `generateContent` or `batches.get`.
     pub fn name(self) -> &'static str {
         match self {
-            Self::GenerateContent => "models.generateContent",
-            Self::StreamGenerateContent => "models.streamGenerateContent",
-            Self::BatchCreate => "models.batchGenerateContent",
+            Self::GenerateContent => "generateContent",
+            Self::StreamGenerateContent => "streamGenerateContent",
+            Self::BatchCreate => "batchGenerateContent",
             Self::BatchGet => "batches.get",
             Self::BatchList => "batches.list",
             Self::BatchCancel => "batches.cancel",
             Self::BatchDelete => "batches.delete",
-            Self::FileUpload => "media.upload",
+            Self::FileUpload => "files.upload",
             Self::FileGet => "files.get",
             Self::FileList => "files.list",
             Self::FileDelete => "files.delete",
@@ -319,7 +319,7 @@ impl Endpoint {
         }
     }
 
-    /// The endpoint of a [`name`](Self::name), e.g. `models.generateContent`.
+    /// The endpoint of a [`name`](Self::name), e.g. `generateContent` or `batches.get`.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|e| e.name() == name)
     }
@@ -335,17 +335,17 @@ impl std::fmt::Display for Endpoint {
 /// [`route`](crate::routes::route)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Route<'a> {
-    /// `POST models/{model}:generateContent` (`models.generateContent`).
+    /// `POST models/{model}:generateContent` (`generateContent`).
     GenerateContent {
         /// The `{model}` of the path.
         model: &'a str,
     },
-    /// `POST models/{model}:streamGenerateContent` (`models.streamGenerateContent`).
+    /// `POST models/{model}:streamGenerateContent` (`streamGenerateContent`).
     StreamGenerateContent {
         /// The `{model}` of the path.
         model: &'a str,
     },
-    /// `POST models/{model}:batchGenerateContent` (`models.batchGenerateContent`).
+    /// `POST models/{model}:batchGenerateContent` (`batchGenerateContent`).
     BatchCreate {
         /// The `{model}` of the path.
         model: &'a str,
@@ -367,7 +367,7 @@ pub enum Route<'a> {
         /// The `{batch}` of the path.
         batch: &'a str,
     },
-    /// `POST /upload/{version}/ files` (`media.upload`).
+    /// `POST /upload/{version}/ files` (`files.upload`).
     FileUpload,
     /// `GET files/{file}` (`files.get`).
     FileGet {
