@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-use nanobanana_wire::Endpoint;
 use nanobanana_wire::routes::Matched;
+use nanobanana_wire::{Endpoint, GenerateContentRequest};
 
 use crate::server::{Request, Shared, lock};
 
@@ -92,9 +92,30 @@ impl ReceivedRequest {
         self.body_dropped
     }
 
+    /// Whether the request had a body that the journal does not hold: one over the journal's
+    /// body limit (never kept), or one dropped later for its byte limit
+    /// ([`body_dropped`](Self::body_dropped)). Then [`body`](Self::body), [`json`](Self::json)
+    /// and [`generate_request`](Self::generate_request) are `None` although a body was sent, and
+    /// the request line says so.
+    pub fn body_truncated(&self) -> bool {
+        self.body_len > 0 && !self.body_kept
+    }
+
     /// The body decoded as JSON, if it was kept and is JSON.
     pub fn json(&self) -> Option<Value> {
         self.body().and_then(|b| serde_json::from_slice(b).ok())
+    }
+
+    /// The typed request of a `generateContent` or `streamGenerateContent` call, decoded from
+    /// the body; `None` for another endpoint, a body the journal did not keep (see
+    /// [`body_truncated`](Self::body_truncated)) or one that does not decode.
+    pub fn generate_request(&self) -> Option<GenerateContentRequest> {
+        match self.endpoint? {
+            Endpoint::GenerateContent | Endpoint::StreamGenerateContent => {
+                serde_json::from_slice(self.body()?).ok()
+            }
+            _ => None,
+        }
     }
 
     /// Sets `pairs[index]`, reusing the strings already there: the journal recycles the entry
@@ -136,15 +157,14 @@ impl fmt::Display for ReceivedRequest {
             let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
             write!(f, "?{}", query.join("&"))?;
         }
-        if self.body_dropped {
-            write!(
-                f,
-                " ({} bytes, body dropped: journal byte limit) -> {}",
-                self.body_len, self.status
-            )
+        let mark = if self.body_dropped {
+            ", body dropped: journal byte limit"
+        } else if self.body_truncated() {
+            ", body not kept: journal body limit"
         } else {
-            write!(f, " ({} bytes) -> {}", self.body_len, self.status)
-        }
+            ""
+        };
+        write!(f, " ({} bytes{mark}) -> {}", self.body_len, self.status)
     }
 }
 

@@ -58,6 +58,10 @@
 //! for request in server.received_requests() {
 //!     println!("{request}"); // POST /v1beta/models/...:generateContent (1234 bytes) -> 429
 //! }
+//! // Filtered by endpoint (or by model), with the typed request of generate calls.
+//! for call in server.received_for(Endpoint::GenerateContent) {
+//!     let _typed = call.generate_request(); // Option<GenerateContentRequest>
+//! }
 //! # }
 //! ```
 //!
@@ -84,7 +88,9 @@
 //! resumable protocol the official SDKs use), `files` (get, list, delete),
 //! `/download/{version}/files/{id}:download`, and `models` (list, get). The API key comes from
 //! `x-goog-api-key` or `?key=`. Hybrid mode never replays batch creation, uploads or the list
-//! endpoints, which must reflect what this server stored.
+//! endpoints, which must reflect what this server stored. Routing is the workspace's one route
+//! table ([`nanobanana_wire::routes`]); [`Endpoint`] is its endpoint enum, the one
+//! [`ReceivedRequest::endpoint`] and [`Mock::endpoint`] use.
 //!
 //! # Per-request headers (usable from any language)
 //!

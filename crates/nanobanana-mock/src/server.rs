@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
+use nanobanana_wire::Endpoint;
 use nanobanana_wire::corpus::Corpus;
 
 pub(crate) use crate::config::{IMAGE_FORMAT_HEADER, MODE_HEADER, Mode};
@@ -212,6 +213,27 @@ impl MockGemini {
     /// The requests received so far (the most recent ones, up to the journal's capacity).
     pub fn received_requests(&self) -> Vec<ReceivedRequest> {
         lock(&self.shared.journal).entries()
+    }
+
+    /// The requests received so far for one endpoint, oldest first, e.g.
+    /// `server.received_for(Endpoint::GenerateContent)`.
+    pub fn received_for(&self, endpoint: Endpoint) -> Vec<ReceivedRequest> {
+        self.received_where(|r| r.endpoint() == Some(endpoint))
+    }
+
+    /// The requests received so far for one model (`models/{model}...` paths: generate,
+    /// stream, batch creation, `models.get`), oldest first.
+    pub fn received_for_model(&self, model: &str) -> Vec<ReceivedRequest> {
+        self.received_where(|r| r.model() == Some(model))
+    }
+
+    /// The journal's entries that `keep` accepts, copied (only those) out of the lock.
+    fn received_where(&self, keep: impl Fn(&ReceivedRequest) -> bool) -> Vec<ReceivedRequest> {
+        lock(&self.shared.journal)
+            .iter()
+            .filter(|r| keep(r))
+            .cloned()
+            .collect()
     }
 
     /// The reports of requests that matched no recording in replay mode.
