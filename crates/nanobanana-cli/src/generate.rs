@@ -134,11 +134,10 @@ pub(crate) fn checked_request(
     message: &Message,
     options: &ImageOptions,
 ) -> Result<GenerateContentRequest, Failure> {
-    message
-        .check(model)
+    let request = message
+        .clone()
+        .into_request(model, options)
         .map_err(|error| Failure::refused(error.to_string()))?;
-    let mut request = GenerateContentRequest::new().with_contents([message.clone().into_content()]);
-    options.apply_to(&mut request);
     check_rules(ui, model, &request)?;
     Ok(request)
 }

@@ -130,7 +130,7 @@ impl BatchBuilder {
     pub fn add_message(mut self, message: impl Into<Message>, options: &ImageOptions) -> Self {
         let message: Message = message.into();
         let request = message
-            .into_request(&self.model, &[], options)
+            .into_request(&self.model, options)
             .map_err(|error| error.to_string());
         self.requests.push(request);
         self

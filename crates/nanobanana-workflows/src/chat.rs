@@ -135,7 +135,7 @@ impl Chat {
         overrides: &ImageOptions,
     ) -> Result<GenerateContentRequest, Error> {
         let message: Message = message.into();
-        message.into_request(
+        message.into_turn_request(
             &self.model,
             &self.history,
             &self.options.merged_with(overrides),

@@ -218,12 +218,12 @@ impl Generate {
     pub fn request(&self) -> Result<GenerateContentRequest, Error> {
         self.message
             .clone()
-            .into_request(&self.model, &[], &self.options)
+            .into_request(&self.model, &self.options)
     }
 
     /// The request, moving the message (and its input images) into it instead of copying them.
     fn take_request(&mut self) -> Result<GenerateContentRequest, Error> {
-        std::mem::take(&mut self.message).into_request(&self.model, &[], &self.options)
+        std::mem::take(&mut self.message).into_request(&self.model, &self.options)
     }
 
     /// What the request will produce per image (pixel size, output tokens), without sending.
