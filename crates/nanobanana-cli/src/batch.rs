@@ -244,7 +244,7 @@ async fn run_all(ui: &Ui, global: &Global, args: &BatchRunArgs) -> Result<ExitCo
             failure.text(),
         ));
     }
-    let polling = Polling::new().initial_delay(args.poll_interval);
+    let polling = Polling::new().with_initial_delay(args.poll_interval);
     let mut ledger = submitted.ledger;
     let header = |state: &str| format!("{}: {state} ({})", submitted.job.name(), submitted.preview);
     collect(
@@ -476,7 +476,7 @@ async fn wait(ui: &Ui, global: &Global, args: &BatchWaitArgs) -> Result<ExitCode
     let job = BatchJob::attach(service.client().clone(), &name)
         .await
         .map_err(workflow_failure)?;
-    let polling = Polling::new().initial_delay(args.poll_interval);
+    let polling = Polling::new().with_initial_delay(args.poll_interval);
     let spinner = ui.spinner(format!("{}: waiting", job.name()));
     let summary = job
         .wait_until_done(&polling, |progress| {
@@ -518,7 +518,7 @@ async fn fetch(ui: &Ui, global: &Global, args: &BatchFetchArgs) -> Result<ExitCo
     let job = BatchJob::attach(service.client().clone(), &ledger.batch)
         .await
         .map_err(workflow_failure)?;
-    let polling = Polling::new().initial_delay(args.poll_interval);
+    let polling = Polling::new().with_initial_delay(args.poll_interval);
     let header = |state: &str| format!("{}: {state}", job.name());
     collect(ui, &job, &mut ledger, dir, overwrite, &polling, &header).await
 }
@@ -913,10 +913,10 @@ fn parse_line(model: &str, raw: &str) -> Result<(Option<String>, GenerateContent
         })?;
         let mut options = ImageOptions::new();
         if let Some(ratio) = &short.aspect_ratio {
-            options = options.aspect_ratio(ratio.as_str());
+            options = options.with_aspect_ratio(ratio.as_str());
         }
         if let Some(size) = &short.image_size {
-            options = options.image_size(size.as_str());
+            options = options.with_image_size(size.as_str());
         }
         if short.image_only {
             options = options.image_only();

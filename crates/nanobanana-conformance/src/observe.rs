@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use nanobanana_wire::Base64Bytes;
 use nanobanana_wire::corpus::RecordedResponse;
+use nanobanana_wire::media::{self, ImageFormat};
 
 use crate::suite::{
     ErrorFacts, Expect, GroundingFacts, ImageFacts, ImageKind, Outcome, SignatureFinding,
@@ -362,7 +363,7 @@ fn image_of(part: &Value, problems: &mut Vec<String>) -> Option<ImageFacts> {
             return None;
         }
     };
-    match sniff(bytes.as_slice()) {
+    match png_or_jpeg(bytes.as_slice()) {
         Some((mime, width, height)) => Some(ImageFacts {
             kind,
             width,
@@ -383,34 +384,14 @@ fn image_of(part: &Value, problems: &mut Vec<String>) -> Option<ImageFacts> {
     }
 }
 
-/// `(MIME type, width, height)` from a PNG or baseline/progressive JPEG header.
-pub fn sniff(data: &[u8]) -> Option<(&'static str, u32, u32)> {
-    if data.len() >= 24 && data.starts_with(b"\x89PNG\r\n\x1a\n") && &data[12..16] == b"IHDR" {
-        let w = u32::from_be_bytes(data[16..20].try_into().ok()?);
-        let h = u32::from_be_bytes(data[20..24].try_into().ok()?);
-        return Some(("image/png", w, h));
-    }
-    if data.starts_with(&[0xFF, 0xD8]) {
-        let mut i = 2;
-        while i + 4 <= data.len() {
-            if data[i] != 0xFF {
-                return None;
-            }
-            let marker = data[i + 1];
-            if marker == 0xD8 || marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
-                i += 2;
-                continue;
-            }
-            let length = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
-            if (marker == 0xC0 || marker == 0xC1 || marker == 0xC2) && i + 9 <= data.len() {
-                let h = u16::from_be_bytes([data[i + 5], data[i + 6]]);
-                let w = u16::from_be_bytes([data[i + 7], data[i + 8]]);
-                return Some(("image/jpeg", u32::from(w), u32::from(h)));
-            }
-            i += 2 + length;
-        }
-    }
-    None
+/// `(MIME type, width, height)` of a PNG or JPEG from its header (`nanobanana_wire::media`: the
+/// type from the magic bytes, the size from the IHDR chunk or the first frame header); `None`
+/// for anything else. Header-level, as the observation is: a whole file is not required.
+pub(crate) fn png_or_jpeg(data: &[u8]) -> Option<(&'static str, u32, u32)> {
+    let format = ImageFormat::detect(data)
+        .filter(|format| matches!(format, ImageFormat::Png | ImageFormat::Jpeg))?;
+    let size = media::dimensions(data)?;
+    Some((format.mime_type(), size.width, size.height))
 }
 
 /// SPEC.md §4 on the parts of one model answer.
@@ -623,15 +604,15 @@ mod tests {
     }
 
     #[test]
-    fn sniffs_png_and_jpeg_sizes() {
+    fn reads_png_and_jpeg_sizes() {
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         png.extend(640u32.to_be_bytes());
         png.extend(480u32.to_be_bytes());
-        assert_eq!(sniff(&png), Some(("image/png", 640, 480)));
+        assert_eq!(png_or_jpeg(&png), Some(("image/png", 640, 480)));
         let jpeg = [
             0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC0, 0, 11, 8, 0, 20, 0, 30, 1, 0, 0, 0,
         ];
-        assert_eq!(sniff(&jpeg), Some(("image/jpeg", 30, 20)));
-        assert_eq!(sniff(b"GIF89a"), None);
+        assert_eq!(png_or_jpeg(&jpeg), Some(("image/jpeg", 30, 20)));
+        assert_eq!(png_or_jpeg(b"GIF89a"), None);
     }
 }

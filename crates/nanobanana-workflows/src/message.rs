@@ -101,7 +101,7 @@ impl Message {
     /// use nanobanana_workflows::{ImageOptions, Message};
     ///
     /// let request = Message::text("A nano banana dish")
-    ///     .into_request("gemini-3-pro-image", &ImageOptions::new().aspect_ratio("16:9"))?;
+    ///     .into_request("gemini-3-pro-image", &ImageOptions::new().with_aspect_ratio("16:9"))?;
     /// let json = serde_json::to_value(&request).unwrap();
     /// assert_eq!(json["contents"][0]["role"], "user");
     /// assert_eq!(json["contents"][0]["parts"][0]["text"], "A nano banana dish");
@@ -231,7 +231,7 @@ impl Reference {
 /// # let image = || InputImage::from_bytes(b"\x89PNG\r\n\x1a\n".to_vec()).unwrap();
 /// let mut office = Composition::new("An office group photo of these people, making funny faces.");
 /// for _ in 0..5 {
-///     office = office.character(image());
+///     office = office.with_character(image());
 /// }
 /// // 3 Pro takes 5 characters; 3.1 Flash takes 4.
 /// assert!(office.check("gemini-3-pro-image").is_ok());
@@ -260,17 +260,17 @@ impl Composition {
     }
 
     /// Adds an object reference.
-    pub fn object(self, image: InputImage) -> Self {
-        self.reference(Reference::object(image))
+    pub fn with_object(self, image: InputImage) -> Self {
+        self.with_reference(Reference::object(image))
     }
 
     /// Adds a character reference.
-    pub fn character(self, image: InputImage) -> Self {
-        self.reference(Reference::character(image))
+    pub fn with_character(self, image: InputImage) -> Self {
+        self.with_reference(Reference::character(image))
     }
 
     /// Adds a reference (with its label, if any).
-    pub fn reference(mut self, reference: Reference) -> Self {
+    pub fn with_reference(mut self, reference: Reference) -> Self {
         self.references.push(reference);
         self
     }
@@ -418,10 +418,10 @@ mod tests {
     fn composition(objects: usize, characters: usize) -> Composition {
         let mut c = Composition::new("Put them together");
         for _ in 0..objects {
-            c = c.object(image());
+            c = c.with_object(image());
         }
         for _ in 0..characters {
-            c = c.character(image());
+            c = c.with_character(image());
         }
         c
     }
@@ -475,8 +475,8 @@ mod tests {
     #[test]
     fn a_composition_becomes_prompt_labels_and_images() {
         let message: Message = Composition::new("The woman holds the bag")
-            .reference(Reference::character(image()).with_label("The woman:"))
-            .object(image())
+            .with_reference(Reference::character(image()).with_label("The woman:"))
+            .with_object(image())
             .into();
         let kinds: Vec<&str> = message
             .parts()
@@ -492,7 +492,7 @@ mod tests {
     /// for the model (a composition's limits), then the options.
     #[test]
     fn a_one_turn_request_is_checked_and_carries_the_options() {
-        let options = ImageOptions::new().aspect_ratio("16:9").image_only();
+        let options = ImageOptions::new().with_aspect_ratio("16:9").image_only();
         let message = Message::text("A banana").with_image(image());
         let request = message
             .clone()
