@@ -83,7 +83,7 @@ pub use crate::report::{CaseResult, Report, Verdict, compliance_table};
 pub use crate::serve::{ServeOptions, serve_case, serve_vectors};
 pub use crate::server::{ServerRun, check_server};
 pub use crate::suite::{
-    Auth, ErrorFacts, Expect, ExpectedViolation, GroundingFacts, ImageFacts, ImageKind, Outcome,
+    Auth, Conclusion, ErrorFacts, Expect, ExpectedViolation, GroundingFacts, ImageFacts, ImageKind,
     SignatureFinding, SignatureVerdict, Suite, SuiteCase, SuiteError, Targets,
 };
 pub use crate::verdict::{Expected, Level, compare};

@@ -12,12 +12,13 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use nanobanana_rules::OutcomeKind;
 use nanobanana_wire::Base64Bytes;
 use nanobanana_wire::corpus::RecordedResponse;
 use nanobanana_wire::media::{self, ImageFormat};
 
 use crate::suite::{
-    ErrorFacts, Expect, GroundingFacts, ImageFacts, ImageKind, Outcome, SignatureFinding,
+    Conclusion, ErrorFacts, Expect, GroundingFacts, ImageFacts, ImageKind, SignatureFinding,
     SignatureVerdict,
 };
 
@@ -161,7 +162,7 @@ pub struct Observation {
     /// HTTP status.
     pub status: u16,
     /// What the answer amounts to.
-    pub outcome: Outcome,
+    pub outcome: Conclusion,
     /// Candidate 0's finish reason (for a stream: the last event that has one).
     pub finish_reason: Option<String>,
     /// The error, if the answer is one (an error body, an array-wrapped one, an error event).
@@ -225,7 +226,7 @@ pub fn observe(answer: &Answer) -> Observation {
         &finish_reason,
     );
     let resource_fields = match (outcome, body) {
-        (Outcome::Resource, Some(Value::Object(map))) => map.keys().cloned().collect(),
+        (Conclusion::Resource, Some(Value::Object(map))) => map.keys().cloned().collect(),
         _ => Vec::new(),
     };
     Observation {
@@ -462,9 +463,9 @@ fn outcome_of(
     views: &[Vec<&Value>],
     images: &[ImageFacts],
     finish_reason: &Option<String>,
-) -> Outcome {
+) -> Conclusion {
     if is_error {
-        return Outcome::Error;
+        return Conclusion::Error;
     }
     let body = match payload {
         Payload::Json(v) => Some(v),
@@ -479,7 +480,7 @@ fn outcome_of(
         .and_then(|f| field(f, "blockReason"))
         .is_some();
     if body.is_some() && candidates_empty && blocked {
-        return Outcome::BlockedPrompt;
+        return Conclusion::Answer(OutcomeKind::BlockedPrompt);
     }
     let is_answer = match payload {
         Payload::Json(b) => {
@@ -489,25 +490,27 @@ fn outcome_of(
         _ => false,
     };
     if !is_answer && views.is_empty() {
-        return Outcome::Resource;
+        return Conclusion::Resource;
     }
     match finish_reason.as_deref() {
-        Some("NO_IMAGE") => return Outcome::NoImage,
-        Some("IMAGE_SAFETY") => return Outcome::ImageSafety,
-        Some("IMAGE_PROHIBITED_CONTENT") => return Outcome::ImageProhibitedContent,
+        Some("NO_IMAGE") => return Conclusion::Answer(OutcomeKind::NoImage),
+        Some("IMAGE_SAFETY") => return Conclusion::Answer(OutcomeKind::ImageSafety),
+        Some("IMAGE_PROHIBITED_CONTENT") => {
+            return Conclusion::Answer(OutcomeKind::ImageProhibitedContent);
+        }
         _ => {}
     }
     if images.iter().any(|i| i.kind == ImageKind::Final) {
-        return Outcome::Images;
+        return Conclusion::Answer(OutcomeKind::Images);
     }
     let has_text = views
         .iter()
         .flatten()
         .any(|p| p.get("text").is_some() && !is_true(p.get("thought")));
     if has_text {
-        Outcome::TextOnly
+        Conclusion::Answer(OutcomeKind::TextOnly)
     } else {
-        Outcome::Other
+        Conclusion::Other
     }
 }
 
