@@ -244,7 +244,7 @@ async fn run_all(ui: &Ui, global: &Global, args: &BatchRunArgs) -> Result<ExitCo
             failure.text(),
         ));
     }
-    let polling = Polling::new().initial_delay(args.poll_interval);
+    let polling = Polling::new().with_initial_delay(args.poll_interval);
     let mut ledger = submitted.ledger;
     let header = |state: &str| format!("{}: {state} ({})", submitted.job.name(), submitted.preview);
     collect(
@@ -278,7 +278,7 @@ async fn submit(
     overwrite: Overwrite,
 ) -> Result<Submitted, Failure> {
     let model = &options.model;
-    let mut lines = read_lines(file)?;
+    let mut lines = read_lines(file, model)?;
     check_rules(model, &lines)?;
     service::check(global)?;
     prepare_dir(output, "--output")?;
@@ -476,7 +476,7 @@ async fn wait(ui: &Ui, global: &Global, args: &BatchWaitArgs) -> Result<ExitCode
     let job = BatchJob::attach(service.client().clone(), &name)
         .await
         .map_err(workflow_failure)?;
-    let polling = Polling::new().initial_delay(args.poll_interval);
+    let polling = Polling::new().with_initial_delay(args.poll_interval);
     let spinner = ui.spinner(format!("{}: waiting", job.name()));
     let summary = job
         .wait_until_done(&polling, |progress| {
@@ -518,7 +518,7 @@ async fn fetch(ui: &Ui, global: &Global, args: &BatchFetchArgs) -> Result<ExitCo
     let job = BatchJob::attach(service.client().clone(), &ledger.batch)
         .await
         .map_err(workflow_failure)?;
-    let polling = Polling::new().initial_delay(args.poll_interval);
+    let polling = Polling::new().with_initial_delay(args.poll_interval);
     let header = |state: &str| format!("{}: {state}", job.name());
     collect(ui, &job, &mut ledger, dir, overwrite, &polling, &header).await
 }
@@ -854,7 +854,7 @@ fn safe_name(key: &str) -> String {
 }
 
 /// Reads and parses every line; any bad line refuses the batch, naming every one.
-fn read_lines(path: &Path) -> Result<Vec<Line>, Failure> {
+fn read_lines(path: &Path, model: &str) -> Result<Vec<Line>, Failure> {
     let text = crate::files::read_text(path, crate::files::MAX_TEXT_INPUT_BYTES, "prompt file")
         .map_err(Failure::refused)?;
     let mut lines = Vec::new();
@@ -865,7 +865,7 @@ fn read_lines(path: &Path) -> Result<Vec<Line>, Failure> {
         if raw.is_empty() || raw.starts_with('#') {
             continue;
         }
-        match parse_line(raw) {
+        match parse_line(model, raw) {
             Ok((key, request)) => lines.push(Line {
                 number,
                 key,
@@ -895,7 +895,7 @@ fn read_lines(path: &Path) -> Result<Vec<Line>, Failure> {
     Ok(lines)
 }
 
-fn parse_line(raw: &str) -> Result<(Option<String>, GenerateContentRequest), String> {
+fn parse_line(model: &str, raw: &str) -> Result<(Option<String>, GenerateContentRequest), String> {
     let value: Value = serde_json::from_str(raw).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Object(map) = &value else {
         return Err("not a JSON object".to_owned());
@@ -913,17 +913,17 @@ fn parse_line(raw: &str) -> Result<(Option<String>, GenerateContentRequest), Str
         })?;
         let mut options = ImageOptions::new();
         if let Some(ratio) = &short.aspect_ratio {
-            options = options.aspect_ratio(ratio.as_str());
+            options = options.with_aspect_ratio(ratio.as_str());
         }
         if let Some(size) = &short.image_size {
-            options = options.image_size(size.as_str());
+            options = options.with_image_size(size.as_str());
         }
         if short.image_only {
             options = options.image_only();
         }
-        let message = Message::text(short.prompt);
-        let mut request = GenerateContentRequest::new().with_contents([message.into_content()]);
-        options.apply_to(&mut request);
+        let request = Message::text(short.prompt)
+            .into_request(model, &options)
+            .map_err(|error| error.to_string())?;
         Ok((short.key, request))
     } else if map.contains_key("contents") {
         let request: GenerateContentRequest =
@@ -975,10 +975,15 @@ fn check_rules(model: &str, lines: &[Line]) -> Result<(), Failure> {
 mod tests {
     use super::*;
 
+    const MODEL: &str = "gemini-3-pro-image";
+
     #[test]
     fn the_three_line_forms_parse() {
-        let (key, request) =
-            parse_line(r#"{"prompt": "a dish", "key": "d", "aspectRatio": "16:9"}"#).unwrap();
+        let (key, request) = parse_line(
+            MODEL,
+            r#"{"prompt": "a dish", "key": "d", "aspectRatio": "16:9"}"#,
+        )
+        .unwrap();
         assert_eq!(key.as_deref(), Some("d"));
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(
@@ -988,24 +993,32 @@ mod tests {
         assert_eq!(json["contents"][0]["parts"][0]["text"], "a dish");
 
         let (key, request) = parse_line(
+            MODEL,
             r#"{"key": "k", "request": {"contents": [{"role": "user", "parts": [{"text": "x"}]}]}}"#,
         )
         .unwrap();
         assert_eq!(key.as_deref(), Some("k"));
         assert_eq!(request.contents.len(), 1);
 
-        let (key, _) =
-            parse_line(r#"{"contents": [{"role": "user", "parts": [{"text": "x"}]}]}"#).unwrap();
+        let (key, _) = parse_line(
+            MODEL,
+            r#"{"contents": [{"role": "user", "parts": [{"text": "x"}]}]}"#,
+        )
+        .unwrap();
         assert_eq!(key, None);
 
-        assert!(parse_line("[1]").unwrap_err().contains("not a JSON object"));
         assert!(
-            parse_line(r#"{"prompt": "x", "ratio": "1:1"}"#)
+            parse_line(MODEL, "[1]")
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
+        assert!(
+            parse_line(MODEL, r#"{"prompt": "x", "ratio": "1:1"}"#)
                 .unwrap_err()
                 .contains("unknown field `ratio`")
         );
         assert!(
-            parse_line(r#"{"text": "x"}"#)
+            parse_line(MODEL, r#"{"text": "x"}"#)
                 .unwrap_err()
                 .contains("expected")
         );

@@ -233,9 +233,9 @@ impl Session<'_> {
         let options = self.chat.options().clone();
         let options = match (command, value) {
             ("/ratio", "off") => options.without_aspect_ratio(),
-            ("/ratio", ratio) => options.aspect_ratio(ratio),
+            ("/ratio", ratio) => options.with_aspect_ratio(ratio),
             (_, "off") => options.without_image_size(),
-            (_, size) => options.image_size(size),
+            (_, size) => options.with_image_size(size),
         };
         self.chat.set_options(options);
         self.info(&format!(

@@ -62,10 +62,10 @@ pub(crate) async fn compose(
     }
     let mut composition = Composition::new(&args.prompt);
     for path in &args.objects {
-        composition = composition.object(read_image(path)?);
+        composition = composition.with_object(read_image(path)?);
     }
     for path in &args.characters {
-        composition = composition.character(read_image(path)?);
+        composition = composition.with_character(read_image(path)?);
     }
     // The hard limits are refused here; 2.5 Flash's advice (3 images) only warns, through the
     // rules' report.
@@ -98,26 +98,26 @@ impl Job {
 pub(crate) fn image_options(args: &ImageArgs) -> ImageOptions {
     let mut options = ImageOptions::new();
     if let Some(ratio) = &args.aspect_ratio {
-        options = options.aspect_ratio(ratio.as_str());
+        options = options.with_aspect_ratio(ratio.as_str());
     }
     if let Some(size) = &args.size {
-        options = options.image_size(size.as_str());
+        options = options.with_image_size(size.as_str());
     }
     if args.image_only {
         options = options.image_only();
     }
     if let Some(level) = args.thinking {
-        options = options.thinking_level(match level {
+        options = options.with_thinking_level(match level {
             ThinkingChoice::Minimal => ThinkingLevel::Minimal,
             ThinkingChoice::Medium => ThinkingLevel::Medium,
             ThinkingChoice::High => ThinkingLevel::High,
         });
     }
     if args.show_thoughts.is_some() {
-        options = options.include_thoughts();
+        options = options.with_thoughts();
     }
     if let Some(search) = args.search {
-        options = options.google_search(match search {
+        options = options.with_search(match search {
             SearchChoice::Web => Search::Web,
             SearchChoice::Image => Search::Image,
             SearchChoice::Both => Search::WebAndImage,
@@ -134,11 +134,10 @@ pub(crate) fn checked_request(
     message: &Message,
     options: &ImageOptions,
 ) -> Result<GenerateContentRequest, Failure> {
-    message
-        .check(model)
+    let request = message
+        .clone()
+        .into_request(model, options)
         .map_err(|error| Failure::refused(error.to_string()))?;
-    let mut request = GenerateContentRequest::new().with_contents([message.clone().into_content()]);
-    options.apply_to(&mut request);
     check_rules(ui, model, &request)?;
     Ok(request)
 }

@@ -77,15 +77,13 @@ mod verdict;
 pub use crate::client::{ClientRun, check_client};
 pub use crate::exchange::{Outgoing, prepare, recorded_answers};
 pub use crate::http::{PLACEHOLDER_KEY, PUBLIC_BASE_URL, Target};
-pub use crate::observe::{
-    Answer, Observation, Payload, derive_expect, observe, sniff, split_events,
-};
+pub use crate::observe::{Answer, Observation, Payload, derive_expect, observe, split_events};
 pub use crate::record::{Recording, record_case};
 pub use crate::report::{CaseResult, Report, Verdict, compliance_table};
 pub use crate::serve::{ServeOptions, serve_case, serve_vectors};
 pub use crate::server::{ServerRun, check_server};
 pub use crate::suite::{
-    Auth, ErrorFacts, Expect, ExpectedViolation, GroundingFacts, ImageFacts, ImageKind, Outcome,
+    Auth, Conclusion, ErrorFacts, Expect, ExpectedViolation, GroundingFacts, ImageFacts, ImageKind,
     SignatureFinding, SignatureVerdict, Suite, SuiteCase, SuiteError, Targets,
 };
 pub use crate::verdict::{Expected, Level, compare};

@@ -12,11 +12,13 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use nanobanana_rules::OutcomeKind;
 use nanobanana_wire::Base64Bytes;
 use nanobanana_wire::corpus::RecordedResponse;
+use nanobanana_wire::media::{self, ImageFormat};
 
 use crate::suite::{
-    ErrorFacts, Expect, GroundingFacts, ImageFacts, ImageKind, Outcome, SignatureFinding,
+    Conclusion, ErrorFacts, Expect, GroundingFacts, ImageFacts, ImageKind, SignatureFinding,
     SignatureVerdict,
 };
 
@@ -160,7 +162,7 @@ pub struct Observation {
     /// HTTP status.
     pub status: u16,
     /// What the answer amounts to.
-    pub outcome: Outcome,
+    pub outcome: Conclusion,
     /// Candidate 0's finish reason (for a stream: the last event that has one).
     pub finish_reason: Option<String>,
     /// The error, if the answer is one (an error body, an array-wrapped one, an error event).
@@ -224,7 +226,7 @@ pub fn observe(answer: &Answer) -> Observation {
         &finish_reason,
     );
     let resource_fields = match (outcome, body) {
-        (Outcome::Resource, Some(Value::Object(map))) => map.keys().cloned().collect(),
+        (Conclusion::Resource, Some(Value::Object(map))) => map.keys().cloned().collect(),
         _ => Vec::new(),
     };
     Observation {
@@ -362,7 +364,7 @@ fn image_of(part: &Value, problems: &mut Vec<String>) -> Option<ImageFacts> {
             return None;
         }
     };
-    match sniff(bytes.as_slice()) {
+    match png_or_jpeg(bytes.as_slice()) {
         Some((mime, width, height)) => Some(ImageFacts {
             kind,
             width,
@@ -383,34 +385,14 @@ fn image_of(part: &Value, problems: &mut Vec<String>) -> Option<ImageFacts> {
     }
 }
 
-/// `(MIME type, width, height)` from a PNG or baseline/progressive JPEG header.
-pub fn sniff(data: &[u8]) -> Option<(&'static str, u32, u32)> {
-    if data.len() >= 24 && data.starts_with(b"\x89PNG\r\n\x1a\n") && &data[12..16] == b"IHDR" {
-        let w = u32::from_be_bytes(data[16..20].try_into().ok()?);
-        let h = u32::from_be_bytes(data[20..24].try_into().ok()?);
-        return Some(("image/png", w, h));
-    }
-    if data.starts_with(&[0xFF, 0xD8]) {
-        let mut i = 2;
-        while i + 4 <= data.len() {
-            if data[i] != 0xFF {
-                return None;
-            }
-            let marker = data[i + 1];
-            if marker == 0xD8 || marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
-                i += 2;
-                continue;
-            }
-            let length = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
-            if (marker == 0xC0 || marker == 0xC1 || marker == 0xC2) && i + 9 <= data.len() {
-                let h = u16::from_be_bytes([data[i + 5], data[i + 6]]);
-                let w = u16::from_be_bytes([data[i + 7], data[i + 8]]);
-                return Some(("image/jpeg", u32::from(w), u32::from(h)));
-            }
-            i += 2 + length;
-        }
-    }
-    None
+/// `(MIME type, width, height)` of a PNG or JPEG from its header (`nanobanana_wire::media`: the
+/// type from the magic bytes, the size from the IHDR chunk or the first frame header); `None`
+/// for anything else. Header-level, as the observation is: a whole file is not required.
+pub(crate) fn png_or_jpeg(data: &[u8]) -> Option<(&'static str, u32, u32)> {
+    let format = ImageFormat::detect(data)
+        .filter(|format| matches!(format, ImageFormat::Png | ImageFormat::Jpeg))?;
+    let size = media::dimensions(data)?;
+    Some((format.mime_type(), size.width, size.height))
 }
 
 /// SPEC.md §4 on the parts of one model answer.
@@ -481,9 +463,9 @@ fn outcome_of(
     views: &[Vec<&Value>],
     images: &[ImageFacts],
     finish_reason: &Option<String>,
-) -> Outcome {
+) -> Conclusion {
     if is_error {
-        return Outcome::Error;
+        return Conclusion::Error;
     }
     let body = match payload {
         Payload::Json(v) => Some(v),
@@ -498,7 +480,7 @@ fn outcome_of(
         .and_then(|f| field(f, "blockReason"))
         .is_some();
     if body.is_some() && candidates_empty && blocked {
-        return Outcome::BlockedPrompt;
+        return Conclusion::Answer(OutcomeKind::BlockedPrompt);
     }
     let is_answer = match payload {
         Payload::Json(b) => {
@@ -508,25 +490,27 @@ fn outcome_of(
         _ => false,
     };
     if !is_answer && views.is_empty() {
-        return Outcome::Resource;
+        return Conclusion::Resource;
     }
     match finish_reason.as_deref() {
-        Some("NO_IMAGE") => return Outcome::NoImage,
-        Some("IMAGE_SAFETY") => return Outcome::ImageSafety,
-        Some("IMAGE_PROHIBITED_CONTENT") => return Outcome::ImageProhibitedContent,
+        Some("NO_IMAGE") => return Conclusion::Answer(OutcomeKind::NoImage),
+        Some("IMAGE_SAFETY") => return Conclusion::Answer(OutcomeKind::ImageSafety),
+        Some("IMAGE_PROHIBITED_CONTENT") => {
+            return Conclusion::Answer(OutcomeKind::ImageProhibitedContent);
+        }
         _ => {}
     }
     if images.iter().any(|i| i.kind == ImageKind::Final) {
-        return Outcome::Images;
+        return Conclusion::Answer(OutcomeKind::Images);
     }
     let has_text = views
         .iter()
         .flatten()
         .any(|p| p.get("text").is_some() && !is_true(p.get("thought")));
     if has_text {
-        Outcome::TextOnly
+        Conclusion::Answer(OutcomeKind::TextOnly)
     } else {
-        Outcome::Other
+        Conclusion::Other
     }
 }
 
@@ -623,15 +607,15 @@ mod tests {
     }
 
     #[test]
-    fn sniffs_png_and_jpeg_sizes() {
+    fn reads_png_and_jpeg_sizes() {
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         png.extend(640u32.to_be_bytes());
         png.extend(480u32.to_be_bytes());
-        assert_eq!(sniff(&png), Some(("image/png", 640, 480)));
+        assert_eq!(png_or_jpeg(&png), Some(("image/png", 640, 480)));
         let jpeg = [
             0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC0, 0, 11, 8, 0, 20, 0, 30, 1, 0, 0, 0,
         ];
-        assert_eq!(sniff(&jpeg), Some(("image/jpeg", 30, 20)));
-        assert_eq!(sniff(b"GIF89a"), None);
+        assert_eq!(png_or_jpeg(&jpeg), Some(("image/jpeg", 30, 20)));
+        assert_eq!(png_or_jpeg(b"GIF89a"), None);
     }
 }

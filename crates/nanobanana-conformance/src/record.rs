@@ -39,7 +39,7 @@ use nanobanana_wire::Base64Bytes;
 
 use crate::exchange::Outgoing;
 use crate::http::{PUBLIC_BASE_URL, Sender, Target};
-use crate::observe::{Answer, Payload, derive_expect, sniff};
+use crate::observe::{Answer, Payload, derive_expect, png_or_jpeg};
 use crate::server::exchange_case;
 use crate::suite::{Auth, Suite, SuiteError};
 
@@ -479,7 +479,7 @@ fn extract_blobs(value: &mut Value, blobs: &mut BTreeMap<String, Vec<u8>>) {
                 if let Some(Value::Object(blob)) = map.get_mut(key)
                     && let Some(Value::String(text)) = blob.get("data")
                     && let Ok(bytes) = Base64Bytes::from_base64(text)
-                    && sniff(bytes.as_slice()).is_some()
+                    && png_or_jpeg(bytes.as_slice()).is_some()
                 {
                     let hex: String = Sha256::digest(bytes.as_slice())
                         .iter()

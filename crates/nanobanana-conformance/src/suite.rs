@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use nanobanana_rules::OutcomeKind;
 use nanobanana_wire::corpus::{Case, Corpus};
 
 /// A problem with the suite itself (a file that cannot be read, a case that does not parse).
@@ -74,50 +75,89 @@ impl Auth {
     }
 }
 
-/// What a caller can conclude from an answer (`expect.outcome`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// At least one final (non-thought) image.
-    Images,
-    /// A model answer with text and no image.
-    TextOnly,
-    /// `finishReason: NO_IMAGE`.
-    NoImage,
-    /// `finishReason: IMAGE_SAFETY`.
-    ImageSafety,
-    /// `finishReason: IMAGE_PROHIBITED_CONTENT`.
-    ImageProhibitedContent,
-    /// `promptFeedback.blockReason` and no candidates.
-    BlockedPrompt,
+/// What a caller can conclude from an answer (`expect.outcome`, in the vocabulary of
+/// `fixtures/tools/expect.py`): a model answer of one of the rules' outcome kinds, an error, a
+/// resource, or a model answer the case files do not name more finely. Written as the kind's
+/// name (`images`, `text-only`, `no-image`, `image-safety`, `image-prohibited-content`,
+/// `blocked-prompt`), `error`, `resource` or `other`.
+///
+/// The names are the rules crate's [`OutcomeKind`]; the observation that reaches them is this
+/// crate's own (JSON level), so a classification bug cannot hide on both sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Conclusion {
+    /// A model answer of this kind (one of [`Conclusion::ANSWER_KINDS`]).
+    Answer(OutcomeKind),
     /// An error answer (an error body, or an error event in a stream).
     Error,
     /// Not a model answer: a file, a batch operation, a model, a list.
     Resource,
-    /// A model answer that is none of the above (e.g. `IMAGE_RECITATION`).
+    /// A model answer that is none of the named kinds (e.g. `IMAGE_RECITATION`).
     Other,
 }
 
-impl Outcome {
+impl Conclusion {
+    /// The outcome kinds the case files name.
+    pub const ANSWER_KINDS: &'static [OutcomeKind] = &[
+        OutcomeKind::Images,
+        OutcomeKind::TextOnly,
+        OutcomeKind::NoImage,
+        OutcomeKind::ImageSafety,
+        OutcomeKind::ImageProhibitedContent,
+        OutcomeKind::BlockedPrompt,
+    ];
+
+    /// At least one final (non-thought) image.
+    pub const IMAGES: Conclusion = Conclusion::Answer(OutcomeKind::Images);
+
     /// The spelling of the case files, e.g. `text-only`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Images => "images",
-            Outcome::TextOnly => "text-only",
-            Outcome::NoImage => "no-image",
-            Outcome::ImageSafety => "image-safety",
-            Outcome::ImageProhibitedContent => "image-prohibited-content",
-            Outcome::BlockedPrompt => "blocked-prompt",
-            Outcome::Error => "error",
-            Outcome::Resource => "resource",
-            Outcome::Other => "other",
+            Conclusion::Answer(kind) => kind.as_str(),
+            Conclusion::Error => "error",
+            Conclusion::Resource => "resource",
+            Conclusion::Other => "other",
+        }
+    }
+
+    /// The conclusion of a case file's spelling.
+    pub fn from_name(name: &str) -> Option<Conclusion> {
+        match name {
+            "error" => Some(Conclusion::Error),
+            "resource" => Some(Conclusion::Resource),
+            "other" => Some(Conclusion::Other),
+            _ => OutcomeKind::from_name(name)
+                .filter(|kind| Conclusion::ANSWER_KINDS.contains(kind))
+                .map(Conclusion::Answer),
         }
     }
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for Conclusion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Conclusion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Conclusion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Conclusion::from_name(&name).ok_or_else(|| {
+            let mut allowed: Vec<&str> = Conclusion::ANSWER_KINDS
+                .iter()
+                .map(|kind| kind.as_str())
+                .collect();
+            allowed.extend(["error", "resource", "other"]);
+            serde::de::Error::custom(format!(
+                "unknown outcome {name:?}: allowed are {}",
+                allowed.join(", ")
+            ))
+        })
     }
 }
 
@@ -253,7 +293,7 @@ pub struct Expect {
     pub status: Option<u16>,
     /// What the last answer amounts to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<Conclusion>,
     /// Candidate 0's finish reason in the last answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
@@ -491,5 +531,35 @@ mod tests {
         let loaded = SuiteCase::from_parts(one, &bytes, Path::new("generate/x.json")).unwrap();
         assert_eq!(loaded.auth(0), Auth::Query);
         assert_eq!(loaded.expect(), &Expect::default());
+    }
+}
+
+#[cfg(test)]
+mod conclusion_tests {
+    use super::*;
+
+    /// Every spelling of the case files reads back as itself; other kinds and words are refused,
+    /// naming what is allowed.
+    #[test]
+    fn conclusions_round_trip_through_their_spelling() {
+        let mut all: Vec<Conclusion> = Conclusion::ANSWER_KINDS
+            .iter()
+            .map(|kind| Conclusion::Answer(*kind))
+            .collect();
+        all.extend([Conclusion::Error, Conclusion::Resource, Conclusion::Other]);
+        for conclusion in all {
+            let json = serde_json::to_value(conclusion).unwrap();
+            assert_eq!(json, conclusion.as_str());
+            assert_eq!(
+                serde_json::from_value::<Conclusion>(json).unwrap(),
+                conclusion
+            );
+        }
+        assert_eq!(Conclusion::IMAGES.as_str(), "images");
+        let error = serde_json::from_value::<Conclusion>("image-recitation".into()).unwrap_err();
+        assert!(
+            error.to_string().contains("allowed are images, text-only"),
+            "{error}"
+        );
     }
 }

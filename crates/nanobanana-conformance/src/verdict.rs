@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::observe::{Observation, abbreviate};
 use crate::suite::{
-    ErrorFacts, Expect, GroundingFacts, ImageFacts, ImageKind, Outcome, SignatureFinding,
+    Conclusion, ErrorFacts, Expect, GroundingFacts, ImageFacts, ImageKind, SignatureFinding,
 };
 
 /// How strictly an observation is held to the expectation.
@@ -31,7 +31,7 @@ pub struct Expected {
     /// HTTP status.
     pub status: u16,
     /// The outcome.
-    pub outcome: Outcome,
+    pub outcome: Conclusion,
     /// Candidate 0's finish reason, when the expectation names one.
     pub finish_reason: Option<String>,
     /// The error.
@@ -163,7 +163,7 @@ pub fn compare(expected: &Expected, actual: &Observation, level: Level) -> Vec<S
             actual.batch_state.as_deref().unwrap_or("(none)")
         ));
     }
-    if level == Level::Server && expected.outcome == Outcome::Resource {
+    if level == Level::Server && expected.outcome == Conclusion::Resource {
         let missing: Vec<&str> = expected
             .resource_fields
             .iter()

@@ -10,6 +10,8 @@
 //! - [`validate_request`] / [`validate_request_json`]: every broken rule of a request at once,
 //!   each with its stable rule id (`fixtures/rules.json`), a JSON pointer, what was sent, what is
 //!   allowed, and the exact message of the service's 400 answer.
+//! - [`outcome`]: what an answer amounts to ([`Outcome`]: images, text only, or one of the ways
+//!   the service declines, WIRE.md "Response details"), and its name alone ([`OutcomeKind`]).
 //! - [`response`]: the thought-signature rules of an answer (SPEC.md §4), checked without
 //!   allocating, and the split into thought images, final images and text (SPEC.md §3).
 //!
@@ -98,12 +100,14 @@
 
 pub mod catalogue;
 mod date;
+pub mod outcome;
 mod report;
 mod request;
 pub mod resolution;
 pub mod response;
 
 pub use crate::date::{Date, DateError};
+pub use crate::outcome::{Outcome, OutcomeKind};
 pub use crate::report::{Report, Rule, Severity, Violation};
 pub use crate::request::{
     INLINE_DATA_LIMIT, Options, SignaturePolicy, UnknownFields, validate_request,

@@ -64,6 +64,8 @@
 //! - [`corpus`] reads the fixture corpus (case files and blobs).
 //! - [`routes`] is the route table: [`Endpoint`], [`Route`] and [`routes::route`], generated from
 //!   the overlay.
+//! - [`media`] recognises image bytes without decoding them: the type, the header's pixel size,
+//!   whether a PNG or JPEG is whole.
 //! - [`decode_images_into`] decodes only the images of a response into a buffer you reuse.
 
 #![forbid(unsafe_code)]
@@ -80,6 +82,7 @@ mod images;
 mod incremental;
 pub mod inspect;
 mod int64;
+pub mod media;
 pub mod names;
 pub mod routes;
 mod skim;

@@ -60,11 +60,11 @@ enum Input {
 ///     .batch("gemini-2.5-flash-image")
 ///     .display_name("fruit")
 ///     .add_message("A banana", &ImageOptions::new())
-///     .add_message("A mango", &ImageOptions::new().aspect_ratio("16:9"))
+///     .add_message("A mango", &ImageOptions::new().with_aspect_ratio("16:9"))
 ///     .submit()
 ///     .await?;
 /// let results = job
-///     .wait(&Polling::new().initial_delay(Duration::from_millis(10)), |progress| {
+///     .wait(&Polling::new().with_initial_delay(Duration::from_millis(10)), |progress| {
 ///         eprintln!("{progress}");
 ///     })
 ///     .await?;
@@ -130,7 +130,7 @@ impl BatchBuilder {
     pub fn add_message(mut self, message: impl Into<Message>, options: &ImageOptions) -> Self {
         let message: Message = message.into();
         let request = message
-            .into_request(&self.model, &[], options)
+            .into_request(&self.model, options)
             .map_err(|error| error.to_string());
         self.requests.push(request);
         self
@@ -356,14 +356,14 @@ impl Polling {
     }
 
     /// Sets the first wait (at least 10 ms).
-    pub fn initial_delay(mut self, delay: Duration) -> Self {
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
         // The waits grow from this one: zero would poll the Batch API as fast as it answers.
         self.initial_delay = delay.max(MIN_POLL_DELAY);
         self
     }
 
     /// Sets the growth of the waits (at least 1).
-    pub fn multiplier(mut self, multiplier: f64) -> Self {
+    pub fn with_multiplier(mut self, multiplier: f64) -> Self {
         self.multiplier = if multiplier.is_finite() {
             multiplier.max(1.0)
         } else {
@@ -373,15 +373,35 @@ impl Polling {
     }
 
     /// Sets the longest wait.
-    pub fn max_delay(mut self, delay: Duration) -> Self {
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
     /// Sets how long to wait in all before giving up (the batch keeps running).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// The first wait.
+    pub fn initial_delay(&self) -> Duration {
+        self.initial_delay
+    }
+
+    /// The growth of the waits.
+    pub fn multiplier(&self) -> f64 {
+        self.multiplier
+    }
+
+    /// The longest wait.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// How long to wait in all before giving up.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The wait after poll `n` (1-based).
@@ -631,7 +651,7 @@ impl BatchJob {
     ///
     /// let job = BatchJob::attach(client, &name).await?;
     /// let results = job
-    ///     .wait(&Polling::new().initial_delay(Duration::from_millis(10)), |_| {})
+    ///     .wait(&Polling::new().with_initial_delay(Duration::from_millis(10)), |_| {})
     ///     .await?;
     /// let item = &results.items()[0];
     /// assert_eq!(item.key(), Some("0"));
@@ -1122,15 +1142,29 @@ mod tests {
     #[test]
     fn polling_backs_off_up_to_the_cap() {
         let polling = Polling::new()
-            .initial_delay(Duration::from_secs(2))
-            .multiplier(2.0)
-            .max_delay(Duration::from_secs(10));
+            .with_initial_delay(Duration::from_secs(2))
+            .with_multiplier(2.0)
+            .with_max_delay(Duration::from_secs(10));
         let delays: Vec<u64> = (1..=5).map(|n| polling.delay(n).as_secs()).collect();
         assert_eq!(delays, [2, 4, 8, 10, 10]);
         assert_eq!(
-            Polling::new().multiplier(f64::NAN).delay(9),
+            Polling::new().with_multiplier(f64::NAN).delay(9),
             Duration::from_secs(5)
         );
+        // The getters read what the setters wrote (after their clamping).
+        let read = (
+            polling.initial_delay(),
+            polling.multiplier(),
+            polling.max_delay(),
+        );
+        assert_eq!(read, (Duration::from_secs(2), 2.0, Duration::from_secs(10)));
+        let clamped = Polling::new()
+            .with_initial_delay(Duration::ZERO)
+            .with_multiplier(0.5)
+            .with_timeout(Duration::from_secs(7));
+        assert_eq!(clamped.initial_delay(), MIN_POLL_DELAY);
+        assert_eq!(clamped.multiplier(), 1.0);
+        assert_eq!(clamped.timeout(), Duration::from_secs(7));
     }
 
     #[test]

@@ -39,11 +39,11 @@ use crate::options::ImageOptions;
 ///
 /// let mut chat = client
 ///     .chat("gemini-3.1-flash-image")
-///     .with_options(ImageOptions::new().aspect_ratio("16:9"));
+///     .with_options(ImageOptions::new().with_aspect_ratio("16:9"));
 /// chat.send("Create a vibrant infographic about photosynthesis").await?;
 /// // One turn in another ratio and size, as the guide does; the chat's defaults stay.
 /// let turn = chat
-///     .send_with("Translate it to Spanish", &ImageOptions::new().aspect_ratio("1:1").image_size("2K"))
+///     .send_with("Translate it to Spanish", &ImageOptions::new().with_aspect_ratio("1:1").with_image_size("2K"))
 ///     .await?;
 /// assert_eq!(turn.actual_dimensions().unwrap().to_string(), "2048x2048");
 /// assert_eq!(chat.turns(), 2);
@@ -135,7 +135,7 @@ impl Chat {
         overrides: &ImageOptions,
     ) -> Result<GenerateContentRequest, Error> {
         let message: Message = message.into();
-        message.into_request(
+        message.into_turn_request(
             &self.model,
             &self.history,
             &self.options.merged_with(overrides),

@@ -58,7 +58,7 @@ impl CostPreview {
     /// The predicted pixel size of each image, when the ratio and size are known (without an
     /// aspect ratio, an edit keeps its input image's ratio, which the table cannot know).
     pub fn dimensions(&self) -> Option<Dimensions> {
-        Dimensions::predicted(&self.prediction)
+        crate::media::predicted(&self.prediction)
     }
 
     /// Output tokens per image (known even when the ratio is not, if every ratio of the model

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::outcome::Outcome;
+use nanobanana_rules::Outcome;
 
 /// Anything that went wrong in a workflow. Match on it: each variant says what happened and
 /// carries what a caller needs to react.
@@ -27,7 +27,7 @@ pub enum Error {
     /// Input bytes are not an image of a type the service takes.
     #[error(
         "unrecognised image type: {what}; supported are {supported}, recognised from the content (not the file name)",
-        supported = crate::media::SUPPORTED
+        supported = nanobanana_wire::media::SUPPORTED
     )]
     UnknownImageType {
         /// What was given (a path and/or a description of the first bytes).

@@ -12,8 +12,8 @@ use nanobanana_wire::{
 use crate::error::Error;
 use crate::grounding::Grounding;
 use crate::media::{Dimensions, ImageFormat, dimensions};
-use crate::outcome::Outcome;
 use crate::save;
+use nanobanana_rules::Outcome;
 
 /// What one generation produced. The [`outcome`](Self::outcome) says what kind of answer it
 /// is; images, text and usage are there whatever it is (empty when the answer has none).
@@ -182,7 +182,7 @@ impl Generation {
 
     /// The predicted pixel size, when the request and the table know it.
     pub fn predicted_dimensions(&self) -> Option<Dimensions> {
-        self.prediction.as_ref().and_then(Dimensions::predicted)
+        self.prediction.as_ref().and_then(crate::media::predicted)
     }
 
     /// The pixel size of the first final image, read from its header.

@@ -151,13 +151,13 @@ impl Generate {
 
     /// Sets the aspect ratio, e.g. `"16:9"`.
     pub fn aspect_ratio(mut self, ratio: impl Into<AspectRatio>) -> Self {
-        self.options = self.options.aspect_ratio(ratio);
+        self.options = self.options.with_aspect_ratio(ratio);
         self
     }
 
     /// Sets the image size: `"512"`, `"1K"`, `"2K"`, `"4K"` (capital K).
     pub fn image_size(mut self, size: impl Into<ImageSize>) -> Self {
-        self.options = self.options.image_size(size);
+        self.options = self.options.with_image_size(size);
         self
     }
 
@@ -175,19 +175,19 @@ impl Generate {
 
     /// Sets the thinking level.
     pub fn thinking_level(mut self, level: impl Into<ThinkingLevel>) -> Self {
-        self.options = self.options.thinking_level(level);
+        self.options = self.options.with_thinking_level(level);
         self
     }
 
     /// Returns thoughts (thought images and summaries) too.
     pub fn include_thoughts(mut self) -> Self {
-        self.options = self.options.include_thoughts();
+        self.options = self.options.with_thoughts();
         self
     }
 
     /// Grounds the answer with Google Search.
     pub fn google_search(mut self, search: Search) -> Self {
-        self.options = self.options.google_search(search);
+        self.options = self.options.with_search(search);
         self
     }
 
@@ -210,7 +210,7 @@ impl Generate {
     }
 
     /// The model.
-    pub fn get_model(&self) -> &str {
+    pub fn model_id(&self) -> &str {
         &self.model
     }
 
@@ -218,12 +218,12 @@ impl Generate {
     pub fn request(&self) -> Result<GenerateContentRequest, Error> {
         self.message
             .clone()
-            .into_request(&self.model, &[], &self.options)
+            .into_request(&self.model, &self.options)
     }
 
     /// The request, moving the message (and its input images) into it instead of copying them.
     fn take_request(&mut self) -> Result<GenerateContentRequest, Error> {
-        std::mem::take(&mut self.message).into_request(&self.model, &[], &self.options)
+        std::mem::take(&mut self.message).into_request(&self.model, &self.options)
     }
 
     /// What the request will produce per image (pixel size, output tokens), without sending.

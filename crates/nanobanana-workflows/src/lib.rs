@@ -103,7 +103,6 @@ mod images;
 pub mod media;
 mod message;
 mod options;
-mod outcome;
 pub mod save;
 
 pub use crate::batch::{
@@ -119,4 +118,5 @@ pub use crate::images::{ClientExt, Generate, Images, default_model};
 pub use crate::media::{Dimensions, ImageFormat, InputImage};
 pub use crate::message::{Composition, Message, Reference, ReferenceKind};
 pub use crate::options::{ImageOptions, Modalities, Search};
-pub use crate::outcome::Outcome;
+// What an answer amounts to: the rules crate's classification (`nanobanana_rules::outcome`).
+pub use nanobanana_rules::outcome::{Outcome, OutcomeKind};

@@ -91,9 +91,35 @@ impl Message {
         Content::user(self.parts)
     }
 
+    /// The request of a one-turn conversation: this message, checked for `model` (see
+    /// [`check`](Self::check)), with `options`' `generationConfig` and `tools`. What
+    /// [`Generate`](crate::Generate) and [`BatchBuilder::add_message`](crate::BatchBuilder::add_message)
+    /// send, for a caller that checks or stores a request before it has a client (the CLI
+    /// checks every request against the rules before it looks for a key).
+    ///
+    /// ```
+    /// use nanobanana_workflows::{ImageOptions, Message};
+    ///
+    /// let request = Message::text("A nano banana dish")
+    ///     .into_request("gemini-3-pro-image", &ImageOptions::new().with_aspect_ratio("16:9"))?;
+    /// let json = serde_json::to_value(&request).unwrap();
+    /// assert_eq!(json["contents"][0]["role"], "user");
+    /// assert_eq!(json["contents"][0]["parts"][0]["text"], "A nano banana dish");
+    /// assert_eq!(json["generationConfig"]["imageConfig"]["aspectRatio"], "16:9");
+    /// assert!(Message::new().into_request("gemini-3-pro-image", &ImageOptions::new()).is_err());
+    /// # Ok::<(), nanobanana_workflows::Error>(())
+    /// ```
+    pub fn into_request(
+        self,
+        model: &str,
+        options: &ImageOptions,
+    ) -> Result<GenerateContentRequest, Error> {
+        self.into_turn_request(model, &[], options)
+    }
+
     /// The request of one turn: `history` (copied), then this message (checked for `model`),
     /// with `options`' `generationConfig` and `tools`. What the builders, chats and batches send.
-    pub(crate) fn into_request(
+    pub(crate) fn into_turn_request(
         self,
         model: &str,
         history: &[Content],
@@ -205,7 +231,7 @@ impl Reference {
 /// # let image = || InputImage::from_bytes(b"\x89PNG\r\n\x1a\n".to_vec()).unwrap();
 /// let mut office = Composition::new("An office group photo of these people, making funny faces.");
 /// for _ in 0..5 {
-///     office = office.character(image());
+///     office = office.with_character(image());
 /// }
 /// // 3 Pro takes 5 characters; 3.1 Flash takes 4.
 /// assert!(office.check("gemini-3-pro-image").is_ok());
@@ -234,17 +260,17 @@ impl Composition {
     }
 
     /// Adds an object reference.
-    pub fn object(self, image: InputImage) -> Self {
-        self.reference(Reference::object(image))
+    pub fn with_object(self, image: InputImage) -> Self {
+        self.with_reference(Reference::object(image))
     }
 
     /// Adds a character reference.
-    pub fn character(self, image: InputImage) -> Self {
-        self.reference(Reference::character(image))
+    pub fn with_character(self, image: InputImage) -> Self {
+        self.with_reference(Reference::character(image))
     }
 
     /// Adds a reference (with its label, if any).
-    pub fn reference(mut self, reference: Reference) -> Self {
+    pub fn with_reference(mut self, reference: Reference) -> Self {
         self.references.push(reference);
         self
     }
@@ -392,10 +418,10 @@ mod tests {
     fn composition(objects: usize, characters: usize) -> Composition {
         let mut c = Composition::new("Put them together");
         for _ in 0..objects {
-            c = c.object(image());
+            c = c.with_object(image());
         }
         for _ in 0..characters {
-            c = c.character(image());
+            c = c.with_character(image());
         }
         c
     }
@@ -449,8 +475,8 @@ mod tests {
     #[test]
     fn a_composition_becomes_prompt_labels_and_images() {
         let message: Message = Composition::new("The woman holds the bag")
-            .reference(Reference::character(image()).with_label("The woman:"))
-            .object(image())
+            .with_reference(Reference::character(image()).with_label("The woman:"))
+            .with_object(image())
             .into();
         let kinds: Vec<&str> = message
             .parts()
@@ -460,5 +486,34 @@ mod tests {
         assert_eq!(kinds, ["text", "text", "image", "image"]);
         assert!(message.check("gemini-3-pro-image").is_ok());
         assert!(Message::new().check("gemini-3-pro-image").is_err());
+    }
+
+    /// The public one-turn request is the pipeline's turn with no history: the message checked
+    /// for the model (a composition's limits), then the options.
+    #[test]
+    fn a_one_turn_request_is_checked_and_carries_the_options() {
+        let options = ImageOptions::new().with_aspect_ratio("16:9").image_only();
+        let message = Message::text("A banana").with_image(image());
+        let request = message
+            .clone()
+            .into_request("gemini-3-pro-image", &options)
+            .unwrap();
+        assert_eq!(
+            request,
+            message
+                .into_turn_request("gemini-3-pro-image", &[], &options)
+                .unwrap()
+        );
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["contents"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            json["contents"][0]["parts"][1]["inlineData"]["mimeType"],
+            "image/png"
+        );
+        assert_eq!(json["generationConfig"]["responseModalities"][0], "IMAGE");
+        let error = Message::from(composition(7, 0))
+            .into_request("gemini-3-pro-image", &options)
+            .unwrap_err();
+        assert!(matches!(error, Error::TooManyReferences { .. }), "{error}");
     }
 }

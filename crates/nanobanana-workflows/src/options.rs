@@ -59,11 +59,11 @@ impl Search {
 /// ```
 /// use nanobanana_workflows::{ImageOptions, Search};
 ///
-/// let defaults = ImageOptions::new().aspect_ratio("16:9").image_size("2K");
-/// let turn = ImageOptions::new().aspect_ratio("4:3").google_search(Search::Web);
+/// let defaults = ImageOptions::new().with_aspect_ratio("16:9").with_image_size("2K");
+/// let turn = ImageOptions::new().with_aspect_ratio("4:3").with_search(Search::Web);
 /// let merged = defaults.merged_with(&turn);
-/// assert_eq!(merged.get_aspect_ratio().unwrap().as_str(), "4:3");
-/// assert_eq!(merged.get_image_size().unwrap().as_str(), "2K");
+/// assert_eq!(merged.aspect_ratio().unwrap().as_str(), "4:3");
+/// assert_eq!(merged.image_size().unwrap().as_str(), "2K");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -89,14 +89,14 @@ impl ImageOptions {
     }
 
     /// Sets `imageConfig.aspectRatio`, e.g. `"16:9"` (checked against the model before sending).
-    pub fn aspect_ratio(mut self, ratio: impl Into<AspectRatio>) -> Self {
+    pub fn with_aspect_ratio(mut self, ratio: impl Into<AspectRatio>) -> Self {
         self.aspect_ratio = Some(ratio.into());
         self
     }
 
     /// Sets `imageConfig.imageSize`: `"512"` (3.1 Flash only), `"1K"`, `"2K"`, `"4K"`, with a
     /// capital K (`"1k"` is refused before sending, as the service rejects it).
-    pub fn image_size(mut self, size: impl Into<ImageSize>) -> Self {
+    pub fn with_image_size(mut self, size: impl Into<ImageSize>) -> Self {
         self.image_size = Some(size.into());
         self
     }
@@ -127,57 +127,57 @@ impl ImageOptions {
 
     /// Sets the thinking level (`minimal` or `high` on 3.1 Flash; not configurable on 2.5
     /// Flash).
-    pub fn thinking_level(mut self, level: impl Into<ThinkingLevel>) -> Self {
+    pub fn with_thinking_level(mut self, level: impl Into<ThinkingLevel>) -> Self {
         self.thinking_level = Some(level.into());
         self
     }
 
     /// Returns thought parts (interim thought images, thought summaries) with the answer
     /// (`includeThoughts: true`). Thought tokens are billed either way.
-    pub fn include_thoughts(mut self) -> Self {
+    pub fn with_thoughts(mut self) -> Self {
         self.include_thoughts = Some(true);
         self
     }
 
     /// Leaves thoughts out (`includeThoughts: false`), e.g. to override a chat's default.
-    pub fn exclude_thoughts(mut self) -> Self {
+    pub fn without_thoughts(mut self) -> Self {
         self.include_thoughts = Some(false);
         self
     }
 
     /// Grounds the answer with Google Search.
-    pub fn google_search(mut self, search: Search) -> Self {
+    pub fn with_search(mut self, search: Search) -> Self {
         self.search = Some(search);
         self
     }
 
     /// The aspect ratio, if set.
-    pub fn get_aspect_ratio(&self) -> Option<&AspectRatio> {
+    pub fn aspect_ratio(&self) -> Option<&AspectRatio> {
         self.aspect_ratio.as_ref()
     }
 
     /// The image size, if set.
-    pub fn get_image_size(&self) -> Option<&ImageSize> {
+    pub fn image_size(&self) -> Option<&ImageSize> {
         self.image_size.as_ref()
     }
 
     /// The modalities, if set.
-    pub fn get_modalities(&self) -> Option<Modalities> {
+    pub fn modalities(&self) -> Option<Modalities> {
         self.modalities
     }
 
     /// The thinking level, if set.
-    pub fn get_thinking_level(&self) -> Option<&ThinkingLevel> {
+    pub fn thinking_level(&self) -> Option<&ThinkingLevel> {
         self.thinking_level.as_ref()
     }
 
     /// Whether thoughts are asked for, if set.
-    pub fn get_include_thoughts(&self) -> Option<bool> {
+    pub fn include_thoughts(&self) -> Option<bool> {
         self.include_thoughts
     }
 
     /// The search grounding, if set.
-    pub fn get_search(&self) -> Option<Search> {
+    pub fn search(&self) -> Option<Search> {
         self.search
     }
 
@@ -254,25 +254,25 @@ mod tests {
     #[test]
     fn a_setting_can_be_unset_and_the_others_stay() {
         let options = ImageOptions::new()
-            .aspect_ratio("16:9")
-            .image_size("2K")
+            .with_aspect_ratio("16:9")
+            .with_image_size("2K")
             .image_only()
             .without_aspect_ratio();
-        assert_eq!(options.get_aspect_ratio(), None);
-        assert_eq!(options.get_image_size(), Some(&ImageSize::from("2K")));
-        assert_eq!(options.get_modalities(), Some(Modalities::ImageOnly));
-        assert_eq!(options.without_image_size().get_image_size(), None);
+        assert_eq!(options.aspect_ratio(), None);
+        assert_eq!(options.image_size(), Some(&ImageSize::from("2K")));
+        assert_eq!(options.modalities(), Some(Modalities::ImageOnly));
+        assert_eq!(options.without_image_size().image_size(), None);
     }
 
     #[test]
     fn settings_make_the_documented_request_shape() {
         let options = ImageOptions::new()
-            .aspect_ratio("16:9")
-            .image_size("2K")
+            .with_aspect_ratio("16:9")
+            .with_image_size("2K")
             .text_and_image()
-            .thinking_level(ThinkingLevel::High)
-            .include_thoughts()
-            .google_search(Search::WebAndImage);
+            .with_thinking_level(ThinkingLevel::High)
+            .with_thoughts()
+            .with_search(Search::WebAndImage);
         let mut request = GenerateContentRequest::new();
         options.apply_to(&mut request);
         // SPEC.md §2, the request example.
@@ -297,10 +297,10 @@ mod tests {
     #[test]
     fn options_serialize_to_their_documented_shape_and_back() {
         let options = ImageOptions::new()
-            .aspect_ratio("4:3")
+            .with_aspect_ratio("4:3")
             .image_only()
-            .exclude_thoughts()
-            .google_search(Search::Image);
+            .without_thoughts()
+            .with_search(Search::Image);
         let value = serde_json::to_value(&options).unwrap();
         assert_eq!(
             value,

@@ -23,11 +23,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for fruit in fruits {
         batch = batch.add_message(
             format!("A studio portrait of a {fruit}"),
-            &ImageOptions::new().aspect_ratio("4:5"),
+            &ImageOptions::new().with_aspect_ratio("4:5"),
         );
     }
     // This one breaks a rule (2.5 Flash takes no image size): refused locally, never sent.
-    batch = batch.add_message("A dragon fruit", &ImageOptions::new().image_size("2K"));
+    batch = batch.add_message("A dragon fruit", &ImageOptions::new().with_image_size("2K"));
     println!("preview: {}", batch.preview());
 
     let job = batch.submit().await?;
@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         job.refused()
     );
     let polling = if session.is_fake() {
-        Polling::new().initial_delay(Duration::from_millis(50))
+        Polling::new().with_initial_delay(Duration::from_millis(50))
     } else {
         Polling::new()
     };

@@ -12,10 +12,11 @@ use nanobanana::prelude::*;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let session = common::connect().await?;
-    let mut chat = session
-        .client
-        .chat("gemini-nano-banana-2.1")
-        .with_options(ImageOptions::new().text_and_image().aspect_ratio("16:9"));
+    let mut chat = session.client.chat("gemini-nano-banana-2.1").with_options(
+        ImageOptions::new()
+            .text_and_image()
+            .with_aspect_ratio("16:9"),
+    );
 
     let first = chat
         .send("Create a vibrant infographic that explains photosynthesis as if it were a recipe")
@@ -26,7 +27,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let second = chat
         .send_with(
             "Update this infographic to be in Spanish. Do not change any other elements.",
-            &ImageOptions::new().aspect_ratio("1:1").image_size("2K"),
+            &ImageOptions::new()
+                .with_aspect_ratio("1:1")
+                .with_image_size("2K"),
         )
         .await?;
     println!("turn 2: {}, {}", second.outcome(), size(&second));

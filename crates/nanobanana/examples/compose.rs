@@ -36,14 +36,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let composition = Composition::new(
         "A fashion photo of the woman wearing the hat and carrying the handbag, on a beach",
     )
-    .reference(Reference::object(references[0].clone()).with_label("The handbag:"))
-    .reference(Reference::object(references[1].clone()).with_label("The hat:"))
-    .reference(Reference::character(references[2].clone()).with_label("The woman:"));
+    .with_reference(Reference::object(references[0].clone()).with_label("The handbag:"))
+    .with_reference(Reference::object(references[1].clone()).with_label("The hat:"))
+    .with_reference(Reference::character(references[2].clone()).with_label("The woman:"));
 
     // Too many characters for 3.1 Flash (4) is refused before sending.
     let mut crowd = Composition::new("Everyone together");
     for _ in 0..5 {
-        crowd = crowd.character(references[2].clone());
+        crowd = crowd.with_character(references[2].clone());
     }
     match crowd.check("gemini-3.1-flash-image") {
         Err(error) => println!("refused before sending: {error}"),

@@ -46,7 +46,7 @@
 //! let mut chat = client.chat("gemini-3.1-flash-image");
 //! chat.send("Create a picture of a nano banana on a plate").await?;
 //! let hat = chat
-//!     .send_with("Give it a tiny hat, square please", &ImageOptions::new().aspect_ratio("1:1"))
+//!     .send_with("Give it a tiny hat, square please", &ImageOptions::new().with_aspect_ratio("1:1"))
 //!     .await?;
 //! assert!(hat.outcome().has_images());
 //!

@@ -18,9 +18,9 @@ const MODEL: &str = "gemini-3.1-flash-image";
 
 fn fast() -> Polling {
     Polling::new()
-        .initial_delay(Duration::from_millis(5))
-        .max_delay(Duration::from_millis(20))
-        .timeout(Duration::from_secs(60))
+        .with_initial_delay(Duration::from_millis(5))
+        .with_max_delay(Duration::from_millis(20))
+        .with_timeout(Duration::from_secs(60))
 }
 
 /// A request for item `i`: every fifth breaks a rule (refused locally), every fifth plus one
@@ -166,7 +166,7 @@ async fn a_cancelled_batch_says_so() {
     let (_server, client) = setup_with(MockGemini::builder().batch_polls(1000)).await;
     let job = client
         .batch(MODEL)
-        .add_message("A banana", &ImageOptions::new().image_size("512"))
+        .add_message("A banana", &ImageOptions::new().with_image_size("512"))
         .submit()
         .await
         .unwrap();
@@ -215,7 +215,7 @@ async fn empty_or_refused_batches_and_timeouts() {
         .await
         .unwrap();
     let error = job
-        .wait(&fast().timeout(Duration::from_millis(30)), |_| {})
+        .wait(&fast().with_timeout(Duration::from_millis(30)), |_| {})
         .await
         .unwrap_err();
     assert!(
@@ -249,9 +249,10 @@ async fn the_polling_timeout_runs_on_tokios_clock() {
         .unwrap();
     let mut polls = 0;
     let error = job
-        .wait(&Polling::new().timeout(Duration::from_secs(600)), |p| {
-            polls = p.polls
-        })
+        .wait(
+            &Polling::new().with_timeout(Duration::from_secs(600)),
+            |p| polls = p.polls,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -328,8 +329,8 @@ async fn batches_are_listed_as_summaries() {
         let job = client
             .batch(MODEL)
             .display_name(label)
-            .add_message("A banana", &ImageOptions::new().image_size("512"))
-            .add_message("A mango", &ImageOptions::new().image_size("512"))
+            .add_message("A banana", &ImageOptions::new().with_image_size("512"))
+            .add_message("A mango", &ImageOptions::new().with_image_size("512"))
             .submit()
             .await
             .unwrap();

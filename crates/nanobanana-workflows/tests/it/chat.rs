@@ -10,7 +10,7 @@ use crate::{generate_requests, setup};
 const MODEL: &str = "gemini-3.1-flash-image";
 
 fn small() -> ImageOptions {
-    ImageOptions::new().image_size("512").include_thoughts()
+    ImageOptions::new().with_image_size("512").with_thoughts()
 }
 
 /// SPEC.md §4: every model part goes back exactly as received, signatures included, and the
@@ -203,9 +203,11 @@ async fn streamed_turns_keep_the_same_history_as_whole_ones() {
 #[tokio::test]
 async fn overrides_apply_to_one_turn() {
     let (server, client) = setup().await;
-    let mut chat = client
-        .chat(MODEL)
-        .with_options(ImageOptions::new().aspect_ratio("16:9").image_size("512"));
+    let mut chat = client.chat(MODEL).with_options(
+        ImageOptions::new()
+            .with_aspect_ratio("16:9")
+            .with_image_size("512"),
+    );
     let first = chat
         .send("An infographic about photosynthesis")
         .await
@@ -214,7 +216,9 @@ async fn overrides_apply_to_one_turn() {
     let square = chat
         .send_with(
             "Translate it to Spanish",
-            &ImageOptions::new().aspect_ratio("1:1").image_size("1K"),
+            &ImageOptions::new()
+                .with_aspect_ratio("1:1")
+                .with_image_size("1K"),
         )
         .await
         .unwrap();
@@ -240,7 +244,9 @@ async fn overrides_apply_to_one_turn() {
 #[tokio::test]
 async fn export_and_import_round_trip() {
     let (server, client) = setup().await;
-    let mut chat = client.chat(MODEL).with_options(small().aspect_ratio("4:3"));
+    let mut chat = client
+        .chat(MODEL)
+        .with_options(small().with_aspect_ratio("4:3"));
     chat.send("A banana on a plate").await.unwrap();
     chat.send("Make the plate blue").await.unwrap();
     let json = chat.export_json();

@@ -8,11 +8,11 @@ fn compose(png: &[u8], objects: usize, characters: usize) -> Composition {
     let image = || InputImage::from_bytes(png.to_vec()).unwrap();
     let mut composition = Composition::new("Put all of these in one scene");
     for i in 0..objects {
-        composition =
-            composition.reference(Reference::object(image()).with_label(format!("Object {i}:")));
+        composition = composition
+            .with_reference(Reference::object(image()).with_label(format!("Object {i}:")));
     }
     for _ in 0..characters {
-        composition = composition.character(image());
+        composition = composition.with_character(image());
     }
     composition
 }

@@ -1,5 +1,10 @@
 //! What an answer amounts to (WIRE.md "Response details"): images, text only, or one of the
-//! ways the service declines, each a distinct variant a caller can match on.
+//! ways the service declines, each a distinct variant a caller can match on ([`Outcome`]), and
+//! its name alone ([`OutcomeKind`]: what the fake server is asked to answer with, and what the
+//! conformance cases expect).
+//!
+//! The classification is a documented rule, so it lives here, shared by the client
+//! (`nanobanana_workflows::Outcome` re-exports it) and the fake server.
 
 use std::fmt;
 
@@ -8,7 +13,7 @@ use nanobanana_wire::{BlockReason, FinishReason, GenerateContentResponse};
 /// What the service answered, classified from the first candidate (or its absence).
 ///
 /// ```
-/// use nanobanana_workflows::Outcome;
+/// use nanobanana_rules::outcome::{Outcome, OutcomeKind};
 /// use nanobanana_wire::GenerateContentResponse;
 ///
 /// let body = br#"{"candidates": [{"content": {}, "finishReason": "NO_IMAGE", "index": 0}]}"#;
@@ -17,9 +22,10 @@ use nanobanana_wire::{BlockReason, FinishReason, GenerateContentResponse};
 ///     Outcome::NoImage { .. } => { /* ask again, rephrased */ }
 ///     other => panic!("{other}"),
 /// }
+/// assert_eq!(Outcome::of(&response).kind(), OutcomeKind::NoImage);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
     /// At least one final (non-thought) image.
@@ -54,6 +60,13 @@ pub enum Outcome {
         /// `promptFeedback.blockReasonMessage`, if any.
         message: Option<String>,
     },
+    /// `finishReason: MISSING_THOUGHT_SIGNATURE`: a model turn sent back lacks its thought
+    /// signature; the 200 answer the service may give instead of a 400 (SERVICE-2026.md §4).
+    /// Send the model turns back exactly as received.
+    MissingThoughtSignature {
+        /// The candidate's `finishMessage`, if any.
+        message: Option<String>,
+    },
     /// The candidate ended with another reason (`SAFETY`, `PROHIBITED_CONTENT`, `IMAGE_OTHER`,
     /// `MAX_TOKENS`, `OTHER`, a value this crate does not know, ...) and holds no image (any
     /// text it holds was cut short; `Generation::text` still has it).
@@ -70,7 +83,8 @@ pub enum Outcome {
 
 impl Outcome {
     /// Classifies an answer by its first candidate: images win; then the image finish reasons
-    /// (`NO_IMAGE`, `IMAGE_SAFETY`, `IMAGE_PROHIBITED_CONTENT`, `IMAGE_RECITATION`); then text
+    /// (`NO_IMAGE`, `IMAGE_SAFETY`, `IMAGE_PROHIBITED_CONTENT`, `IMAGE_RECITATION`) and
+    /// `MISSING_THOUGHT_SIGNATURE`; then text
     /// that ended normally (`STOP`, or no reason); then any other finish reason (text cut short
     /// by `SAFETY` or `MAX_TOKENS` is [`Outcome::Stopped`]); a response without candidates is a
     /// blocked prompt when it says so.
@@ -107,6 +121,9 @@ impl Outcome {
                 return Outcome::ImageProhibitedContent { message };
             }
             Some(FinishReason::ImageRecitation) => return Outcome::ImageRecitation { message },
+            Some(FinishReason::MissingThoughtSignature) => {
+                return Outcome::MissingThoughtSignature { message };
+            }
             _ => {}
         }
         let has_text = parts
@@ -138,20 +155,108 @@ impl Outcome {
         matches!(self, Outcome::Images | Outcome::TextOnly)
     }
 
-    /// A stable short name: `images`, `text-only`, `no-image`, `image-safety`,
-    /// `image-prohibited-content`, `image-recitation`, `blocked-prompt`, `stopped`, `empty`.
-    pub fn name(&self) -> &'static str {
+    /// What kind of outcome this is, without its details.
+    pub fn kind(&self) -> OutcomeKind {
         match self {
-            Outcome::Images => "images",
-            Outcome::TextOnly => "text-only",
-            Outcome::NoImage { .. } => "no-image",
-            Outcome::ImageSafety { .. } => "image-safety",
-            Outcome::ImageProhibitedContent { .. } => "image-prohibited-content",
-            Outcome::ImageRecitation { .. } => "image-recitation",
-            Outcome::BlockedPrompt { .. } => "blocked-prompt",
-            Outcome::Stopped { .. } => "stopped",
-            Outcome::Empty => "empty",
+            Outcome::Images => OutcomeKind::Images,
+            Outcome::TextOnly => OutcomeKind::TextOnly,
+            Outcome::NoImage { .. } => OutcomeKind::NoImage,
+            Outcome::ImageSafety { .. } => OutcomeKind::ImageSafety,
+            Outcome::ImageProhibitedContent { .. } => OutcomeKind::ImageProhibitedContent,
+            Outcome::ImageRecitation { .. } => OutcomeKind::ImageRecitation,
+            Outcome::BlockedPrompt { .. } => OutcomeKind::BlockedPrompt,
+            Outcome::MissingThoughtSignature { .. } => OutcomeKind::MissingThoughtSignature,
+            Outcome::Stopped { .. } => OutcomeKind::Stopped,
+            Outcome::Empty => OutcomeKind::Empty,
         }
+    }
+
+    /// A stable short name: [`OutcomeKind::as_str`] of its [`kind`](Self::kind).
+    pub fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+/// The kind of an [`Outcome`], without its details: a value to name, compare, store or ask for
+/// (the fake server's `outcome=` fault takes one).
+///
+/// ```
+/// use nanobanana_rules::outcome::OutcomeKind;
+///
+/// assert_eq!(OutcomeKind::from_name("no-image"), Some(OutcomeKind::NoImage));
+/// assert_eq!(OutcomeKind::ImageProhibitedContent.as_str(), "image-prohibited-content");
+/// assert!(OutcomeKind::ALL.iter().all(|k| OutcomeKind::from_name(k.as_str()) == Some(*k)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OutcomeKind {
+    /// [`Outcome::Images`].
+    Images,
+    /// [`Outcome::TextOnly`].
+    TextOnly,
+    /// [`Outcome::NoImage`].
+    NoImage,
+    /// [`Outcome::ImageSafety`].
+    ImageSafety,
+    /// [`Outcome::ImageProhibitedContent`].
+    ImageProhibitedContent,
+    /// [`Outcome::ImageRecitation`].
+    ImageRecitation,
+    /// [`Outcome::BlockedPrompt`].
+    BlockedPrompt,
+    /// [`Outcome::MissingThoughtSignature`].
+    MissingThoughtSignature,
+    /// [`Outcome::Stopped`].
+    Stopped,
+    /// [`Outcome::Empty`].
+    Empty,
+}
+
+impl OutcomeKind {
+    /// Every kind.
+    pub const ALL: &'static [OutcomeKind] = &[
+        OutcomeKind::Images,
+        OutcomeKind::TextOnly,
+        OutcomeKind::NoImage,
+        OutcomeKind::ImageSafety,
+        OutcomeKind::ImageProhibitedContent,
+        OutcomeKind::ImageRecitation,
+        OutcomeKind::BlockedPrompt,
+        OutcomeKind::MissingThoughtSignature,
+        OutcomeKind::Stopped,
+        OutcomeKind::Empty,
+    ];
+
+    /// The stable short name: `images`, `text-only`, `no-image`, `image-safety`,
+    /// `image-prohibited-content`, `image-recitation`, `blocked-prompt`,
+    /// `missing-thought-signature`, `stopped`, `empty`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Images => "images",
+            OutcomeKind::TextOnly => "text-only",
+            OutcomeKind::NoImage => "no-image",
+            OutcomeKind::ImageSafety => "image-safety",
+            OutcomeKind::ImageProhibitedContent => "image-prohibited-content",
+            OutcomeKind::ImageRecitation => "image-recitation",
+            OutcomeKind::BlockedPrompt => "blocked-prompt",
+            OutcomeKind::MissingThoughtSignature => "missing-thought-signature",
+            OutcomeKind::Stopped => "stopped",
+            OutcomeKind::Empty => "empty",
+        }
+    }
+
+    /// The kind of a short name ([`as_str`](Self::as_str)'s spelling, exactly).
+    pub fn from_name(name: &str) -> Option<OutcomeKind> {
+        OutcomeKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for OutcomeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -191,6 +296,12 @@ impl fmt::Display for Outcome {
                     f,
                     "the prompt was blocked (promptFeedback.blockReason {})",
                     reason.as_str()
+                )?;
+                message
+            }
+            Outcome::MissingThoughtSignature { message } => {
+                f.write_str(
+                    "the answer stopped without an image (finishReason MISSING_THOUGHT_SIGNATURE)",
                 )?;
                 message
             }
@@ -254,6 +365,10 @@ mod tests {
             ),
             (r#"{"candidates":[{"finishReason":"SAFETY"}]}"#, "stopped"),
             (
+                r#"{"candidates":[{"finishReason":"MISSING_THOUGHT_SIGNATURE","finishMessage":"Request has at least one thought signature missing."}]}"#,
+                "missing-thought-signature",
+            ),
+            (
                 r#"{"candidates":[{"finishReason":"SOMETHING_NEW"}]}"#,
                 "stopped",
             ),
@@ -269,6 +384,14 @@ mod tests {
         ];
         for (body, name) in cases {
             assert_eq!(outcome(body).name(), name, "{body}");
+            assert_eq!(OutcomeKind::from_name(name), Some(outcome(body).kind()));
+        }
+        // Every kind is reached by one of the cases.
+        for kind in OutcomeKind::ALL {
+            assert!(
+                cases.iter().any(|(body, _)| outcome(body).kind() == *kind),
+                "{kind}"
+            );
         }
         assert_eq!(
             outcome(cases[4].0).to_string(),
@@ -280,10 +403,17 @@ mod tests {
         );
         // Text cut short by MAX_TOKENS: the answer has text, so the sentence does not deny it.
         assert_eq!(
-            outcome(cases[9].0).to_string(),
+            outcome(cases[10].0).to_string(),
             "the answer stopped without an image (finishReason MAX_TOKENS)"
         );
         assert!(outcome(cases[0].0).is_usable() && outcome(cases[1].0).is_usable());
         assert!(!outcome(cases[2].0).is_usable());
+        // The sentence of a missing signature is the one it had as a `Stopped` outcome.
+        assert_eq!(
+            outcome(cases[8].0).to_string(),
+            "the answer stopped without an image (finishReason MISSING_THOUGHT_SIGNATURE): \
+             Request has at least one thought signature missing."
+        );
+        assert_eq!(OutcomeKind::from_name("image-prohibited"), None);
     }
 }
