@@ -10,6 +10,9 @@
 //! - [`validate_request`] / [`validate_request_json`]: every broken rule of a request at once,
 //!   each with its stable rule id (`fixtures/rules.json`), a JSON pointer, what was sent, what is
 //!   allowed, and the exact message of the service's 400 answer.
+//! - [`validate_interaction`] / [`validate_interaction_json`]: the same checks on an
+//!   Interactions API create request (`response_format`, snake_case pointers), and
+//!   [`interaction_error`], the answer the Interactions API gives (`docs/service/INTERACTIONS.md`).
 //! - [`response`]: the thought-signature rules of an answer (SPEC.md §4), checked without
 //!   allocating, and the split into thought images, final images and text (SPEC.md §3).
 //!
@@ -98,12 +101,18 @@
 
 pub mod catalogue;
 mod date;
+mod interactions;
 mod report;
 mod request;
 pub mod resolution;
 pub mod response;
 
 pub use crate::date::{Date, DateError};
+pub use crate::interactions::{
+    IMAGE_DELIVERIES, IMAGE_FORMAT_MIME_TYPES, InteractionError, interaction_error,
+    validate_interaction, validate_interaction_json, validate_interaction_json_with,
+    validate_interaction_with,
+};
 pub use crate::report::{Report, Rule, Severity, Violation};
 pub use crate::request::{
     INLINE_DATA_LIMIT, Options, SignaturePolicy, UnknownFields, validate_request,

@@ -207,6 +207,13 @@ impl Violation {
         self.severity = severity;
     }
 
+    /// The same violation at another place (the model travels in the body of an Interactions
+    /// API request, in the path of a generateContent one).
+    pub(crate) fn at_path(mut self, path: &str) -> Self {
+        self.path = path.to_owned();
+        self
+    }
+
     pub(crate) fn warning(
         rule: Rule,
         path: String,
