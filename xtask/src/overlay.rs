@@ -448,13 +448,20 @@ mod tests {
         assert!(pattern("batches/{batch}:cancel").matches("batches/abc:cancel"));
         assert!(!pattern("batches/{batch}").matches("batches/"));
         assert!(pattern("files").matches("files"));
+        let cancel = pattern("interactions/{interaction}/cancel");
+        assert_eq!(cancel.action.as_deref(), Some("cancel"));
+        assert!(cancel.matches("interactions/v1_abc/cancel"));
+        assert!(!cancel.matches("interactions/v1_abc"));
+        assert!(!pattern("interactions/{interaction}").matches("interactions/v1_abc/cancel"));
     }
 
     #[test]
     fn patterns_outside_the_generated_shape_are_refused() {
         for bad in [
             "models/*",
-            "models/{model}/x",
+            "models/{model}/x/y",
+            "models/{model}/x:verb",
+            "models/{model}/",
             "a-b",
             "models/{Model}",
             ":verb",

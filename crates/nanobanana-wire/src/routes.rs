@@ -149,6 +149,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn interaction_paths_route_with_their_cancel_segment() {
+        let m = route("POST", "/v1/interactions").unwrap();
+        assert_eq!(m.endpoint(), Endpoint::InteractionCreate);
+        let m = route("GET", "/v1beta/interactions/v1_abc").unwrap();
+        assert_eq!(
+            m.route,
+            Route::InteractionGet {
+                interaction: "v1_abc"
+            }
+        );
+        let m = route("POST", "/v1/interactions/v1_abc/cancel").unwrap();
+        assert_eq!(
+            m.route,
+            Route::InteractionCancel {
+                interaction: "v1_abc"
+            }
+        );
+        assert_eq!(m.route.param(), Some("v1_abc"));
+        assert!(route("POST", "/v1/interactions/v1_abc:cancel").is_none());
+        assert!(route("POST", "/v1/interactions/v1_abc/cancel/x").is_none());
+        assert!(route("POST", "/v1/interactions//cancel").is_none());
+    }
+
+    #[test]
     fn paths_route_under_every_version_and_prefix() {
         for version in ["v1beta", "v1", "v2alpha"] {
             let path = format!("/{version}/models/gemini-3-pro-image:generateContent");
