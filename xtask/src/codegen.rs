@@ -149,11 +149,21 @@ pub(crate) fn generate_from(
         }
     }
 
+    for (name, seen) in &model.unions {
+        for (tag, at) in seen {
+            if !overlay.unions[name].variants.iter().any(|v| &v.wire == tag) {
+                eprintln!(
+                    "note: union {name} tag {tag:?} at {at} is not in the overlay; it decodes as Unknown"
+                );
+            }
+        }
+    }
+
     let dir = root.join("crates/nanobanana-wire/src/generated");
     let mut outputs = vec![
         (
             dir.join("mod.rs"),
-            rustfmt(root, &emit::module(&model.types, &used_enums))?,
+            rustfmt(root, &emit::module(&model, &used_enums))?,
         ),
         (
             dir.join("types.rs"),
@@ -221,7 +231,9 @@ fn observe_case(
         if let Some(body) = response.get("body") {
             let body_at = format!("{at}/response/body");
             if status >= 400 {
-                observe_error(overlay, model, body, &body_at)?;
+                let error_type = route.error.as_ref().unwrap_or(&overlay.error_type);
+                roots.insert(error_type.clone());
+                observe_error(overlay, model, error_type, body, &body_at)?;
             } else {
                 let ty = route.response.as_ref().ok_or_else(|| {
                     format!("{at}: {method} {path} has no response type in overlay.json, but the case has a body")
@@ -231,13 +243,18 @@ fn observe_case(
             }
         }
         if let Some(events) = response.get("events").and_then(Value::as_array) {
-            let ty = route.response.as_ref().ok_or_else(|| {
-                format!("{at}: {method} {path} has no response type in overlay.json")
-            })?;
+            let ty = route
+                .events
+                .as_ref()
+                .or(route.response.as_ref())
+                .ok_or_else(|| {
+                    format!("{at}: {method} {path} has no response type in overlay.json")
+                })?;
             for (j, event) in events.iter().enumerate() {
                 let event_at = format!("{at}/response/events/{j}");
-                if event.get("error").is_some() {
-                    observe_error(overlay, model, event, &event_at)?;
+                // Named-event streams (the Interactions API) type their error events too.
+                if route.events.is_none() && event.get("error").is_some() {
+                    observe_error(overlay, model, &overlay.error_type, event, &event_at)?;
                 } else {
                     roots.insert(ty.clone());
                     model.observe(overlay, ty, event, &event_at)?;
@@ -252,17 +269,18 @@ fn observe_case(
 fn observe_error(
     overlay: &Overlay,
     model: &mut Model,
+    error_type: &str,
     body: &Value,
     at: &str,
 ) -> Result<(), String> {
     match body {
         Value::Array(items) => {
             for (k, item) in items.iter().enumerate() {
-                model.observe(overlay, &overlay.error_type, item, &format!("{at}/{k}"))?;
+                model.observe(overlay, error_type, item, &format!("{at}/{k}"))?;
             }
             Ok(())
         }
-        _ => model.observe(overlay, &overlay.error_type, body, at),
+        _ => model.observe(overlay, error_type, body, at),
     }
 }
 
@@ -270,8 +288,14 @@ fn observe_error(
 fn check_overlay(overlay: &Overlay, model: &Model) -> Result<(), String> {
     let mut problems = Vec::new();
     for route in &overlay.routes {
-        for ty in route.request.iter().chain(&route.response) {
-            if !model.types.contains_key(ty) {
+        for ty in route
+            .request
+            .iter()
+            .chain(&route.response)
+            .chain(&route.events)
+            .chain(&route.error)
+        {
+            if !model.types.contains_key(ty) && !model.unions.contains_key(ty) {
                 problems.push(format!(
                     "route {} {} names {ty} (no fixture body has it)",
                     route.method, route.pattern
@@ -288,6 +312,21 @@ fn check_overlay(overlay: &Overlay, model: &Model) -> Result<(), String> {
                         && !model.rejected.contains(&format!("{name}.{field}"))
                     {
                         problems.push(format!("field {name}.{field} (no fixture body has it)"));
+                    }
+                }
+            }
+        }
+    }
+    for (name, union) in &overlay.unions {
+        match model.unions.get(name) {
+            None => problems.push(format!("union {name} (no fixture body has it)")),
+            Some(seen) => {
+                for variant in &union.variants {
+                    if !seen.contains_key(&variant.wire) {
+                        problems.push(format!(
+                            "union {name} variant {:?} (no fixture body has it)",
+                            variant.wire
+                        ));
                     }
                 }
             }
@@ -435,6 +474,50 @@ mod tests {
         assert!(!types_rs(&after).contains("total_token_count"));
     }
 
+    /// Removes every array item whose `key` member equals `value`; returns how many.
+    fn remove_tagged(value: &mut Value, key: &str, tag: &str) -> usize {
+        match value {
+            Value::Array(items) => {
+                let before = items.len();
+                items.retain(|item| item.get(key).and_then(Value::as_str) != Some(tag));
+                let mut n = before - items.len();
+                n += items
+                    .iter_mut()
+                    .map(|v| remove_tagged(v, key, tag))
+                    .sum::<usize>();
+                n
+            }
+            Value::Object(map) => map.values_mut().map(|v| remove_tagged(v, key, tag)).sum(),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn unions_are_enums_with_a_variant_per_tag_the_corpus_has() {
+        let root = project_root();
+        let mut cases = load_cases(&root.join("fixtures")).unwrap();
+        let types = types_rs(&generate_from(&root, &overlay(), &cases).unwrap()).to_owned();
+        assert!(types.contains("pub enum Step {"));
+        assert!(types.contains("Thought(ThoughtStep),"));
+        assert!(types.contains("Unknown(serde_json::Value),"));
+        assert!(
+            types.contains("rename = \"previous_interaction_id\""),
+            "snake_case on the wire"
+        );
+
+        // A variant the overlay lists but no fixture shows is an error, like a stale field.
+        let removed: usize = cases
+            .iter_mut()
+            .map(|c| remove_tagged(&mut c.json, "event_type", "step.stop"))
+            .sum();
+        assert!(removed > 0);
+        let err = generate_from(&root, &overlay(), &cases).unwrap_err();
+        assert!(
+            err.contains("union InteractionEvent variant \"step.stop\" (no fixture body has it)"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn a_route_without_fixtures_is_an_error() {
         let root = project_root();
@@ -448,6 +531,8 @@ mod tests {
             prefix: crate::overlay::Prefix::Api,
             request: None,
             response: Some("TunedModel".into()),
+            events: None,
+            error: None,
         });
         let err = generate_from(&root, &overlay, &cases).unwrap_err();
         assert!(

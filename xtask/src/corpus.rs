@@ -13,10 +13,16 @@ pub(crate) struct CaseFile {
     pub(crate) json: Value,
 }
 
-/// Every `*.json` file under `fixtures/cases/`, sorted by relative path.
+/// The directories of `fixtures/` that hold case files: the corpus proper, and the Interactions
+/// API vectors (same format; not yet run by the conformance suite, see `fixtures/README.md`).
+pub(crate) const CASE_DIRS: &[&str] = &["cases", "interactions"];
+
+/// Every `*.json` file under the [`CASE_DIRS`], sorted by relative path.
 pub(crate) fn load_cases(fixtures: &Path) -> Result<Vec<CaseFile>, String> {
     let mut paths = Vec::new();
-    collect_files(&fixtures.join("cases"), &mut paths)?;
+    for dir in CASE_DIRS {
+        collect_files(&fixtures.join(dir), &mut paths)?;
+    }
     paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
     paths.sort();
     let mut cases = Vec::with_capacity(paths.len());

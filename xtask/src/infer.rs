@@ -17,6 +17,7 @@ pub(crate) enum Kind {
     String,
     Bytes,
     Enum(String),
+    Union(String),
     StringMap,
     Int64,
     Any,
@@ -33,6 +34,7 @@ impl Kind {
             Kind::String => "a string".into(),
             Kind::Bytes => "base64 bytes".into(),
             Kind::Enum(name) => format!("enum {name}"),
+            Kind::Union(name) => format!("union {name}"),
             Kind::StringMap => "a string map".into(),
             Kind::Int64 => "an int64".into(),
             Kind::Any => "any JSON".into(),
@@ -47,6 +49,13 @@ impl Kind {
             (a, b) if a == b => Some(a.clone()),
             (Kind::Int, Kind::Float) | (Kind::Float, Kind::Int) => Some(Kind::Float),
             (Kind::Array(a), Kind::Array(b)) => a.merge(b).map(|k| Kind::Array(Box::new(k))),
+            // A field declared `any` that is sometimes an array (`input`: a string or a list)
+            // stays any JSON.
+            (Kind::Any, Kind::Array(inner)) | (Kind::Array(inner), Kind::Any)
+                if **inner == Kind::Any =>
+            {
+                Some(Kind::Any)
+            }
             _ => None,
         }
     }
@@ -73,15 +82,66 @@ pub(crate) struct Model {
     pub(crate) enum_values: BTreeMap<String, BTreeMap<String, String>>,
     /// `Type.field` names the overlay marks `rejected` that the corpus has (left out of the types).
     pub(crate) rejected: BTreeSet<String>,
+    /// The unions the corpus uses, with the tags seen (known or not) and where first.
+    pub(crate) unions: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Model {
-    /// Records a body whose root type is `ty`; `at` names the place for error messages.
+    /// Records a body whose root type is `ty` (a struct or a union); `at` names the place for
+    /// error messages.
     pub(crate) fn observe(
         &mut self,
         overlay: &Overlay,
         ty: &str,
         value: &Value,
+        at: &str,
+    ) -> Result<(), String> {
+        if overlay.unions.contains_key(ty) {
+            return self.observe_union(overlay, ty, value, at);
+        }
+        self.observe_struct(overlay, ty, value, None, at)
+    }
+
+    /// Records one member of a union: the tag picks the variant's struct, which gets every
+    /// other member. A tag the overlay does not list is noted (it decodes as `Unknown`).
+    fn observe_union(
+        &mut self,
+        overlay: &Overlay,
+        name: &str,
+        value: &Value,
+        at: &str,
+    ) -> Result<(), String> {
+        let union = &overlay.unions[name];
+        let tag = value
+            .get(&union.tag)
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                format!(
+                    "{at}: a {name} is an object with a string {:?} member",
+                    union.tag
+                )
+            })?;
+        self.unions
+            .entry(name.to_owned())
+            .or_default()
+            .entry(tag.to_owned())
+            .or_insert_with(|| at.to_owned());
+        match union.variants.iter().find(|v| v.wire == tag) {
+            Some(variant) => {
+                let ty = variant.ty.clone();
+                let skip = union.tag.clone();
+                self.observe_struct(overlay, &ty, value, Some(&skip), at)
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn observe_struct(
+        &mut self,
+        overlay: &Overlay,
+        ty: &str,
+        value: &Value,
+        skip: Option<&str>,
         at: &str,
     ) -> Result<(), String> {
         let Value::Object(object) = value else {
@@ -92,6 +152,9 @@ impl Model {
         };
         self.types.entry(ty.to_owned()).or_default();
         for (key, field_value) in object {
+            if Some(key.as_str()) == skip {
+                continue;
+            }
             let wire = camel_case(key);
             let field_at = format!("{at}/{key}");
             let declared = overlay.field(ty, &wire).and_then(|f| f.ty.clone());
@@ -221,6 +284,19 @@ impl Model {
             }
             (Some(FieldType::StringMap), other) => Err(format!(
                 "{at}: expected a string map, found {}",
+                json_kind(other)
+            )),
+            (Some(FieldType::Union(name)), Value::Object(_)) => {
+                if !overlay.unions.contains_key(name) {
+                    return Err(format!(
+                        "{at}: overlay names union {name}, which has no entry under \"unions\""
+                    ));
+                }
+                self.observe_union(overlay, name, value, at)?;
+                Ok(Kind::Union(name.clone()))
+            }
+            (Some(FieldType::Union(name)), other) => Err(format!(
+                "{at}: overlay says {parent}.{wire} is union {name}, found {}",
                 json_kind(other)
             )),
             (Some(FieldType::Struct(name)), Value::Object(_)) => {

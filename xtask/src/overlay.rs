@@ -11,6 +11,27 @@ pub(crate) struct Overlay {
     pub(crate) error_type: String,
     pub(crate) types: BTreeMap<String, TypeOverlay>,
     pub(crate) enums: BTreeMap<String, EnumOverlay>,
+    pub(crate) unions: BTreeMap<String, UnionOverlay>,
+}
+
+/// An open union of object types told apart by a tag member (`{"type": "thought", ...}`): a
+/// Rust enum with one variant per known tag and an `Unknown` variant that keeps the JSON of any
+/// other tag unchanged.
+pub(crate) struct UnionOverlay {
+    pub(crate) doc: String,
+    /// The tag member's wire name (`type`, `event_type`).
+    pub(crate) tag: String,
+    pub(crate) variants: Vec<UnionVariant>,
+}
+
+pub(crate) struct UnionVariant {
+    /// The tag's value on the wire.
+    pub(crate) wire: String,
+    /// The Rust variant name.
+    pub(crate) variant: String,
+    /// The struct holding the variant's other members.
+    pub(crate) ty: String,
+    pub(crate) doc: String,
 }
 
 /// One endpoint of the route table: its names, where it lives, and its body types.
@@ -25,6 +46,10 @@ pub(crate) struct Route {
     pub(crate) prefix: Prefix,
     pub(crate) request: Option<String>,
     pub(crate) response: Option<String>,
+    /// The type of each server-sent event of a streaming answer; the response type when absent.
+    pub(crate) events: Option<String>,
+    /// The type of the route's error bodies; the overlay's `errorType` when absent.
+    pub(crate) error: Option<String>,
 }
 
 /// What comes before the version in a route's path.
@@ -55,6 +80,8 @@ pub(crate) struct Pattern {
     pub(crate) collection: String,
     /// The name of the one captured path parameter, e.g. `model`.
     pub(crate) param: Option<String>,
+    /// A sub-resource segment after the parameter (`interactions/{interaction}/cancel`).
+    pub(crate) action: Option<String>,
     pub(crate) verb: Option<String>,
 }
 
@@ -64,7 +91,7 @@ impl Pattern {
     pub(crate) fn parse(text: &str, ctx: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "overlay: {ctx}: pattern {text:?} is not collection, collection/{{param}}, collection:verb or collection/{{param}}:verb (letters only)"
+                "overlay: {ctx}: pattern {text:?} is not collection, collection/{{param}}, collection:verb, collection/{{param}}:verb or collection/{{param}}/action (letters only)"
             )
         };
         let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic());
@@ -72,23 +99,31 @@ impl Pattern {
             Some((head, verb)) => (head, Some(verb)),
             None => (text, None),
         };
-        let (collection, param) = match head.split_once('/') {
-            Some((collection, param)) => {
+        let (collection, param, action) = match head.split_once('/') {
+            Some((collection, rest)) => {
+                let (param, action) = match rest.split_once('/') {
+                    Some((param, action)) => (param, Some(action)),
+                    None => (rest, None),
+                };
                 let name = param
                     .strip_prefix('{')
                     .and_then(|p| p.strip_suffix('}'))
                     .filter(|p| word(p) && p.chars().all(|c| c.is_ascii_lowercase()))
                     .ok_or_else(bad)?;
-                (collection, Some(name.to_owned()))
+                (collection, Some(name.to_owned()), action)
             }
-            None => (head, None),
+            None => (head, None, None),
         };
-        if !word(collection) || verb.is_some_and(|v| !word(v)) {
+        if !word(collection)
+            || verb.is_some_and(|v| !word(v))
+            || action.is_some_and(|a| !word(a) || verb.is_some())
+        {
             return Err(bad());
         }
         Ok(Self {
             collection: collection.to_owned(),
             param,
+            action: action.map(str::to_owned),
             verb: verb.map(str::to_owned),
         })
     }
@@ -103,18 +138,28 @@ impl Pattern {
             Some((collection, name)) => (collection, Some(name)),
             None => (head, None),
         };
+        let (name, action) = match name.and_then(|n| n.split_once('/')) {
+            Some((name, action)) => (Some(name), Some(action)),
+            None => (name, None),
+        };
         let name_fits = match (&self.param, name) {
             (None, None) => true,
-            (Some(_), Some(name)) => !name.is_empty() && !name.contains('/'),
+            (Some(_), Some(name)) => !name.is_empty(),
             _ => false,
         };
-        collection == self.collection && name_fits && verb == self.verb.as_deref()
+        collection == self.collection
+            && name_fits
+            && action == self.action.as_deref()
+            && verb == self.verb.as_deref()
     }
 }
 
 #[derive(Default)]
 pub(crate) struct TypeOverlay {
     pub(crate) doc: Option<String>,
+    /// Whether the wire spells the type's fields in snake_case (the Interactions API) rather
+    /// than camelCase; the other spelling is still accepted on decode.
+    pub(crate) snake: bool,
     pub(crate) fields: BTreeMap<String, FieldOverlay>,
 }
 
@@ -133,6 +178,8 @@ pub(crate) enum FieldType {
     Bytes,
     /// A string enum (or array of them).
     Enum(String),
+    /// An open tagged union of object types (or array of them).
+    Union(String),
     /// An object with free-form keys and string values.
     StringMap,
     /// A proto JSON int64: a decimal string or a number on the wire.
@@ -202,6 +249,8 @@ impl Overlay {
                 prefix,
                 request: opt_string(r, "request"),
                 response: opt_string(r, "response"),
+                events: opt_string(r, "events"),
+                error: opt_string(r, "error"),
             });
         }
 
@@ -233,6 +282,15 @@ impl Overlay {
                 name.clone(),
                 TypeOverlay {
                     doc: opt_string(t, "doc"),
+                    snake: match opt_string(t, "case").as_deref() {
+                        None | Some("camel") => false,
+                        Some("snake") => true,
+                        Some(other) => {
+                            return Err(format!(
+                                "overlay: {name}.case is {other:?}; use \"snake\" or \"camel\""
+                            ));
+                        }
+                    },
                     fields,
                 },
             );
@@ -264,11 +322,41 @@ impl Overlay {
             );
         }
 
+        let mut unions = BTreeMap::new();
+        let no_unions = Map::new();
+        let union_specs = match obj.get("unions") {
+            Some(u) => as_object(u, "unions")?,
+            None => &no_unions,
+        };
+        for (name, u) in union_specs {
+            let uo = as_object(u, name)?;
+            let mut variants = Vec::new();
+            for (i, v) in array(uo, "variants")?.iter().enumerate() {
+                let ctx = format!("{name}.variants[{i}]");
+                let v = as_object(v, &ctx)?;
+                variants.push(UnionVariant {
+                    wire: string(v, "wire", &ctx)?,
+                    variant: string(v, "variant", &ctx)?,
+                    ty: string(v, "type", &ctx)?,
+                    doc: string(v, "doc", &ctx)?,
+                });
+            }
+            unions.insert(
+                name.clone(),
+                UnionOverlay {
+                    doc: string(uo, "doc", name)?,
+                    tag: string(uo, "tag", name)?,
+                    variants,
+                },
+            );
+        }
+
         Ok(Overlay {
             routes,
             error_type,
             types,
             enums,
+            unions,
         })
     }
 
@@ -295,10 +383,11 @@ fn parse_field_type(text: &str, ctx: &str) -> Result<FieldType, String> {
         "int64" => FieldType::Int64,
         "rejected" => FieldType::Rejected,
         t if t.starts_with("enum:") => FieldType::Enum(t["enum:".len()..].to_owned()),
+        t if t.starts_with("union:") => FieldType::Union(t["union:".len()..].to_owned()),
         t if t.starts_with(|c: char| c.is_ascii_uppercase()) => FieldType::Struct(t.to_owned()),
         t => {
             return Err(format!(
-                "{ctx}: unknown field type {t:?} (bytes, int64, map<string>, any, rejected, enum:Name, or a TypeName)"
+                "{ctx}: unknown field type {t:?} (bytes, int64, map<string>, any, rejected, enum:Name, union:Name, or a TypeName)"
             ));
         }
     })
@@ -359,13 +448,20 @@ mod tests {
         assert!(pattern("batches/{batch}:cancel").matches("batches/abc:cancel"));
         assert!(!pattern("batches/{batch}").matches("batches/"));
         assert!(pattern("files").matches("files"));
+        let cancel = pattern("interactions/{interaction}/cancel");
+        assert_eq!(cancel.action.as_deref(), Some("cancel"));
+        assert!(cancel.matches("interactions/v1_abc/cancel"));
+        assert!(!cancel.matches("interactions/v1_abc"));
+        assert!(!pattern("interactions/{interaction}").matches("interactions/v1_abc/cancel"));
     }
 
     #[test]
     fn patterns_outside_the_generated_shape_are_refused() {
         for bad in [
             "models/*",
-            "models/{model}/x",
+            "models/{model}/x/y",
+            "models/{model}/x:verb",
+            "models/{model}/",
             "a-b",
             "models/{Model}",
             ":verb",

@@ -120,6 +120,9 @@ async fn simulate_rejects_every_broken_corpus_request_with_the_recorded_answer()
     // body limit): the rules crate's tests cover it.
     let mut rules = request_rules();
     rules.remove("inline-data-size");
+    // Broken only by the Interactions API vectors (fixtures/interactions/), which this fake
+    // server does not serve yet (issue 16, item 5).
+    rules.remove("response-format-image");
     assert_eq!(broken_rules, rules);
 }
 

@@ -12,6 +12,9 @@
 //!   allowed, and the exact message of the service's 400 answer.
 //! - [`outcome`]: what an answer amounts to ([`Outcome`]: images, text only, or one of the ways
 //!   the service declines, WIRE.md "Response details"), and its name alone ([`OutcomeKind`]).
+//! - [`validate_interaction`] / [`validate_interaction_json`]: the same checks on an
+//!   Interactions API create request (`response_format`, snake_case pointers), and
+//!   [`interaction_error`], the answer the Interactions API gives (`docs/service/INTERACTIONS.md`).
 //! - [`response`]: the thought-signature rules of an answer (SPEC.md §4), checked without
 //!   allocating, and the split into thought images, final images and text (SPEC.md §3).
 //!
@@ -101,6 +104,7 @@
 pub mod catalogue;
 mod date;
 pub mod outcome;
+mod interactions;
 mod report;
 mod request;
 pub mod resolution;
@@ -108,6 +112,11 @@ pub mod response;
 
 pub use crate::date::{Date, DateError};
 pub use crate::outcome::{Outcome, OutcomeKind};
+pub use crate::interactions::{
+    IMAGE_DELIVERIES, IMAGE_FORMAT_MIME_TYPES, InteractionError, interaction_error,
+    validate_interaction, validate_interaction_json, validate_interaction_json_with,
+    validate_interaction_with,
+};
 pub use crate::report::{Report, Rule, Severity, Violation};
 pub use crate::request::{
     INLINE_DATA_LIMIT, Options, SignaturePolicy, UnknownFields, validate_request,

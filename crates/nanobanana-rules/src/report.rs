@@ -52,6 +52,9 @@ pub enum Rule {
     SignatureBase64,
     /// `image-search-supported`: image search only on `gemini-3.1-flash-image-preview`.
     ImageSearchSupported,
+    /// `response-format-image`: an Interactions API image `response_format` asks for
+    /// `image/jpeg` and an `inline` or `uri` delivery.
+    ResponseFormatImage,
     /// `response-image-signed`: every non-thought image part of a response is signed.
     ResponseImageSigned,
     /// `response-first-part-signed`: the first non-thought part of a response is signed.
@@ -89,6 +92,7 @@ impl Rule {
         Rule::SignatureCirculation,
         Rule::SignatureBase64,
         Rule::ImageSearchSupported,
+        Rule::ResponseFormatImage,
         Rule::ResponseImageSigned,
         Rule::ResponseFirstPartSigned,
         Rule::ResponseThoughtUnsigned,
@@ -119,6 +123,7 @@ impl Rule {
             Rule::SignatureCirculation => "signature-circulation",
             Rule::SignatureBase64 => "signature-base64",
             Rule::ImageSearchSupported => "image-search-supported",
+            Rule::ResponseFormatImage => "response-format-image",
             Rule::ResponseImageSigned => "response-image-signed",
             Rule::ResponseFirstPartSigned => "response-first-part-signed",
             Rule::ResponseThoughtUnsigned => "response-thought-unsigned",
@@ -200,6 +205,13 @@ impl Violation {
     /// Changes the severity (a client may downgrade a refusal it was asked not to enforce).
     pub(crate) fn set_severity(&mut self, severity: Severity) {
         self.severity = severity;
+    }
+
+    /// The same violation at another place (the model travels in the body of an Interactions
+    /// API request, in the path of a generateContent one).
+    pub(crate) fn at_path(mut self, path: &str) -> Self {
+        self.path = path.to_owned();
+        self
     }
 
     pub(crate) fn warning(

@@ -404,16 +404,32 @@ const IMAGE_SIZE_PATH: &str = "/generationConfig/imageConfig/imageSize";
 
 fn check_image_size(model: &Model, view: &RequestView<'_>, out: &mut Vec<Violation>) {
     let Some(sent) = view.image_size else { return };
+    check_image_size_at(
+        model,
+        sent,
+        IMAGE_SIZE_PATH,
+        "generation_config.image_config.image_size",
+        out,
+    );
+}
+
+/// The image size rules for a size sent at `path` (a JSON pointer); `field` names it in the
+/// message that says to remove it.
+pub(crate) fn check_image_size_at(
+    model: &Model,
+    sent: &str,
+    path: &str,
+    field: &str,
+    out: &mut Vec<Violation>,
+) {
     let id = model.id();
     if model.image_sizes().is_empty() {
         out.push(Violation::error(
             Rule::ImageSizeNotConfigurable,
-            IMAGE_SIZE_PATH.to_owned(),
+            path.to_owned(),
             sent,
             "no imageSize",
-            format!(
-                "Image size is not supported for model {id}; remove generation_config.image_config.image_size."
-            ),
+            format!("Image size is not supported for model {id}; remove {field}."),
         ));
         return;
     }
@@ -426,7 +442,7 @@ fn check_image_size(model: &Model, view: &RequestView<'_>, out: &mut Vec<Violati
     if model.supports_image_size(&upper) {
         out.push(Violation::error(
             Rule::ImageSizeCasing,
-            IMAGE_SIZE_PATH.to_owned(),
+            path.to_owned(),
             sent,
             allowed.clone(),
             format!(
@@ -436,7 +452,7 @@ fn check_image_size(model: &Model, view: &RequestView<'_>, out: &mut Vec<Violati
     } else {
         out.push(Violation::error(
             Rule::ImageSizeSupported,
-            IMAGE_SIZE_PATH.to_owned(),
+            path.to_owned(),
             sent,
             allowed.clone(),
             format!("Unsupported image size \"{sent}\" for model {id}. Allowed: {allowed}."),
@@ -448,13 +464,28 @@ fn check_aspect_ratio(model: &Model, view: &RequestView<'_>, out: &mut Vec<Viola
     let Some(sent) = view.aspect_ratio else {
         return;
     };
+    check_aspect_ratio_at(
+        model,
+        sent,
+        "/generationConfig/imageConfig/aspectRatio",
+        out,
+    );
+}
+
+/// The aspect ratio rule for a ratio sent at `path` (a JSON pointer).
+pub(crate) fn check_aspect_ratio_at(
+    model: &Model,
+    sent: &str,
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
     if model.supports_aspect_ratio(&AspectRatio::from_wire(sent)) {
         return;
     }
     let allowed = join(model.aspect_ratios().iter().map(AspectRatio::as_str));
     out.push(Violation::error(
         Rule::AspectRatioSupported,
-        "/generationConfig/imageConfig/aspectRatio".to_owned(),
+        path.to_owned(),
         sent,
         allowed.clone(),
         format!(

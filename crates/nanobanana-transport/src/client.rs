@@ -159,6 +159,12 @@ impl Client {
         Models::new(self)
     }
 
+    /// The Interactions API: create, get, delete, cancel, wait, stream and resume
+    /// (`docs/service/INTERACTIONS.md`).
+    pub fn interactions(&self) -> crate::Interactions<'_> {
+        crate::Interactions::new(self)
+    }
+
     pub(crate) async fn execute(
         &self,
         call: &Call,

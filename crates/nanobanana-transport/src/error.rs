@@ -14,7 +14,9 @@ use std::fmt;
 use std::time::Duration;
 
 use nanobanana_rules::Report;
-use nanobanana_wire::{ErrorResponse, HelpLink, QuotaViolation, Status};
+use nanobanana_wire::{
+    ErrorResponse, HelpLink, InteractionError, InteractionErrorResponse, QuotaViolation, Status,
+};
 
 use crate::retry::{RetryPolicy, parse_proto_duration};
 
@@ -388,6 +390,16 @@ impl ApiError {
         error
     }
 
+    /// An `error` event of an Interactions API stream; its HTTP status is the one its code
+    /// stands for (the answer had begun with 200).
+    pub(crate) fn from_interaction_event(error: InteractionError, raw: &[u8]) -> Self {
+        let http_status = interaction_http_status(error.code.as_deref().unwrap_or(""));
+        let mut error = Self::from_status(http_status, interaction_status(error));
+        error.raw_body = raw_text(raw);
+        error.in_stream = true;
+        error
+    }
+
     fn bare(http_status: u16) -> Self {
         Self {
             http_status,
@@ -436,7 +448,8 @@ impl ApiError {
         self.code
     }
 
-    /// The canonical status name, e.g. `INVALID_ARGUMENT`, `RESOURCE_EXHAUSTED`.
+    /// The canonical status name, e.g. `INVALID_ARGUMENT`, `RESOURCE_EXHAUSTED`; for the
+    /// Interactions API, its string error code (`not_found`, `invalid_request`, ...).
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
     }
@@ -615,7 +628,17 @@ where
 fn decode_status(body: &[u8]) -> Option<Status> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
     let response = match first {
-        b'{' => serde_json::from_slice::<ErrorResponse>(body).ok()?,
+        b'{' => match serde_json::from_slice::<ErrorResponse>(body) {
+            Ok(response) => response,
+            // The Interactions API's `{"error": {"code": "not_found", "message"}}`: its string
+            // code stands where the canonical status name would.
+            Err(_) => {
+                let error = serde_json::from_slice::<InteractionErrorResponse>(body)
+                    .ok()?
+                    .error?;
+                return Some(interaction_status(error));
+            }
+        },
         b'[' => serde_json::from_slice::<Vec<ErrorResponse>>(body)
             .ok()?
             .into_iter()
@@ -623,6 +646,34 @@ fn decode_status(body: &[u8]) -> Option<Status> {
         _ => return None,
     };
     response.error
+}
+
+/// An Interactions API error as a [`Status`]: its string code as the status name.
+fn interaction_status(error: InteractionError) -> Status {
+    let mut status = Status::new();
+    status.status = error.code;
+    status.message = error.message;
+    status
+}
+
+/// The HTTP status of an Interactions API error code (INTERACTIONS.md §6); 500 for a code
+/// this crate does not know.
+fn interaction_http_status(code: &str) -> u16 {
+    match code {
+        "invalid_request" | "failed_precondition" | "parameter_unknown" => 400,
+        "authentication" => 401,
+        "payment_required" => 402,
+        "permission_denied" => 403,
+        "not_found" | "model_not_found" => 404,
+        "already_exists" | "aborted" => 409,
+        "out_of_range" => 416,
+        "rate_limit_exceeded" | "quota_exceeded" | "too_many_requests" => 429,
+        "cancelled" => 499,
+        "unimplemented" => 501,
+        "service_unavailable" => 503,
+        "deadline_exceeded" => 504,
+        _ => 500,
+    }
 }
 
 fn raw_text(body: &[u8]) -> String {

@@ -506,7 +506,7 @@ impl Transport {
         self.finish(error, call)
     }
 
-    fn decode_with<T>(
+    pub(crate) fn decode_with<T>(
         &self,
         body: &Bytes,
         call: &Call,

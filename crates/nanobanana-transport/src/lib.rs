@@ -91,6 +91,15 @@
 //!   ([`UploadProgress`]); after a failed chunk the client asks the service how much it received
 //!   (`X-Goog-Upload-Command: query`) and goes on from there, within the retry policy's
 //!   attempts. [`Files::wait_active`] waits for a file to leave `PROCESSING`.
+//! - **The Interactions API** ([`Client::interactions`], `docs/service/INTERACTIONS.md`):
+//!   create, get, delete, cancel, [`Interactions::wait`] for a background run, and the
+//!   named-event [`Interactions::stream`], which resumes after a dropped connection with
+//!   `GET interactions/{id}?stream=true&last_event_id=...` from the event after the last one
+//!   received. Same validation (`nanobanana_rules::validate_interaction_with`), retries and
+//!   errors (the API's `{"error": {"code": "not_found", ...}}` reads as
+//!   [`ApiError::status`] `not_found`). Each answer and event is decoded whole, its images in
+//!   one pass ([`nanobanana_wire::decode_interaction`]); not chunk by chunk as
+//!   `generateContent`'s.
 //! - **Secrets**: the key is an [`ApiKey`] that never prints; it travels only in the
 //!   `x-goog-api-key` header (marked sensitive), and is scrubbed from every error text.
 //! - **Tracing**: every attempt is a `gemini.request` span with `rpc`, `model`, `method`,
@@ -123,6 +132,7 @@ mod config;
 mod error;
 mod files;
 mod http;
+mod interactions;
 mod models;
 mod paging;
 mod retry;
@@ -138,6 +148,7 @@ pub use crate::config::{
 };
 pub use crate::error::{ApiError, Error, ErrorDetail, ErrorKind};
 pub use crate::files::{Files, UploadOptions, UploadProgress};
+pub use crate::interactions::{InteractionEvents, Interactions, WaitOptions, is_settled};
 pub use crate::models::Models;
 pub use crate::retry::{DEFAULT_RETRYABLE_STATUSES, RetryPolicy};
 

@@ -95,6 +95,16 @@ impl Endpoints {
         self.url(&format!("batches/{id}:cancel"))
     }
 
+    /// `.../interactions` or `.../interactions/{id}`.
+    pub(crate) fn interactions(&self, id: Option<&str>) -> String {
+        self.collection("interactions", id)
+    }
+
+    /// `.../interactions/{id}/cancel` (a path segment, not `:cancel`; INTERACTIONS.md §1).
+    pub(crate) fn interaction_cancel(&self, id: &str) -> String {
+        self.url(&format!("interactions/{id}/cancel"))
+    }
+
     /// `.../files` or `.../files/{id}`.
     pub(crate) fn files(&self, id: Option<&str>) -> String {
         self.collection("files", id)

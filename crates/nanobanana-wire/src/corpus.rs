@@ -143,6 +143,20 @@ pub struct RecordedResponse {
     /// SSE line ending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_ending: Option<LineEnding>,
+    /// How the events are framed: data-only lines (generateContent, the default) or named
+    /// events (the Interactions API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse: Option<SseFraming>,
+}
+
+/// The framing of a recorded event stream (`fixtures/README.md`, Streams).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SseFraming {
+    /// `data: <json>` and a blank line per event (generateContent's `alt=sse`).
+    Data,
+    /// `event: <event_type>`, `data: <json>` and a blank line per event (the Interactions API).
+    Named,
 }
 
 /// A loaded corpus: every case, blobs expanded, plus the blob store.
@@ -189,9 +203,20 @@ impl Corpus {
 
     /// Loads every case under `root/cases/`, sorted by id, expanding blob references.
     pub fn load(root: impl AsRef<Path>) -> Result<Self, CorpusError> {
-        let root = root.as_ref().to_path_buf();
+        Self::load_from(root.as_ref(), "cases", "")
+    }
+
+    /// Loads the Interactions API vectors under `root/interactions/` (ids `interactions/<slug>`),
+    /// the same way. They are kept apart from the conformance suite's cases until the fake
+    /// server and the conformance runners speak the Interactions API (`fixtures/README.md`).
+    pub fn load_interactions(root: impl AsRef<Path>) -> Result<Self, CorpusError> {
+        Self::load_from(root.as_ref(), "interactions", "interactions/")
+    }
+
+    fn load_from(root: &Path, dir: &str, id_prefix: &str) -> Result<Self, CorpusError> {
+        let root = root.to_path_buf();
         let mut files = Vec::new();
-        collect_json(&root.join("cases"), &mut files)?;
+        collect_json(&root.join(dir), &mut files)?;
         files.sort();
         let mut cases = Vec::with_capacity(files.len());
         for file in &files {
@@ -199,10 +224,15 @@ impl Corpus {
             let mut case: Case =
                 serde_json::from_slice(&bytes).map_err(|e| CorpusError::new(file, e))?;
             let expected_id = file
-                .strip_prefix(root.join("cases"))
+                .strip_prefix(root.join(dir))
                 .ok()
                 .and_then(|p| p.to_str())
-                .map(|p| p.trim_end_matches(".json").replace('\\', "/"));
+                .map(|p| {
+                    format!(
+                        "{id_prefix}{}",
+                        p.trim_end_matches(".json").replace('\\', "/")
+                    )
+                });
             if expected_id.as_deref() != Some(case.id.as_str()) {
                 return Err(CorpusError::new(
                     file,

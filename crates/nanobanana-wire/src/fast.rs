@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
-use crate::GenerateContentResponse;
-use crate::skim::{SeparateImage, decode_images_separately};
+use crate::skim::{SeparateImage, decode_images_separately, decode_interaction_images_separately};
+use crate::{GenerateContentResponse, Interaction, InteractionEvent};
 
 /// Marks an image reference in the skeleton body; `#` and `:` are not base64, so no real
 /// base64 text starts like this.
@@ -50,12 +50,45 @@ thread_local! {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn decode_response(body: &[u8]) -> serde_json::Result<GenerateContentResponse> {
+    decode_single_pass(body, decode_images_separately)
+}
+
+/// Decodes an Interactions API answer (create, get, cancel) into the typed [`Interaction`],
+/// reading each image's base64 text once (the `data` of image contents in `steps`).
+///
+/// Equivalent to `serde_json::from_slice::<Interaction>(body)`, errors included.
+///
+/// ```
+/// let body = br#"{"id": "v1_a", "status": "completed", "steps": [{"type": "model_output",
+///     "content": [{"type": "image", "mime_type": "image/jpeg", "data": "/9j/4AAQ"}]}]}"#;
+/// let interaction = nanobanana_wire::decode_interaction(body)?;
+/// assert_eq!(interaction, serde_json::from_slice(body)?);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn decode_interaction(body: &[u8]) -> serde_json::Result<Interaction> {
+    decode_single_pass(body, decode_interaction_images_separately)
+}
+
+/// Decodes one event of an Interactions API stream (the JSON of its `data:` line) into the
+/// typed [`InteractionEvent`], reading an image delta's base64 text once.
+///
+/// Equivalent to `serde_json::from_slice::<InteractionEvent>(body)`, errors included.
+pub fn decode_interaction_event(body: &[u8]) -> serde_json::Result<InteractionEvent> {
+    decode_single_pass(body, decode_interaction_images_separately)
+}
+
+/// The single pass shared by the decoders above: `images` decodes the body's images and
+/// notes where their texts stand; serde parses the rest with references in their place.
+fn decode_single_pass<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    images: fn(&[u8]) -> Result<Vec<SeparateImage>, crate::ImagesError>,
+) -> serde_json::Result<T> {
     // A body with no `"data"` member at all (a text event of a stream, an error) has no image
     // to take out: one serde pass, not two.
     if memchr::memmem::find(body, b"\"data\"").is_none() {
         return serde_json::from_slice(body);
     }
-    let images = match decode_images_separately(body) {
+    let images = match images(body) {
         Ok(images) if !images.is_empty() => images,
         _ => return serde_json::from_slice(body),
     };
@@ -88,11 +121,11 @@ pub(crate) fn write_reference(out: &mut Vec<u8>, call: u64, index: usize) {
 /// Parses a skeleton whose image texts are references of `call` to `images` (in order).
 /// `None` when serde refuses the skeleton or does not take every image through an image field:
 /// the caller then decides on the real body.
-pub(crate) fn parse_skeleton(
+pub(crate) fn parse_skeleton<T: serde::de::DeserializeOwned>(
     skeleton: &[u8],
     call: u64,
     images: Vec<Bytes>,
-) -> Option<GenerateContentResponse> {
+) -> Option<T> {
     let count = images.len();
     let previous = PENDING.with(|pending| {
         pending.borrow_mut().replace(Pending {
@@ -100,7 +133,7 @@ pub(crate) fn parse_skeleton(
             images: images.into_iter().map(Some).collect(),
         })
     });
-    let parsed = serde_json::from_slice::<GenerateContentResponse>(skeleton);
+    let parsed = serde_json::from_slice::<T>(skeleton);
     let left = PENDING.with(|pending| std::mem::replace(&mut *pending.borrow_mut(), previous));
     let all_taken = left
         .is_some_and(|left| left.images.len() == count && left.images.iter().all(Option::is_none));

@@ -40,6 +40,16 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 //!
+//! # The Interactions API
+//!
+//! The Interactions API's bodies (`docs/service/INTERACTIONS.md`; vectors in
+//! `fixtures/interactions/`) are generated the same way: [`CreateInteractionRequest`],
+//! [`Interaction`] and the stream's [`InteractionEvent`], snake_case on the wire. Steps,
+//! contents, deltas and events are open tagged unions ([`Step`], [`InteractionContent`],
+//! [`Delta`], [`InteractionEvent`]): one variant per known tag, and `Unknown` keeping any other
+//! object as sent. [`decode_interaction`] and [`decode_interaction_event`] read each image's
+//! base64 text once, as [`decode_response`] does.
+//!
 //! # Guarantees
 //!
 //! - **Lossless**: every body of the corpus decodes and re-encodes to the same JSON value (up to
@@ -86,9 +96,10 @@ pub mod media;
 pub mod names;
 pub mod routes;
 mod skim;
+mod unions;
 
 pub use crate::bytes::{Base64Bytes, Base64Error};
-pub use crate::fast::decode_response;
+pub use crate::fast::{decode_interaction, decode_interaction_event, decode_response};
 pub use crate::generated::*;
 pub use crate::images::{ImageSpan, ImagesError, decode_images_into};
 pub use crate::incremental::ResponseDecoder;

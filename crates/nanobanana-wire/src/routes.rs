@@ -104,12 +104,15 @@ pub fn route<'a>(method: &str, path: &'a str) -> Option<Matched<'a>> {
     })
 }
 
-/// The path after the version in the shape every pattern has: `collection[/name][:verb]`.
+/// The path after the version in the shape every pattern has:
+/// `collection[/name[/action]][:verb]`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Segments<'a> {
     pub(crate) collection: &'a str,
     /// A non-empty name without `/` or `:`.
     pub(crate) name: Option<&'a str>,
+    /// A sub-resource segment after the name (`interactions/{interaction}/cancel`).
+    pub(crate) action: Option<&'a str>,
     pub(crate) verb: Option<&'a str>,
 }
 
@@ -120,16 +123,23 @@ impl<'a> Segments<'a> {
             Some((head, verb)) => (head, Some(verb)),
             None => (rest, None),
         };
-        let (collection, name) = match head.split_once('/') {
-            Some((collection, name)) if !name.is_empty() && !name.contains('/') => {
-                (collection, Some(name))
-            }
-            Some(_) => return None,
-            None => (head, None),
+        let (collection, name, action) = match head.split_once('/') {
+            Some((collection, rest)) => match rest.split_once('/') {
+                Some((name, action))
+                    if !name.is_empty() && !action.is_empty() && !action.contains('/') =>
+                {
+                    (collection, Some(name), Some(action))
+                }
+                Some(_) => return None,
+                None if !rest.is_empty() => (collection, Some(rest), None),
+                None => return None,
+            },
+            None => (head, None, None),
         };
         (!collection.is_empty()).then_some(Self {
             collection,
             name,
+            action,
             verb,
         })
     }
@@ -138,6 +148,30 @@ impl<'a> Segments<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interaction_paths_route_with_their_cancel_segment() {
+        let m = route("POST", "/v1/interactions").unwrap();
+        assert_eq!(m.endpoint(), Endpoint::InteractionCreate);
+        let m = route("GET", "/v1beta/interactions/v1_abc").unwrap();
+        assert_eq!(
+            m.route,
+            Route::InteractionGet {
+                interaction: "v1_abc"
+            }
+        );
+        let m = route("POST", "/v1/interactions/v1_abc/cancel").unwrap();
+        assert_eq!(
+            m.route,
+            Route::InteractionCancel {
+                interaction: "v1_abc"
+            }
+        );
+        assert_eq!(m.route.param(), Some("v1_abc"));
+        assert!(route("POST", "/v1/interactions/v1_abc:cancel").is_none());
+        assert!(route("POST", "/v1/interactions/v1_abc/cancel/x").is_none());
+        assert!(route("POST", "/v1/interactions//cancel").is_none());
+    }
 
     #[test]
     fn paths_route_under_every_version_and_prefix() {

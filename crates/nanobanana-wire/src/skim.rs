@@ -55,6 +55,34 @@ pub(crate) fn decode_images_separately(body: &[u8]) -> Result<Vec<SeparateImage>
     Ok(sink.images)
 }
 
+/// Decodes every image of an Interactions API body (an interaction, or one event of its
+/// stream) into a vector of its own, in document order: the `data` strings of the objects under
+/// `steps`, `content`, `summary`, `delta`, `step` and `interaction`.
+pub(crate) fn decode_interaction_images_separately(body: &[u8]) -> Result<Vec<SeparateImage>> {
+    let mut sink = Separate {
+        current: Vec::new(),
+        images: Vec::new(),
+        scratch: vec![0; CHUNK / 4 * 3],
+    };
+    let mut skim = Skim {
+        body,
+        pos: 0,
+        depth: 0,
+        sink: &mut sink,
+        spans: Vec::new(),
+    };
+    skim.whitespace();
+    if skim.peek() != Some(b'{') {
+        return Err(skim.error("expected a JSON object"));
+    }
+    skim.interaction_object(0, 0)?;
+    skim.whitespace();
+    if skim.pos != body.len() {
+        return Err(skim.error("trailing characters"));
+    }
+    Ok(sink.images)
+}
+
 fn skim<S: Sink>(body: &[u8], sink: &mut S) -> Result<Vec<ImageSpan>> {
     let mut skim = Skim {
         body,
@@ -430,6 +458,32 @@ impl<'a, S: Sink> Skim<'a, '_, S> {
             }
             _ => s.skip_value(),
         })
+    }
+
+    /// One object of an Interactions API body; `step` and `item` locate it for error messages
+    /// of its image.
+    fn interaction_object(&mut self, step: usize, item: usize) -> Result<()> {
+        let mut seen_data = false;
+        self.object(|s, key| match (key, s.peek()) {
+            (b"steps", Some(b'[')) => s.array(|s, i| s.interaction_item(i, 0)),
+            (b"content" | b"summary", Some(b'[')) => s.array(|s, j| s.interaction_item(step, j)),
+            (b"content" | b"summary" | b"delta" | b"step" | b"interaction", Some(b'{')) => {
+                s.interaction_object(step, item)
+            }
+            (b"data", Some(b'"')) => {
+                s.duplicate(&mut seen_data, "data")?;
+                s.image(step, item).map(|_| ())
+            }
+            _ => s.skip_value(),
+        })
+    }
+
+    fn interaction_item(&mut self, step: usize, item: usize) -> Result<()> {
+        if self.peek() == Some(b'{') {
+            self.interaction_object(step, item)
+        } else {
+            self.skip_value()
+        }
     }
 
     fn expect_kind(&self, byte: u8, field: &str, kind: &str) -> Result<()> {

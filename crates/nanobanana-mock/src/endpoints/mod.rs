@@ -127,6 +127,21 @@ fn dispatch(ctx: &Ctx<'_>, route: Option<Route<'_>>) -> Reply {
         Route::FileDownload { file } => files::download(ctx, file),
         Route::ModelGet { model } => models::get(ctx, model),
         Route::ModelList => models::list(ctx),
+        // The Interactions API (docs/service/INTERACTIONS.md) is not served yet (issue 16,
+        // item 5): the service's 501 in that API's error shape.
+        Route::InteractionCreate
+        | Route::InteractionGet { .. }
+        | Route::InteractionDelete { .. }
+        | Route::InteractionCancel { .. } => Reply::json(
+            501,
+            &json!({"error": {
+                "code": "unimplemented",
+                "message": format!(
+                    "{} is not implemented in nanobanana-mock yet.",
+                    route.endpoint().name()
+                ),
+            }}),
+        ),
     }
 }
 
@@ -174,9 +189,14 @@ fn replayed(ctx: &Ctx<'_>, endpoint: Option<Endpoint>) -> Option<Reply> {
 /// state, which must reflect what this server stored.
 fn hybrid_replays(endpoint: Endpoint) -> bool {
     match endpoint {
-        Endpoint::BatchCreate | Endpoint::BatchList | Endpoint::FileUpload | Endpoint::FileList => {
-            false
-        }
+        Endpoint::BatchCreate
+        | Endpoint::BatchList
+        | Endpoint::FileUpload
+        | Endpoint::FileList
+        | Endpoint::InteractionCreate
+        | Endpoint::InteractionGet
+        | Endpoint::InteractionDelete
+        | Endpoint::InteractionCancel => false,
         Endpoint::GenerateContent
         | Endpoint::StreamGenerateContent
         | Endpoint::BatchGet

@@ -568,6 +568,73 @@ impl<'de> serde::Deserialize<'de> for FinishReason {
     }
 }
 
+/// How generated images are delivered (`response_format.delivery`).
+///
+/// Decoding is exact: a spelling that differs from a known value (even in letter case) is
+/// kept as `Unknown` so that validators can report it as sent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageDelivery {
+    /// `inline`: Base64 `data` in the answer (the default).
+    Inline,
+    /// `uri`: A `uri` to download the bytes from.
+    Uri,
+    /// A value this version of the crate does not know, kept exactly as sent.
+    Unknown(String),
+}
+
+impl ImageDelivery {
+    /// The canonical wire spelling of every known value.
+    pub const WIRE_VALUES: &'static [&'static str] = &["inline", "uri"];
+
+    /// The wire spelling: canonical for known values, as sent for unknown ones.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Inline => "inline",
+            Self::Uri => "uri",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// Reads a wire value; anything unrecognised becomes `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "inline" => Self::Inline,
+            "uri" => Self::Uri,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// Whether this is a value the crate knows.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for ImageDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for ImageDelivery {
+    fn from(value: &str) -> Self {
+        Self::from_wire(value)
+    }
+}
+
+impl serde::Serialize for ImageDelivery {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ImageDelivery {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::enums::deserialize_wire_enum(deserializer, "ImageDelivery", Self::from_wire)
+    }
+}
+
 /// Size class of generated images (SPEC.md §2). Exact: `1k` is not `1K` (the service rejects it).
 ///
 /// Decoding is exact: a spelling that differs from a known value (even in letter case) is
@@ -640,6 +707,116 @@ impl serde::Serialize for ImageSize {
 impl<'de> serde::Deserialize<'de> for ImageSize {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::enums::deserialize_wire_enum(deserializer, "ImageSize", Self::from_wire)
+    }
+}
+
+/// The status of an interaction (docs/service/INTERACTIONS.md §3).
+///
+/// Decoding is exact: a spelling that differs from a known value (even in letter case) is
+/// kept as `Unknown` so that validators can report it as sent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InteractionStatus {
+    /// `in_progress`: Running (a background run, a stream).
+    InProgress,
+    /// `requires_action`: Waiting for the caller (a function result).
+    RequiresAction,
+    /// `completed`: Finished with its output.
+    Completed,
+    /// `failed`: Finished with an error.
+    Failed,
+    /// `cancelled`: Cancelled by the caller.
+    Cancelled,
+    /// `incomplete`: Stopped before the output was complete.
+    Incomplete,
+    /// `budget_exceeded`: Stopped by a budget.
+    BudgetExceeded,
+    /// `queued`: Waiting to run.
+    Queued,
+    /// `idle`: Idle.
+    Idle,
+    /// `requires_continuation`: Stopped at the per-request token limit; continue with `continuation_token`.
+    RequiresContinuation,
+    /// A value this version of the crate does not know, kept exactly as sent.
+    Unknown(String),
+}
+
+impl InteractionStatus {
+    /// The canonical wire spelling of every known value.
+    pub const WIRE_VALUES: &'static [&'static str] = &[
+        "in_progress",
+        "requires_action",
+        "completed",
+        "failed",
+        "cancelled",
+        "incomplete",
+        "budget_exceeded",
+        "queued",
+        "idle",
+        "requires_continuation",
+    ];
+
+    /// The wire spelling: canonical for known values, as sent for unknown ones.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InProgress => "in_progress",
+            Self::RequiresAction => "requires_action",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Incomplete => "incomplete",
+            Self::BudgetExceeded => "budget_exceeded",
+            Self::Queued => "queued",
+            Self::Idle => "idle",
+            Self::RequiresContinuation => "requires_continuation",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// Reads a wire value; anything unrecognised becomes `Unknown`.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "in_progress" => Self::InProgress,
+            "requires_action" => Self::RequiresAction,
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            "incomplete" => Self::Incomplete,
+            "budget_exceeded" => Self::BudgetExceeded,
+            "queued" => Self::Queued,
+            "idle" => Self::Idle,
+            "requires_continuation" => Self::RequiresContinuation,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// Whether this is a value the crate knows.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
+impl std::fmt::Display for InteractionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for InteractionStatus {
+    fn from(value: &str) -> Self {
+        Self::from_wire(value)
+    }
+}
+
+impl serde::Serialize for InteractionStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InteractionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::enums::deserialize_wire_enum(deserializer, "InteractionStatus", Self::from_wire)
     }
 }
 

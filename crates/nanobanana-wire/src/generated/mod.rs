@@ -8,19 +8,24 @@ mod routes;
 mod types;
 
 pub use self::enums::{
-    AspectRatio, BatchState, BlockReason, FileState, FinishReason, ImageSize, Modality, ModelStage,
-    Role, ThinkingLevel,
+    AspectRatio, BatchState, BlockReason, FileState, FinishReason, ImageDelivery, ImageSize,
+    InteractionStatus, Modality, ModelStage, Role, ThinkingLevel,
 };
 pub(crate) use self::routes::match_route;
 pub use self::routes::{BodyType, ERROR_BODY, Endpoint, REJECTED_FIELDS, Route};
 pub use self::types::{
     BatchGenerateContentRequest, BatchOutput, Blob, Candidate, Content, CreateFileRequest,
-    CreateFileResponse, Empty, ErrorDetail, ErrorResponse, File, FileData, GenerateContentBatch,
-    GenerateContentRequest, GenerateContentResponse, GenerationConfig, GoogleSearch,
-    GroundingChunk, GroundingMetadata, GroundingSupport, HelpLink, ImageChunk, ImageConfig,
-    ImageSearch, InlinedRequest, InlinedRequests, InlinedResponse, InlinedResponses, InputConfig,
-    ListFilesResponse, ListModelsResponse, ListOperationsResponse, ModalityTokenCount, Model,
-    ModelStatus, Operation, Part, PartMediaResolution, PromptFeedback, QuotaViolation,
-    SearchEntryPoint, SearchTypes, Segment, Status, ThinkingConfig, Tool, UsageMetadata, WebChunk,
-    WebSearch, WebhookConfig,
+    CreateFileResponse, CreateInteractionRequest, Delta, Empty, ErrorDetail, ErrorResponse, File,
+    FileData, GenerateContentBatch, GenerateContentRequest, GenerateContentResponse,
+    GenerationConfig, GoogleSearch, GroundingChunk, GroundingMetadata, GroundingSupport, HelpLink,
+    ImageChunk, ImageConfig, ImageContent, ImageDelta, ImageResponseFormat, ImageSearch,
+    InlinedRequest, InlinedRequests, InlinedResponse, InlinedResponses, InputConfig, Interaction,
+    InteractionCompletedEvent, InteractionContent, InteractionCreatedEvent, InteractionError,
+    InteractionErrorEvent, InteractionErrorResponse, InteractionEvent, InteractionStatusUpdate,
+    InteractionUsage, ListFilesResponse, ListModelsResponse, ListOperationsResponse,
+    ModalityTokenCount, ModalityTokens, Model, ModelOutputStep, ModelStatus, Operation, Part,
+    PartMediaResolution, PromptFeedback, QuotaViolation, ResponseFormat, SearchEntryPoint,
+    SearchTypes, Segment, Status, Step, StepDelta, StepStart, StepStop, TextContent, TextDelta,
+    ThinkingConfig, ThoughtSignatureDelta, ThoughtStep, Tool, UsageMetadata, UserInputStep,
+    WebChunk, WebSearch, WebhookConfig,
 };

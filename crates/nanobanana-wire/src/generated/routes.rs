@@ -15,6 +15,8 @@ pub enum BodyType {
     CreateFileRequest,
     /// A [`CreateFileResponse`](crate::CreateFileResponse) body.
     CreateFileResponse,
+    /// A [`CreateInteractionRequest`](crate::CreateInteractionRequest) body.
+    CreateInteractionRequest,
     /// A [`Empty`](crate::Empty) body.
     Empty,
     /// A [`ErrorResponse`](crate::ErrorResponse) body.
@@ -25,6 +27,12 @@ pub enum BodyType {
     GenerateContentRequest,
     /// A [`GenerateContentResponse`](crate::GenerateContentResponse) body.
     GenerateContentResponse,
+    /// A [`Interaction`](crate::Interaction) body.
+    Interaction,
+    /// A [`InteractionErrorResponse`](crate::InteractionErrorResponse) body.
+    InteractionErrorResponse,
+    /// A [`InteractionEvent`](crate::InteractionEvent) body.
+    InteractionEvent,
     /// A [`ListFilesResponse`](crate::ListFilesResponse) body.
     ListFilesResponse,
     /// A [`ListModelsResponse`](crate::ListModelsResponse) body.
@@ -44,11 +52,15 @@ impl BodyType {
             Self::BatchGenerateContentRequest => "BatchGenerateContentRequest",
             Self::CreateFileRequest => "CreateFileRequest",
             Self::CreateFileResponse => "CreateFileResponse",
+            Self::CreateInteractionRequest => "CreateInteractionRequest",
             Self::Empty => "Empty",
             Self::ErrorResponse => "ErrorResponse",
             Self::File => "File",
             Self::GenerateContentRequest => "GenerateContentRequest",
             Self::GenerateContentResponse => "GenerateContentResponse",
+            Self::Interaction => "Interaction",
+            Self::InteractionErrorResponse => "InteractionErrorResponse",
+            Self::InteractionEvent => "InteractionEvent",
             Self::ListFilesResponse => "ListFilesResponse",
             Self::ListModelsResponse => "ListModelsResponse",
             Self::ListOperationsResponse => "ListOperationsResponse",
@@ -69,6 +81,9 @@ impl BodyType {
             Self::CreateFileResponse => {
                 serde_json::to_value(serde_json::from_slice::<crate::CreateFileResponse>(body)?)
             }
+            Self::CreateInteractionRequest => serde_json::to_value(serde_json::from_slice::<
+                crate::CreateInteractionRequest,
+            >(body)?),
             Self::Empty => serde_json::to_value(serde_json::from_slice::<crate::Empty>(body)?),
             Self::ErrorResponse => {
                 serde_json::to_value(serde_json::from_slice::<crate::ErrorResponse>(body)?)
@@ -80,6 +95,15 @@ impl BodyType {
             Self::GenerateContentResponse => serde_json::to_value(serde_json::from_slice::<
                 crate::GenerateContentResponse,
             >(body)?),
+            Self::Interaction => {
+                serde_json::to_value(serde_json::from_slice::<crate::Interaction>(body)?)
+            }
+            Self::InteractionErrorResponse => serde_json::to_value(serde_json::from_slice::<
+                crate::InteractionErrorResponse,
+            >(body)?),
+            Self::InteractionEvent => {
+                serde_json::to_value(serde_json::from_slice::<crate::InteractionEvent>(body)?)
+            }
             Self::ListFilesResponse => {
                 serde_json::to_value(serde_json::from_slice::<crate::ListFilesResponse>(body)?)
             }
@@ -110,6 +134,9 @@ impl BodyType {
             Self::CreateFileResponse => crate::UnknownReport::of(&serde_json::from_slice::<
                 crate::CreateFileResponse,
             >(body)?),
+            Self::CreateInteractionRequest => crate::UnknownReport::of(&serde_json::from_slice::<
+                crate::CreateInteractionRequest,
+            >(body)?),
             Self::Empty => crate::UnknownReport::of(&serde_json::from_slice::<crate::Empty>(body)?),
             Self::ErrorResponse => {
                 crate::UnknownReport::of(&serde_json::from_slice::<crate::ErrorResponse>(body)?)
@@ -121,6 +148,15 @@ impl BodyType {
             Self::GenerateContentResponse => crate::UnknownReport::of(&serde_json::from_slice::<
                 crate::GenerateContentResponse,
             >(body)?),
+            Self::Interaction => {
+                crate::UnknownReport::of(&serde_json::from_slice::<crate::Interaction>(body)?)
+            }
+            Self::InteractionErrorResponse => crate::UnknownReport::of(&serde_json::from_slice::<
+                crate::InteractionErrorResponse,
+            >(body)?),
+            Self::InteractionEvent => {
+                crate::UnknownReport::of(&serde_json::from_slice::<crate::InteractionEvent>(body)?)
+            }
             Self::ListFilesResponse => {
                 crate::UnknownReport::of(&serde_json::from_slice::<crate::ListFilesResponse>(body)?)
             }
@@ -144,7 +180,10 @@ pub const ERROR_BODY: BodyType = BodyType::ErrorResponse;
 /// Fields (`Type.wireName`) that the corpus holds only to show the service rejecting them
 /// (`Invalid JSON payload received. Unknown name ...`). They are not part of the types, so a
 /// typed request cannot carry them; decoded, they land in `unknown_fields`.
-pub const REJECTED_FIELDS: &[&str] = &["ImageConfig.numberOfImages"];
+pub const REJECTED_FIELDS: &[&str] = &[
+    "CreateInteractionRequest.numberOfImages",
+    "ImageConfig.numberOfImages",
+];
 
 /// An endpoint of the API: one per route of the overlay, the one route table of the workspace
 /// (the fake server, the conformance runner and the transport's tracing all route with it).
@@ -178,6 +217,14 @@ pub enum Endpoint {
     ModelList,
     /// `GET /download/{version}/ files/{file}:download` (`files.download`).
     FileDownload,
+    /// `POST interactions` (`interactions.create`).
+    InteractionCreate,
+    /// `GET interactions/{interaction}` (`interactions.get`).
+    InteractionGet,
+    /// `DELETE interactions/{interaction}` (`interactions.delete`).
+    InteractionDelete,
+    /// `POST interactions/{interaction}/cancel` (`interactions.cancel`).
+    InteractionCancel,
 }
 
 impl Endpoint {
@@ -197,6 +244,10 @@ impl Endpoint {
         Self::ModelGet,
         Self::ModelList,
         Self::FileDownload,
+        Self::InteractionCreate,
+        Self::InteractionGet,
+        Self::InteractionDelete,
+        Self::InteractionCancel,
     ];
 
     /// The stable name for journals, logs and tracing, e.g. `generateContent` or `batches.get`.
@@ -216,6 +267,10 @@ impl Endpoint {
             Self::ModelGet => "models.get",
             Self::ModelList => "models.list",
             Self::FileDownload => "files.download",
+            Self::InteractionCreate => "interactions.create",
+            Self::InteractionGet => "interactions.get",
+            Self::InteractionDelete => "interactions.delete",
+            Self::InteractionCancel => "interactions.cancel",
         }
     }
 
@@ -236,6 +291,10 @@ impl Endpoint {
             Self::ModelGet => "GET",
             Self::ModelList => "GET",
             Self::FileDownload => "GET",
+            Self::InteractionCreate => "POST",
+            Self::InteractionGet => "GET",
+            Self::InteractionDelete => "DELETE",
+            Self::InteractionCancel => "POST",
         }
     }
 
@@ -256,6 +315,10 @@ impl Endpoint {
             Self::ModelGet => "models/{model}",
             Self::ModelList => "models",
             Self::FileDownload => "files/{file}:download",
+            Self::InteractionCreate => "interactions",
+            Self::InteractionGet => "interactions/{interaction}",
+            Self::InteractionDelete => "interactions/{interaction}",
+            Self::InteractionCancel => "interactions/{interaction}/cancel",
         }
     }
 
@@ -276,6 +339,10 @@ impl Endpoint {
             Self::ModelGet => Prefix::Api,
             Self::ModelList => Prefix::Api,
             Self::FileDownload => Prefix::Download,
+            Self::InteractionCreate => Prefix::Api,
+            Self::InteractionGet => Prefix::Api,
+            Self::InteractionDelete => Prefix::Api,
+            Self::InteractionCancel => Prefix::Api,
         }
     }
 
@@ -296,6 +363,10 @@ impl Endpoint {
             Self::ModelGet => None,
             Self::ModelList => None,
             Self::FileDownload => None,
+            Self::InteractionCreate => Some(BodyType::CreateInteractionRequest),
+            Self::InteractionGet => None,
+            Self::InteractionDelete => None,
+            Self::InteractionCancel => None,
         }
     }
 
@@ -316,6 +387,10 @@ impl Endpoint {
             Self::ModelGet => Some(BodyType::Model),
             Self::ModelList => Some(BodyType::ListModelsResponse),
             Self::FileDownload => None,
+            Self::InteractionCreate => Some(BodyType::Interaction),
+            Self::InteractionGet => Some(BodyType::Interaction),
+            Self::InteractionDelete => Some(BodyType::Empty),
+            Self::InteractionCancel => Some(BodyType::Interaction),
         }
     }
 
@@ -393,6 +468,23 @@ pub enum Route<'a> {
         /// The `{file}` of the path.
         file: &'a str,
     },
+    /// `POST interactions` (`interactions.create`).
+    InteractionCreate,
+    /// `GET interactions/{interaction}` (`interactions.get`).
+    InteractionGet {
+        /// The `{interaction}` of the path.
+        interaction: &'a str,
+    },
+    /// `DELETE interactions/{interaction}` (`interactions.delete`).
+    InteractionDelete {
+        /// The `{interaction}` of the path.
+        interaction: &'a str,
+    },
+    /// `POST interactions/{interaction}/cancel` (`interactions.cancel`).
+    InteractionCancel {
+        /// The `{interaction}` of the path.
+        interaction: &'a str,
+    },
 }
 
 impl<'a> Route<'a> {
@@ -413,6 +505,10 @@ impl<'a> Route<'a> {
             Self::ModelGet { .. } => Endpoint::ModelGet,
             Self::ModelList => Endpoint::ModelList,
             Self::FileDownload { .. } => Endpoint::FileDownload,
+            Self::InteractionCreate => Endpoint::InteractionCreate,
+            Self::InteractionGet { .. } => Endpoint::InteractionGet,
+            Self::InteractionDelete { .. } => Endpoint::InteractionDelete,
+            Self::InteractionCancel { .. } => Endpoint::InteractionCancel,
         }
     }
 
@@ -434,6 +530,10 @@ impl<'a> Route<'a> {
             Self::ModelGet { model } => Some(model),
             Self::ModelList => None,
             Self::FileDownload { file } => Some(file),
+            Self::InteractionCreate => None,
+            Self::InteractionGet { interaction } => Some(interaction),
+            Self::InteractionDelete { interaction } => Some(interaction),
+            Self::InteractionCancel { interaction } => Some(interaction),
         }
     }
 
@@ -454,6 +554,10 @@ impl<'a> Route<'a> {
             Self::ModelGet { model } => Some(model),
             Self::ModelList => None,
             Self::FileDownload { .. } => None,
+            Self::InteractionCreate => None,
+            Self::InteractionGet { .. } => None,
+            Self::InteractionDelete { .. } => None,
+            Self::InteractionCancel { .. } => None,
         }
     }
 }
@@ -464,30 +568,51 @@ pub(crate) fn match_route<'a>(
     method: &str,
     path: Segments<'a>,
 ) -> Option<Route<'a>> {
-    match (prefix, method, path.collection, path.name, path.verb) {
-        (Prefix::Api, "POST", "models", Some(model), Some("generateContent")) => {
+    match (
+        prefix,
+        method,
+        path.collection,
+        path.name,
+        path.action,
+        path.verb,
+    ) {
+        (Prefix::Api, "POST", "models", Some(model), None, Some("generateContent")) => {
             Some(Route::GenerateContent { model })
         }
-        (Prefix::Api, "POST", "models", Some(model), Some("streamGenerateContent")) => {
+        (Prefix::Api, "POST", "models", Some(model), None, Some("streamGenerateContent")) => {
             Some(Route::StreamGenerateContent { model })
         }
-        (Prefix::Api, "POST", "models", Some(model), Some("batchGenerateContent")) => {
+        (Prefix::Api, "POST", "models", Some(model), None, Some("batchGenerateContent")) => {
             Some(Route::BatchCreate { model })
         }
-        (Prefix::Api, "GET", "batches", Some(batch), None) => Some(Route::BatchGet { batch }),
-        (Prefix::Api, "GET", "batches", None, None) => Some(Route::BatchList),
-        (Prefix::Api, "POST", "batches", Some(batch), Some("cancel")) => {
+        (Prefix::Api, "GET", "batches", Some(batch), None, None) => Some(Route::BatchGet { batch }),
+        (Prefix::Api, "GET", "batches", None, None, None) => Some(Route::BatchList),
+        (Prefix::Api, "POST", "batches", Some(batch), None, Some("cancel")) => {
             Some(Route::BatchCancel { batch })
         }
-        (Prefix::Api, "DELETE", "batches", Some(batch), None) => Some(Route::BatchDelete { batch }),
-        (Prefix::Upload, "POST", "files", None, None) => Some(Route::FileUpload),
-        (Prefix::Api, "GET", "files", Some(file), None) => Some(Route::FileGet { file }),
-        (Prefix::Api, "GET", "files", None, None) => Some(Route::FileList),
-        (Prefix::Api, "DELETE", "files", Some(file), None) => Some(Route::FileDelete { file }),
-        (Prefix::Api, "GET", "models", Some(model), None) => Some(Route::ModelGet { model }),
-        (Prefix::Api, "GET", "models", None, None) => Some(Route::ModelList),
-        (Prefix::Download, "GET", "files", Some(file), Some("download")) => {
+        (Prefix::Api, "DELETE", "batches", Some(batch), None, None) => {
+            Some(Route::BatchDelete { batch })
+        }
+        (Prefix::Upload, "POST", "files", None, None, None) => Some(Route::FileUpload),
+        (Prefix::Api, "GET", "files", Some(file), None, None) => Some(Route::FileGet { file }),
+        (Prefix::Api, "GET", "files", None, None, None) => Some(Route::FileList),
+        (Prefix::Api, "DELETE", "files", Some(file), None, None) => {
+            Some(Route::FileDelete { file })
+        }
+        (Prefix::Api, "GET", "models", Some(model), None, None) => Some(Route::ModelGet { model }),
+        (Prefix::Api, "GET", "models", None, None, None) => Some(Route::ModelList),
+        (Prefix::Download, "GET", "files", Some(file), None, Some("download")) => {
             Some(Route::FileDownload { file })
+        }
+        (Prefix::Api, "POST", "interactions", None, None, None) => Some(Route::InteractionCreate),
+        (Prefix::Api, "GET", "interactions", Some(interaction), None, None) => {
+            Some(Route::InteractionGet { interaction })
+        }
+        (Prefix::Api, "DELETE", "interactions", Some(interaction), None, None) => {
+            Some(Route::InteractionDelete { interaction })
+        }
+        (Prefix::Api, "POST", "interactions", Some(interaction), Some("cancel"), None) => {
+            Some(Route::InteractionCancel { interaction })
         }
         _ => None,
     }

@@ -503,6 +503,143 @@ impl crate::Inspect for CreateFileResponse {
     }
 }
 
+/// The body of `POST /{v}/interactions` (docs/service/INTERACTIONS.md §2): snake_case on the wire.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CreateInteractionRequest {
+    /// Run asynchronously: the answer comes at once with status `in_progress`; poll with get.
+    #[serde(
+        rename = "background",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub background: Option<bool>,
+    /// A string, one content object, a list of contents (one user turn) or a list of steps (a whole conversation); see §4.
+    #[serde(rename = "input", default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
+    /// The bare model id (`gemini-nano-banana-2.1`), no `models/` prefix.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Continue on the stored history of this interaction (server-side conversation).
+    #[serde(
+        rename = "previous_interaction_id",
+        alias = "previousInteractionId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub previous_interaction_id: Option<String>,
+    /// What to answer with: for images `{type: "image", aspect_ratio, image_size, mime_type, delivery}`.
+    #[serde(
+        rename = "response_format",
+        alias = "responseFormat",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub response_format: Option<ResponseFormat>,
+    /// Whether the service keeps the interaction (default true); `false` keeps nothing, so no get and no later continuation.
+    #[serde(rename = "store", default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<bool>,
+    /// Answer as a stream of named server-sent events (§5).
+    #[serde(rename = "stream", default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl CreateInteractionRequest {
+    /// An empty `CreateInteractionRequest`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `background`.
+    pub fn with_background(mut self, value: impl Into<bool>) -> Self {
+        self.background = Some(value.into());
+        self
+    }
+
+    /// Sets `input`.
+    pub fn with_input(mut self, value: impl Into<serde_json::Value>) -> Self {
+        self.input = Some(value.into());
+        self
+    }
+
+    /// Sets `model`.
+    pub fn with_model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+
+    /// Sets `previousInteractionId`.
+    pub fn with_previous_interaction_id(mut self, value: impl Into<String>) -> Self {
+        self.previous_interaction_id = Some(value.into());
+        self
+    }
+
+    /// Sets `responseFormat`.
+    pub fn with_response_format(mut self, value: impl Into<ResponseFormat>) -> Self {
+        self.response_format = Some(value.into());
+        self
+    }
+
+    /// Sets `store`.
+    pub fn with_store(mut self, value: impl Into<bool>) -> Self {
+        self.store = Some(value.into());
+        self
+    }
+
+    /// Sets `stream`.
+    pub fn with_stream(mut self, value: impl Into<bool>) -> Self {
+        self.stream = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for CreateInteractionRequest {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("CreateInteractionRequest");
+        if let Some(value) = &self.background {
+            d.field("background", value);
+        }
+        if let Some(value) = &self.input {
+            d.field("input", value);
+        }
+        if let Some(value) = &self.model {
+            d.field("model", value);
+        }
+        if let Some(value) = &self.previous_interaction_id {
+            d.field("previous_interaction_id", value);
+        }
+        if let Some(value) = &self.response_format {
+            d.field("response_format", value);
+        }
+        if let Some(value) = &self.store {
+            d.field("store", value);
+        }
+        if let Some(value) = &self.stream {
+            d.field("stream", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for CreateInteractionRequest {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.response_format {
+            at.push_str("/responseFormat");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
 /// An empty answer (`{}`), e.g. of cancel and delete.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2187,6 +2324,254 @@ impl crate::Inspect for ImageConfig {
     }
 }
 
+/// An `image` content: the bytes inline (`data`) or a `uri` to download them from (`delivery: uri`).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ImageContent {
+    /// The image bytes (base64 on the wire).
+    #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::Base64Bytes>,
+    /// The image's MIME type (`image/jpeg` for generated images).
+    #[serde(
+        rename = "mime_type",
+        alias = "mimeType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mime_type: Option<String>,
+    /// Where to download the bytes (with `delivery: uri`), or an input image's URI.
+    #[serde(rename = "uri", default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl ImageContent {
+    /// An empty `ImageContent`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `data`.
+    pub fn with_data(mut self, value: impl Into<crate::Base64Bytes>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `mimeType`.
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+
+    /// Sets `uri`.
+    pub fn with_uri(mut self, value: impl Into<String>) -> Self {
+        self.uri = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for ImageContent {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ImageContent");
+        if let Some(value) = &self.data {
+            d.field("data", value);
+        }
+        if let Some(value) = &self.mime_type {
+            d.field("mime_type", value);
+        }
+        if let Some(value) = &self.uri {
+            d.field("uri", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for ImageContent {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// An `image` delta: a whole image, inline or by URI.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ImageDelta {
+    /// The image bytes (base64 on the wire).
+    #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::Base64Bytes>,
+    /// The image's MIME type.
+    #[serde(
+        rename = "mime_type",
+        alias = "mimeType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mime_type: Option<String>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl ImageDelta {
+    /// An empty `ImageDelta`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `data`.
+    pub fn with_data(mut self, value: impl Into<crate::Base64Bytes>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets `mimeType`.
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for ImageDelta {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ImageDelta");
+        if let Some(value) = &self.data {
+            d.field("data", value);
+        }
+        if let Some(value) = &self.mime_type {
+            d.field("mime_type", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for ImageDelta {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// The image response format (`{type: "image", ...}`, py `imageresponseformat.py`); every member optional.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ImageResponseFormat {
+    /// Aspect ratio; one the model supports (fixtures/models.json).
+    #[serde(
+        rename = "aspect_ratio",
+        alias = "aspectRatio",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub aspect_ratio: Option<AspectRatio>,
+    /// `inline` (base64 `data`, the default) or `uri` (a download URI).
+    #[serde(rename = "delivery", default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<ImageDelivery>,
+    /// `512`, `1K`, `2K` or `4K` (upper-case K); one the model supports.
+    #[serde(
+        rename = "image_size",
+        alias = "imageSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub image_size: Option<ImageSize>,
+    /// Output MIME type; `image/jpeg` is the only value.
+    #[serde(
+        rename = "mime_type",
+        alias = "mimeType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mime_type: Option<String>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl ImageResponseFormat {
+    /// An empty `ImageResponseFormat`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `aspectRatio`.
+    pub fn with_aspect_ratio(mut self, value: impl Into<AspectRatio>) -> Self {
+        self.aspect_ratio = Some(value.into());
+        self
+    }
+
+    /// Sets `delivery`.
+    pub fn with_delivery(mut self, value: impl Into<ImageDelivery>) -> Self {
+        self.delivery = Some(value.into());
+        self
+    }
+
+    /// Sets `imageSize`.
+    pub fn with_image_size(mut self, value: impl Into<ImageSize>) -> Self {
+        self.image_size = Some(value.into());
+        self
+    }
+
+    /// Sets `mimeType`.
+    pub fn with_mime_type(mut self, value: impl Into<String>) -> Self {
+        self.mime_type = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for ImageResponseFormat {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ImageResponseFormat");
+        if let Some(value) = &self.aspect_ratio {
+            d.field("aspect_ratio", value);
+        }
+        if let Some(value) = &self.delivery {
+            d.field("delivery", value);
+        }
+        if let Some(value) = &self.image_size {
+            d.field("image_size", value);
+        }
+        if let Some(value) = &self.mime_type {
+            d.field("mime_type", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for ImageResponseFormat {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.aspect_ratio {
+            at.push_str("/aspectRatio");
+            report.enum_value(at, value.as_str(), value.is_known());
+            at.truncate(len);
+        }
+        if let Some(value) = &self.delivery {
+            at.push_str("/delivery");
+            report.enum_value(at, value.as_str(), value.is_known());
+            at.truncate(len);
+        }
+        if let Some(value) = &self.image_size {
+            at.push_str("/imageSize");
+            report.enum_value(at, value.as_str(), value.is_known());
+            at.truncate(len);
+        }
+    }
+}
+
 /// Image search; no options.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2550,6 +2935,725 @@ impl crate::Inspect for InputConfig {
     }
 }
 
+/// An interaction (docs/service/INTERACTIONS.md §3): the answer of create, get and cancel, and the snapshot inside `interaction.created` / `interaction.completed` events.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Interaction {
+    /// Creation time, RFC 3339 UTC.
+    #[serde(rename = "created", default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// The interaction id (opaque), for get, delete, cancel and `previous_interaction_id`.
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The model id.
+    #[serde(rename = "model", default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The object kind (`interaction`), in stream snapshots.
+    #[serde(rename = "object", default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// The interaction this one continues.
+    #[serde(
+        rename = "previous_interaction_id",
+        alias = "previousInteractionId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub previous_interaction_id: Option<String>,
+    /// Where the interaction stands.
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<InteractionStatus>,
+    /// The timeline: create answers the output steps only, get the full timeline with the `user_input` steps.
+    #[serde(rename = "steps", default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    /// Last update time, RFC 3339 UTC.
+    #[serde(rename = "updated", default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+    /// Token counts.
+    #[serde(rename = "usage", default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<InteractionUsage>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl Interaction {
+    /// An empty `Interaction`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `created`.
+    pub fn with_created(mut self, value: impl Into<String>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `model`.
+    pub fn with_model(mut self, value: impl Into<String>) -> Self {
+        self.model = Some(value.into());
+        self
+    }
+
+    /// Sets `object`.
+    pub fn with_object(mut self, value: impl Into<String>) -> Self {
+        self.object = Some(value.into());
+        self
+    }
+
+    /// Sets `previousInteractionId`.
+    pub fn with_previous_interaction_id(mut self, value: impl Into<String>) -> Self {
+        self.previous_interaction_id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn with_status(mut self, value: impl Into<InteractionStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `steps`.
+    pub fn with_steps<T: Into<Step>>(mut self, values: impl IntoIterator<Item = T>) -> Self {
+        self.steps = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `updated`.
+    pub fn with_updated(mut self, value: impl Into<String>) -> Self {
+        self.updated = Some(value.into());
+        self
+    }
+
+    /// Sets `usage`.
+    pub fn with_usage(mut self, value: impl Into<InteractionUsage>) -> Self {
+        self.usage = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for Interaction {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Interaction");
+        if let Some(value) = &self.created {
+            d.field("created", value);
+        }
+        if let Some(value) = &self.id {
+            d.field("id", value);
+        }
+        if let Some(value) = &self.model {
+            d.field("model", value);
+        }
+        if let Some(value) = &self.object {
+            d.field("object", value);
+        }
+        if let Some(value) = &self.previous_interaction_id {
+            d.field("previous_interaction_id", value);
+        }
+        if let Some(value) = &self.status {
+            d.field("status", value);
+        }
+        if !self.steps.is_empty() {
+            d.field("steps", &self.steps);
+        }
+        if let Some(value) = &self.updated {
+            d.field("updated", value);
+        }
+        if let Some(value) = &self.usage {
+            d.field("usage", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for Interaction {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.status {
+            at.push_str("/status");
+            report.enum_value(at, value.as_str(), value.is_known());
+            at.truncate(len);
+        }
+        for (i, value) in self.steps.iter().enumerate() {
+            crate::inspect::push_index(at, "steps", i);
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+        if let Some(value) = &self.usage {
+            at.push_str("/usage");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
+/// `interaction.completed`: the last event, with the final status and usage.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct InteractionCompletedEvent {
+    /// The event's id.
+    #[serde(
+        rename = "event_id",
+        alias = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_id: Option<String>,
+    /// The finished interaction (no steps).
+    #[serde(
+        rename = "interaction",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub interaction: Option<Interaction>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl InteractionCompletedEvent {
+    /// An empty `InteractionCompletedEvent`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `eventId`.
+    pub fn with_event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+
+    /// Sets `interaction`.
+    pub fn with_interaction(mut self, value: impl Into<Interaction>) -> Self {
+        self.interaction = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for InteractionCompletedEvent {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("InteractionCompletedEvent");
+        if let Some(value) = &self.event_id {
+            d.field("event_id", value);
+        }
+        if let Some(value) = &self.interaction {
+            d.field("interaction", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for InteractionCompletedEvent {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.interaction {
+            at.push_str("/interaction");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
+/// `interaction.created`: the first event, with the interaction's id.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct InteractionCreatedEvent {
+    /// The event's id, for resuming after it (`last_event_id`).
+    #[serde(
+        rename = "event_id",
+        alias = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_id: Option<String>,
+    /// The new interaction (no steps).
+    #[serde(
+        rename = "interaction",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub interaction: Option<Interaction>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl InteractionCreatedEvent {
+    /// An empty `InteractionCreatedEvent`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `eventId`.
+    pub fn with_event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+
+    /// Sets `interaction`.
+    pub fn with_interaction(mut self, value: impl Into<Interaction>) -> Self {
+        self.interaction = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for InteractionCreatedEvent {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("InteractionCreatedEvent");
+        if let Some(value) = &self.event_id {
+            d.field("event_id", value);
+        }
+        if let Some(value) = &self.interaction {
+            d.field("interaction", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for InteractionCreatedEvent {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.interaction {
+            at.push_str("/interaction");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
+/// An Interactions API error: a string code (`invalid_request`, `not_found`, ...) and a message.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct InteractionError {
+    /// The error code, a string (not the HTTP status).
+    #[serde(rename = "code", default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// What went wrong.
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl InteractionError {
+    /// An empty `InteractionError`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `code`.
+    pub fn with_code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+
+    /// Sets `message`.
+    pub fn with_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for InteractionError {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("InteractionError");
+        if let Some(value) = &self.code {
+            d.field("code", value);
+        }
+        if let Some(value) = &self.message {
+            d.field("message", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for InteractionError {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// `error`: the stream failed after it started; it ends here.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct InteractionErrorEvent {
+    /// What failed.
+    #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<InteractionError>,
+    /// The event's id.
+    #[serde(
+        rename = "event_id",
+        alias = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_id: Option<String>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl InteractionErrorEvent {
+    /// An empty `InteractionErrorEvent`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `error`.
+    pub fn with_error(mut self, value: impl Into<InteractionError>) -> Self {
+        self.error = Some(value.into());
+        self
+    }
+
+    /// Sets `eventId`.
+    pub fn with_event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for InteractionErrorEvent {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("InteractionErrorEvent");
+        if let Some(value) = &self.error {
+            d.field("error", value);
+        }
+        if let Some(value) = &self.event_id {
+            d.field("event_id", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for InteractionErrorEvent {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.error {
+            at.push_str("/error");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
+/// An Interactions API error answer `{"error": {code, message}}` (docs/service/INTERACTIONS.md §6).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct InteractionErrorResponse {
+    /// The error.
+    #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<InteractionError>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl InteractionErrorResponse {
+    /// An empty `InteractionErrorResponse`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `error`.
+    pub fn with_error(mut self, value: impl Into<InteractionError>) -> Self {
+        self.error = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for InteractionErrorResponse {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("InteractionErrorResponse");
+        if let Some(value) = &self.error {
+            d.field("error", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for InteractionErrorResponse {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.error {
+            at.push_str("/error");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
+/// `interaction.status_update`: the status changed.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct InteractionStatusUpdate {
+    /// The event's id.
+    #[serde(
+        rename = "event_id",
+        alias = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_id: Option<String>,
+    /// The interaction.
+    #[serde(
+        rename = "interaction_id",
+        alias = "interactionId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub interaction_id: Option<String>,
+    /// The new status.
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<InteractionStatus>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl InteractionStatusUpdate {
+    /// An empty `InteractionStatusUpdate`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `eventId`.
+    pub fn with_event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+
+    /// Sets `interactionId`.
+    pub fn with_interaction_id(mut self, value: impl Into<String>) -> Self {
+        self.interaction_id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn with_status(mut self, value: impl Into<InteractionStatus>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for InteractionStatusUpdate {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("InteractionStatusUpdate");
+        if let Some(value) = &self.event_id {
+            d.field("event_id", value);
+        }
+        if let Some(value) = &self.interaction_id {
+            d.field("interaction_id", value);
+        }
+        if let Some(value) = &self.status {
+            d.field("status", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for InteractionStatusUpdate {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.status {
+            at.push_str("/status");
+            report.enum_value(at, value.as_str(), value.is_known());
+            at.truncate(len);
+        }
+    }
+}
+
+/// Token counts of an interaction (py `usage.py`).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct InteractionUsage {
+    /// Input tokens per modality.
+    #[serde(
+        rename = "input_tokens_by_modality",
+        alias = "inputTokensByModality",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub input_tokens_by_modality: Vec<ModalityTokens>,
+    /// Output tokens per modality.
+    #[serde(
+        rename = "output_tokens_by_modality",
+        alias = "outputTokensByModality",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub output_tokens_by_modality: Vec<ModalityTokens>,
+    /// Input tokens.
+    #[serde(
+        rename = "total_input_tokens",
+        alias = "totalInputTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_input_tokens: Option<i64>,
+    /// Output tokens (images and text).
+    #[serde(
+        rename = "total_output_tokens",
+        alias = "totalOutputTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_output_tokens: Option<i64>,
+    /// Thinking tokens.
+    #[serde(
+        rename = "total_thought_tokens",
+        alias = "totalThoughtTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_thought_tokens: Option<i64>,
+    /// Everything.
+    #[serde(
+        rename = "total_tokens",
+        alias = "totalTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_tokens: Option<i64>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl InteractionUsage {
+    /// An empty `InteractionUsage`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `inputTokensByModality`.
+    pub fn with_input_tokens_by_modality<T: Into<ModalityTokens>>(
+        mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Self {
+        self.input_tokens_by_modality = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `outputTokensByModality`.
+    pub fn with_output_tokens_by_modality<T: Into<ModalityTokens>>(
+        mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Self {
+        self.output_tokens_by_modality = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `totalInputTokens`.
+    pub fn with_total_input_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.total_input_tokens = Some(value.into());
+        self
+    }
+
+    /// Sets `totalOutputTokens`.
+    pub fn with_total_output_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.total_output_tokens = Some(value.into());
+        self
+    }
+
+    /// Sets `totalThoughtTokens`.
+    pub fn with_total_thought_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.total_thought_tokens = Some(value.into());
+        self
+    }
+
+    /// Sets `totalTokens`.
+    pub fn with_total_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.total_tokens = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for InteractionUsage {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("InteractionUsage");
+        if !self.input_tokens_by_modality.is_empty() {
+            d.field("input_tokens_by_modality", &self.input_tokens_by_modality);
+        }
+        if !self.output_tokens_by_modality.is_empty() {
+            d.field("output_tokens_by_modality", &self.output_tokens_by_modality);
+        }
+        if let Some(value) = &self.total_input_tokens {
+            d.field("total_input_tokens", value);
+        }
+        if let Some(value) = &self.total_output_tokens {
+            d.field("total_output_tokens", value);
+        }
+        if let Some(value) = &self.total_thought_tokens {
+            d.field("total_thought_tokens", value);
+        }
+        if let Some(value) = &self.total_tokens {
+            d.field("total_tokens", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for InteractionUsage {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        for (i, value) in self.input_tokens_by_modality.iter().enumerate() {
+            crate::inspect::push_index(at, "inputTokensByModality", i);
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+        for (i, value) in self.output_tokens_by_modality.iter().enumerate() {
+            crate::inspect::push_index(at, "outputTokensByModality", i);
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
 /// A page of files.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2825,6 +3929,63 @@ impl crate::Inspect for ModalityTokenCount {
     }
 }
 
+/// Tokens of one modality (lower case: `text`, `image`, ...).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ModalityTokens {
+    /// The modality, lower case.
+    #[serde(rename = "modality", default, skip_serializing_if = "Option::is_none")]
+    pub modality: Option<String>,
+    /// The count.
+    #[serde(rename = "tokens", default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<i64>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl ModalityTokens {
+    /// An empty `ModalityTokens`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `modality`.
+    pub fn with_modality(mut self, value: impl Into<String>) -> Self {
+        self.modality = Some(value.into());
+        self
+    }
+
+    /// Sets `tokens`.
+    pub fn with_tokens(mut self, value: impl Into<i64>) -> Self {
+        self.tokens = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for ModalityTokens {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ModalityTokens");
+        if let Some(value) = &self.modality {
+            d.field("modality", value);
+        }
+        if let Some(value) = &self.tokens {
+            d.field("tokens", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for ModalityTokens {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
 /// A model's description.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2998,6 +4159,60 @@ impl std::fmt::Debug for Model {
 impl crate::Inspect for Model {
     fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
         report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// A `model_output` step: the answer's contents (text and images).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ModelOutputStep {
+    /// The contents in order.
+    #[serde(rename = "content", default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<InteractionContent>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl ModelOutputStep {
+    /// An empty `ModelOutputStep`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `content`.
+    pub fn with_content<T: Into<InteractionContent>>(
+        mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Self {
+        self.content = values.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl std::fmt::Debug for ModelOutputStep {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ModelOutputStep");
+        if !self.content.is_empty() {
+            d.field("content", &self.content);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for ModelOutputStep {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        for (i, value) in self.content.iter().enumerate() {
+            crate::inspect::push_index(at, "content", i);
+            value.inspect(at, report);
+            at.truncate(len);
+        }
     }
 }
 
@@ -3821,6 +5036,318 @@ impl crate::Inspect for Status {
     }
 }
 
+/// `step.delta`: a piece of the step at `index`.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct StepDelta {
+    /// The piece: text, a whole image, a thought signature, ...
+    #[serde(rename = "delta", default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<Delta>,
+    /// The event's id.
+    #[serde(
+        rename = "event_id",
+        alias = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_id: Option<String>,
+    /// The step's position.
+    #[serde(rename = "index", default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<i64>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl StepDelta {
+    /// An empty `StepDelta`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `delta`.
+    pub fn with_delta(mut self, value: impl Into<Delta>) -> Self {
+        self.delta = Some(value.into());
+        self
+    }
+
+    /// Sets `eventId`.
+    pub fn with_event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+
+    /// Sets `index`.
+    pub fn with_index(mut self, value: impl Into<i64>) -> Self {
+        self.index = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for StepDelta {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("StepDelta");
+        if let Some(value) = &self.delta {
+            d.field("delta", value);
+        }
+        if let Some(value) = &self.event_id {
+            d.field("event_id", value);
+        }
+        if let Some(value) = &self.index {
+            d.field("index", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for StepDelta {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.delta {
+            at.push_str("/delta");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
+/// `step.start`: a step begins at `index` (its content follows in deltas).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct StepStart {
+    /// The event's id.
+    #[serde(
+        rename = "event_id",
+        alias = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_id: Option<String>,
+    /// The step's position among the output steps.
+    #[serde(rename = "index", default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<i64>,
+    /// The step without its content.
+    #[serde(rename = "step", default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl StepStart {
+    /// An empty `StepStart`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `eventId`.
+    pub fn with_event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+
+    /// Sets `index`.
+    pub fn with_index(mut self, value: impl Into<i64>) -> Self {
+        self.index = Some(value.into());
+        self
+    }
+
+    /// Sets `step`.
+    pub fn with_step(mut self, value: impl Into<Step>) -> Self {
+        self.step = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for StepStart {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("StepStart");
+        if let Some(value) = &self.event_id {
+            d.field("event_id", value);
+        }
+        if let Some(value) = &self.index {
+            d.field("index", value);
+        }
+        if let Some(value) = &self.step {
+            d.field("step", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for StepStart {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        if let Some(value) = &self.step {
+            at.push_str("/step");
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
+/// `step.stop`: the step at `index` is complete.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct StepStop {
+    /// The event's id.
+    #[serde(
+        rename = "event_id",
+        alias = "eventId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_id: Option<String>,
+    /// The step's position.
+    #[serde(rename = "index", default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<i64>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl StepStop {
+    /// An empty `StepStop`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `eventId`.
+    pub fn with_event_id(mut self, value: impl Into<String>) -> Self {
+        self.event_id = Some(value.into());
+        self
+    }
+
+    /// Sets `index`.
+    pub fn with_index(mut self, value: impl Into<i64>) -> Self {
+        self.index = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for StepStop {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("StepStop");
+        if let Some(value) = &self.event_id {
+            d.field("event_id", value);
+        }
+        if let Some(value) = &self.index {
+            d.field("index", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for StepStop {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// A `text` content.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct TextContent {
+    /// The text.
+    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl TextContent {
+    /// An empty `TextContent`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `text`.
+    pub fn with_text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for TextContent {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("TextContent");
+        if let Some(value) = &self.text {
+            d.field("text", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for TextContent {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// A `text` delta.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct TextDelta {
+    /// The next piece of text.
+    #[serde(rename = "text", default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl TextDelta {
+    /// An empty `TextDelta`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `text`.
+    pub fn with_text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for TextDelta {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("TextDelta");
+        if let Some(value) = &self.text {
+            d.field("text", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for TextDelta {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
 /// Thinking options (Gemini 3 image models think always).
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3908,6 +5435,96 @@ impl crate::Inspect for ThinkingConfig {
             report.enum_value(at, value.as_str(), value.is_known());
             at.truncate(len);
         }
+    }
+}
+
+/// A `thought_signature` delta: the signature of the thought step at the event's index.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ThoughtSignatureDelta {
+    /// Opaque thought signature (base64).
+    #[serde(rename = "signature", default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::Base64Bytes>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl ThoughtSignatureDelta {
+    /// An empty `ThoughtSignatureDelta`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `signature`.
+    pub fn with_signature(mut self, value: impl Into<crate::Base64Bytes>) -> Self {
+        self.signature = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for ThoughtSignatureDelta {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ThoughtSignatureDelta");
+        if let Some(value) = &self.signature {
+            d.field("signature", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for ThoughtSignatureDelta {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// A `thought` step: the model's reasoning, with the signature the service keeps for continuations.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ThoughtStep {
+    /// Opaque thought signature (base64); kept byte-exact.
+    #[serde(rename = "signature", default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::Base64Bytes>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl ThoughtStep {
+    /// An empty `ThoughtStep`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `signature`.
+    pub fn with_signature(mut self, value: impl Into<crate::Base64Bytes>) -> Self {
+        self.signature = Some(value.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for ThoughtStep {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ThoughtStep");
+        if let Some(value) = &self.signature {
+            d.field("signature", value);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for ThoughtStep {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
     }
 }
 
@@ -4119,6 +5736,60 @@ impl crate::Inspect for UsageMetadata {
     }
 }
 
+/// A `user_input` step of the full timeline (get).
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct UserInputStep {
+    /// What the user sent.
+    #[serde(rename = "content", default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<InteractionContent>,
+    /// Fields this version of the crate does not know: kept on decode and written back on encode.
+    #[serde(flatten)]
+    pub unknown_fields: crate::UnknownFields,
+}
+
+impl UserInputStep {
+    /// An empty `UserInputStep`; set fields with the `with_*` methods.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `content`.
+    pub fn with_content<T: Into<InteractionContent>>(
+        mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> Self {
+        self.content = values.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl std::fmt::Debug for UserInputStep {
+    /// Prints only the fields that are set.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("UserInputStep");
+        if !self.content.is_empty() {
+            d.field("content", &self.content);
+        }
+        if !self.unknown_fields.is_empty() {
+            d.field("unknown_fields", &self.unknown_fields);
+        }
+        d.finish()
+    }
+}
+
+impl crate::Inspect for UserInputStep {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        report.unknown_fields(at, &self.unknown_fields);
+        let len = at.len();
+        for (i, value) in self.content.iter().enumerate() {
+            crate::inspect::push_index(at, "content", i);
+            value.inspect(at, report);
+            at.truncate(len);
+        }
+    }
+}
+
 /// A web source.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4268,5 +5939,538 @@ impl std::fmt::Debug for WebhookConfig {
 impl crate::Inspect for WebhookConfig {
     fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
         report.unknown_fields(at, &self.unknown_fields);
+    }
+}
+
+/// The piece a `step.delta` event carries, told apart by `type`.
+///
+/// Told apart by the `type` member; a `type` this version of the crate does not know decodes
+/// into `Unknown` with the whole JSON object, and is written back unchanged.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Delta {
+    /// `text`: Text.
+    Text(TextDelta),
+    /// `image`: A whole image.
+    Image(ImageDelta),
+    /// `thought_signature`: A thought step's signature.
+    ThoughtSignature(ThoughtSignatureDelta),
+    /// A `type` this version of the crate does not know: the whole object, kept as sent.
+    Unknown(serde_json::Value),
+}
+
+impl Delta {
+    /// The tag member's wire name.
+    pub const TAG: &'static str = "type";
+
+    /// The tag values this crate knows, in the overlay's order.
+    pub const KNOWN_TAGS: &'static [&'static str] = &["text", "image", "thought_signature"];
+
+    /// The `type` value: the variant's for known variants, as sent for `Unknown` (`None` when
+    /// the unknown object has no string `type`).
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Self::Text(_) => Some("text"),
+            Self::Image(_) => Some("image"),
+            Self::ThoughtSignature(_) => Some("thought_signature"),
+            Self::Unknown(value) => value.get("type").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// Whether this is a variant the crate knows.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
+impl From<TextDelta> for Delta {
+    fn from(value: TextDelta) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<ImageDelta> for Delta {
+    fn from(value: ImageDelta) -> Self {
+        Self::Image(value)
+    }
+}
+
+impl From<ThoughtSignatureDelta> for Delta {
+    fn from(value: ThoughtSignatureDelta) -> Self {
+        Self::ThoughtSignature(value)
+    }
+}
+
+impl serde::Serialize for Delta {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(value) => crate::unions::serialize_tagged(serializer, "type", "text", value),
+            Self::Image(value) => {
+                crate::unions::serialize_tagged(serializer, "type", "image", value)
+            }
+            Self::ThoughtSignature(value) => {
+                crate::unions::serialize_tagged(serializer, "type", "thought_signature", value)
+            }
+            Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Delta {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (tag, object) = crate::unions::split_tag(deserializer, "Delta", "type")?;
+        match tag.as_deref() {
+            Some("text") => crate::unions::variant(object, Self::TAG).map(Self::Text),
+            Some("image") => crate::unions::variant(object, Self::TAG).map(Self::Image),
+            Some("thought_signature") => {
+                crate::unions::variant(object, Self::TAG).map(Self::ThoughtSignature)
+            }
+            _ => Ok(Self::Unknown(object)),
+        }
+    }
+}
+
+impl crate::Inspect for Delta {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        match self {
+            Self::Text(value) => value.inspect(at, report),
+            Self::Image(value) => value.inspect(at, report),
+            Self::ThoughtSignature(value) => value.inspect(at, report),
+            Self::Unknown(value) => crate::unions::report_unknown(at, "type", value, report),
+        }
+    }
+}
+
+/// One content of a step (text, image, ...).
+///
+/// Told apart by the `type` member; a `type` this version of the crate does not know decodes
+/// into `Unknown` with the whole JSON object, and is written back unchanged.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum InteractionContent {
+    /// `text`: Text.
+    Text(TextContent),
+    /// `image`: An image, inline or by URI.
+    Image(ImageContent),
+    /// A `type` this version of the crate does not know: the whole object, kept as sent.
+    Unknown(serde_json::Value),
+}
+
+impl InteractionContent {
+    /// The tag member's wire name.
+    pub const TAG: &'static str = "type";
+
+    /// The tag values this crate knows, in the overlay's order.
+    pub const KNOWN_TAGS: &'static [&'static str] = &["text", "image"];
+
+    /// The `type` value: the variant's for known variants, as sent for `Unknown` (`None` when
+    /// the unknown object has no string `type`).
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Self::Text(_) => Some("text"),
+            Self::Image(_) => Some("image"),
+            Self::Unknown(value) => value.get("type").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// Whether this is a variant the crate knows.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
+impl From<TextContent> for InteractionContent {
+    fn from(value: TextContent) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<ImageContent> for InteractionContent {
+    fn from(value: ImageContent) -> Self {
+        Self::Image(value)
+    }
+}
+
+impl serde::Serialize for InteractionContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Text(value) => crate::unions::serialize_tagged(serializer, "type", "text", value),
+            Self::Image(value) => {
+                crate::unions::serialize_tagged(serializer, "type", "image", value)
+            }
+            Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InteractionContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (tag, object) = crate::unions::split_tag(deserializer, "InteractionContent", "type")?;
+        match tag.as_deref() {
+            Some("text") => crate::unions::variant(object, Self::TAG).map(Self::Text),
+            Some("image") => crate::unions::variant(object, Self::TAG).map(Self::Image),
+            _ => Ok(Self::Unknown(object)),
+        }
+    }
+}
+
+impl crate::Inspect for InteractionContent {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        match self {
+            Self::Text(value) => value.inspect(at, report),
+            Self::Image(value) => value.inspect(at, report),
+            Self::Unknown(value) => crate::unions::report_unknown(at, "type", value, report),
+        }
+    }
+}
+
+/// One named server-sent event of an interaction stream (docs/service/INTERACTIONS.md §5); the type is the `event_type` member (and the SSE `event:` line).
+///
+/// Told apart by the `event_type` member; a `event_type` this version of the crate does not know decodes
+/// into `Unknown` with the whole JSON object, and is written back unchanged.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum InteractionEvent {
+    /// `interaction.created`: The interaction exists (its id).
+    Created(InteractionCreatedEvent),
+    /// `interaction.status_update`: The status changed.
+    StatusUpdate(InteractionStatusUpdate),
+    /// `step.start`: A step begins.
+    StepStart(StepStart),
+    /// `step.delta`: A piece of a step.
+    StepDelta(StepDelta),
+    /// `step.stop`: A step is complete.
+    StepStop(StepStop),
+    /// `interaction.completed`: The interaction finished.
+    Completed(InteractionCompletedEvent),
+    /// `error`: The stream failed.
+    Error(InteractionErrorEvent),
+    /// A `event_type` this version of the crate does not know: the whole object, kept as sent.
+    Unknown(serde_json::Value),
+}
+
+impl InteractionEvent {
+    /// The tag member's wire name.
+    pub const TAG: &'static str = "event_type";
+
+    /// The tag values this crate knows, in the overlay's order.
+    pub const KNOWN_TAGS: &'static [&'static str] = &[
+        "interaction.created",
+        "interaction.status_update",
+        "step.start",
+        "step.delta",
+        "step.stop",
+        "interaction.completed",
+        "error",
+    ];
+
+    /// The `event_type` value: the variant's for known variants, as sent for `Unknown` (`None` when
+    /// the unknown object has no string `event_type`).
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Self::Created(_) => Some("interaction.created"),
+            Self::StatusUpdate(_) => Some("interaction.status_update"),
+            Self::StepStart(_) => Some("step.start"),
+            Self::StepDelta(_) => Some("step.delta"),
+            Self::StepStop(_) => Some("step.stop"),
+            Self::Completed(_) => Some("interaction.completed"),
+            Self::Error(_) => Some("error"),
+            Self::Unknown(value) => value.get("event_type").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// Whether this is a variant the crate knows.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
+impl From<InteractionCreatedEvent> for InteractionEvent {
+    fn from(value: InteractionCreatedEvent) -> Self {
+        Self::Created(value)
+    }
+}
+
+impl From<InteractionStatusUpdate> for InteractionEvent {
+    fn from(value: InteractionStatusUpdate) -> Self {
+        Self::StatusUpdate(value)
+    }
+}
+
+impl From<StepStart> for InteractionEvent {
+    fn from(value: StepStart) -> Self {
+        Self::StepStart(value)
+    }
+}
+
+impl From<StepDelta> for InteractionEvent {
+    fn from(value: StepDelta) -> Self {
+        Self::StepDelta(value)
+    }
+}
+
+impl From<StepStop> for InteractionEvent {
+    fn from(value: StepStop) -> Self {
+        Self::StepStop(value)
+    }
+}
+
+impl From<InteractionCompletedEvent> for InteractionEvent {
+    fn from(value: InteractionCompletedEvent) -> Self {
+        Self::Completed(value)
+    }
+}
+
+impl From<InteractionErrorEvent> for InteractionEvent {
+    fn from(value: InteractionErrorEvent) -> Self {
+        Self::Error(value)
+    }
+}
+
+impl serde::Serialize for InteractionEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Created(value) => crate::unions::serialize_tagged(
+                serializer,
+                "event_type",
+                "interaction.created",
+                value,
+            ),
+            Self::StatusUpdate(value) => crate::unions::serialize_tagged(
+                serializer,
+                "event_type",
+                "interaction.status_update",
+                value,
+            ),
+            Self::StepStart(value) => {
+                crate::unions::serialize_tagged(serializer, "event_type", "step.start", value)
+            }
+            Self::StepDelta(value) => {
+                crate::unions::serialize_tagged(serializer, "event_type", "step.delta", value)
+            }
+            Self::StepStop(value) => {
+                crate::unions::serialize_tagged(serializer, "event_type", "step.stop", value)
+            }
+            Self::Completed(value) => crate::unions::serialize_tagged(
+                serializer,
+                "event_type",
+                "interaction.completed",
+                value,
+            ),
+            Self::Error(value) => {
+                crate::unions::serialize_tagged(serializer, "event_type", "error", value)
+            }
+            Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InteractionEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (tag, object) =
+            crate::unions::split_tag(deserializer, "InteractionEvent", "event_type")?;
+        match tag.as_deref() {
+            Some("interaction.created") => {
+                crate::unions::variant(object, Self::TAG).map(Self::Created)
+            }
+            Some("interaction.status_update") => {
+                crate::unions::variant(object, Self::TAG).map(Self::StatusUpdate)
+            }
+            Some("step.start") => crate::unions::variant(object, Self::TAG).map(Self::StepStart),
+            Some("step.delta") => crate::unions::variant(object, Self::TAG).map(Self::StepDelta),
+            Some("step.stop") => crate::unions::variant(object, Self::TAG).map(Self::StepStop),
+            Some("interaction.completed") => {
+                crate::unions::variant(object, Self::TAG).map(Self::Completed)
+            }
+            Some("error") => crate::unions::variant(object, Self::TAG).map(Self::Error),
+            _ => Ok(Self::Unknown(object)),
+        }
+    }
+}
+
+impl crate::Inspect for InteractionEvent {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        match self {
+            Self::Created(value) => value.inspect(at, report),
+            Self::StatusUpdate(value) => value.inspect(at, report),
+            Self::StepStart(value) => value.inspect(at, report),
+            Self::StepDelta(value) => value.inspect(at, report),
+            Self::StepStop(value) => value.inspect(at, report),
+            Self::Completed(value) => value.inspect(at, report),
+            Self::Error(value) => value.inspect(at, report),
+            Self::Unknown(value) => crate::unions::report_unknown(at, "event_type", value, report),
+        }
+    }
+}
+
+/// One response format of a create request, told apart by `type`.
+///
+/// Told apart by the `type` member; a `type` this version of the crate does not know decodes
+/// into `Unknown` with the whole JSON object, and is written back unchanged.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ResponseFormat {
+    /// `image`: Images: ratio, size, MIME type, delivery.
+    Image(ImageResponseFormat),
+    /// A `type` this version of the crate does not know: the whole object, kept as sent.
+    Unknown(serde_json::Value),
+}
+
+impl ResponseFormat {
+    /// The tag member's wire name.
+    pub const TAG: &'static str = "type";
+
+    /// The tag values this crate knows, in the overlay's order.
+    pub const KNOWN_TAGS: &'static [&'static str] = &["image"];
+
+    /// The `type` value: the variant's for known variants, as sent for `Unknown` (`None` when
+    /// the unknown object has no string `type`).
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Self::Image(_) => Some("image"),
+            Self::Unknown(value) => value.get("type").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// Whether this is a variant the crate knows.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
+impl From<ImageResponseFormat> for ResponseFormat {
+    fn from(value: ImageResponseFormat) -> Self {
+        Self::Image(value)
+    }
+}
+
+impl serde::Serialize for ResponseFormat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Image(value) => {
+                crate::unions::serialize_tagged(serializer, "type", "image", value)
+            }
+            Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResponseFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (tag, object) = crate::unions::split_tag(deserializer, "ResponseFormat", "type")?;
+        match tag.as_deref() {
+            Some("image") => crate::unions::variant(object, Self::TAG).map(Self::Image),
+            _ => Ok(Self::Unknown(object)),
+        }
+    }
+}
+
+impl crate::Inspect for ResponseFormat {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        match self {
+            Self::Image(value) => value.inspect(at, report),
+            Self::Unknown(value) => crate::unions::report_unknown(at, "type", value, report),
+        }
+    }
+}
+
+/// One step of an interaction's timeline (docs/service/INTERACTIONS.md §3).
+///
+/// Told apart by the `type` member; a `type` this version of the crate does not know decodes
+/// into `Unknown` with the whole JSON object, and is written back unchanged.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Step {
+    /// `user_input`: What the user sent (full timeline only).
+    UserInput(UserInputStep),
+    /// `thought`: The model's thinking, signed.
+    Thought(ThoughtStep),
+    /// `model_output`: The answer's contents.
+    ModelOutput(ModelOutputStep),
+    /// A `type` this version of the crate does not know: the whole object, kept as sent.
+    Unknown(serde_json::Value),
+}
+
+impl Step {
+    /// The tag member's wire name.
+    pub const TAG: &'static str = "type";
+
+    /// The tag values this crate knows, in the overlay's order.
+    pub const KNOWN_TAGS: &'static [&'static str] = &["user_input", "thought", "model_output"];
+
+    /// The `type` value: the variant's for known variants, as sent for `Unknown` (`None` when
+    /// the unknown object has no string `type`).
+    pub fn tag(&self) -> Option<&str> {
+        match self {
+            Self::UserInput(_) => Some("user_input"),
+            Self::Thought(_) => Some("thought"),
+            Self::ModelOutput(_) => Some("model_output"),
+            Self::Unknown(value) => value.get("type").and_then(serde_json::Value::as_str),
+        }
+    }
+
+    /// Whether this is a variant the crate knows.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
+impl From<UserInputStep> for Step {
+    fn from(value: UserInputStep) -> Self {
+        Self::UserInput(value)
+    }
+}
+
+impl From<ThoughtStep> for Step {
+    fn from(value: ThoughtStep) -> Self {
+        Self::Thought(value)
+    }
+}
+
+impl From<ModelOutputStep> for Step {
+    fn from(value: ModelOutputStep) -> Self {
+        Self::ModelOutput(value)
+    }
+}
+
+impl serde::Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::UserInput(value) => {
+                crate::unions::serialize_tagged(serializer, "type", "user_input", value)
+            }
+            Self::Thought(value) => {
+                crate::unions::serialize_tagged(serializer, "type", "thought", value)
+            }
+            Self::ModelOutput(value) => {
+                crate::unions::serialize_tagged(serializer, "type", "model_output", value)
+            }
+            Self::Unknown(value) => serde::Serialize::serialize(value, serializer),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (tag, object) = crate::unions::split_tag(deserializer, "Step", "type")?;
+        match tag.as_deref() {
+            Some("user_input") => crate::unions::variant(object, Self::TAG).map(Self::UserInput),
+            Some("thought") => crate::unions::variant(object, Self::TAG).map(Self::Thought),
+            Some("model_output") => {
+                crate::unions::variant(object, Self::TAG).map(Self::ModelOutput)
+            }
+            _ => Ok(Self::Unknown(object)),
+        }
+    }
+}
+
+impl crate::Inspect for Step {
+    fn inspect(&self, at: &mut String, report: &mut crate::UnknownReport) {
+        match self {
+            Self::UserInput(value) => value.inspect(at, report),
+            Self::Thought(value) => value.inspect(at, report),
+            Self::ModelOutput(value) => value.inspect(at, report),
+            Self::Unknown(value) => crate::unions::report_unknown(at, "type", value, report),
+        }
     }
 }
