@@ -103,20 +103,20 @@
 
 pub mod catalogue;
 mod date;
-pub mod outcome;
 mod interactions;
+pub mod outcome;
 mod report;
 mod request;
 pub mod resolution;
 pub mod response;
 
 pub use crate::date::{Date, DateError};
-pub use crate::outcome::{Outcome, OutcomeKind};
 pub use crate::interactions::{
     IMAGE_DELIVERIES, IMAGE_FORMAT_MIME_TYPES, InteractionError, interaction_error,
     validate_interaction, validate_interaction_json, validate_interaction_json_with,
     validate_interaction_with,
 };
+pub use crate::outcome::{Outcome, OutcomeKind};
 pub use crate::report::{Report, Rule, Severity, Violation};
 pub use crate::request::{
     INLINE_DATA_LIMIT, Options, SignaturePolicy, UnknownFields, validate_request,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::Stream;
 use nanobanana_wire::{
-    CreateInteractionRequest, Empty, Interaction, InteractionEvent, InteractionStatus,
+    CreateInteractionRequest, Empty, Endpoint, Interaction, InteractionEvent, InteractionStatus,
     decode_interaction, decode_interaction_event,
 };
 use reqwest::{Method, Response, Url};
@@ -99,7 +99,7 @@ impl<'c> Interactions<'c> {
         let call = Call::new(
             Method::GET,
             self.url_with(id, &[("stream", "false")])?,
-            "interactions.get",
+            Endpoint::InteractionGet,
         );
         self.interaction_of(&call, &RequestOptions::new()).await
     }
@@ -110,7 +110,7 @@ impl<'c> Interactions<'c> {
         let call = Call::new(
             Method::DELETE,
             self.client.transport.endpoints.interactions(Some(id)),
-            "interactions.delete",
+            Endpoint::InteractionDelete,
         );
         let answer = self.client.execute(&call, &RequestOptions::new()).await?;
         if !answer.body.is_empty() {
@@ -126,7 +126,7 @@ impl<'c> Interactions<'c> {
         let call = Call::new(
             Method::POST,
             self.client.transport.endpoints.interaction_cancel(id),
-            "interactions.cancel",
+            Endpoint::InteractionCancel,
         );
         self.interaction_of(&call, &RequestOptions::new()).await
     }
@@ -265,7 +265,7 @@ impl<'c> Interactions<'c> {
         let mut call = Call::new(
             Method::POST,
             self.client.transport.endpoints.interactions(None),
-            "interactions.create",
+            Endpoint::InteractionCreate,
         )
         .with_model(model)
         .with_json(encode(request)?);
@@ -316,10 +316,12 @@ fn resume_call(
         query.push(("last_event_id", last));
     }
     let url = with_query(&transport.endpoints.interactions(Some(id)), &query)?;
-    Ok(Call::new(Method::GET, url, "interactions.get").with_header(
-        "accept",
-        reqwest::header::HeaderValue::from_static("text/event-stream"),
-    ))
+    Ok(
+        Call::new(Method::GET, url, Endpoint::InteractionGet).with_header(
+            "accept",
+            reqwest::header::HeaderValue::from_static("text/event-stream"),
+        ),
+    )
 }
 
 /// A stream of named events in progress.
