@@ -80,7 +80,7 @@ impl std::error::Error for MockError {}
 /// A callback that sees every request after it was answered (the binary logs with it).
 type RequestHook = Arc<dyn Fn(&ReceivedRequest) + Send + Sync>;
 
-/// Settings of a server; see [`MockGemini::builder`].
+/// Settings of a server; see [`MockGemini::builder`](crate::MockGemini::builder).
 #[must_use = "call .start() to run the server"]
 pub struct MockGeminiBuilder {
     pub(crate) addr: SocketAddr,
