@@ -96,6 +96,10 @@ fn batch_input(shared: &Shared, config: Option<&Value>) -> Result<BatchInput, Re
     Ok(BatchInput::File(lines))
 }
 
+/// The batch as the service's long-running `Operation`. Built as JSON rather than from the
+/// wire's `Operation`: its metadata is a proto `Any` whose `@type` the service sends first,
+/// which the typed `GenerateContentBatch` would keep only as an unknown field after the known
+/// ones, and its `output` is the responses as run (JSON already).
 fn operation(batch: &Batch) -> Value {
     let mut metadata = json!({
         "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch",
