@@ -250,7 +250,9 @@ impl MockGeminiBuilder {
         self
     }
     /// The format of simulated images, whatever the model (default: the model's own, from the
-    /// catalogue: JPEG for the 3.x models, PNG for 2.5 Flash Image).
+    /// catalogue: JPEG for the 3.x models, PNG for 2.5 Flash Image). PNG or JPEG
+    /// ([`image::OUTPUT_FORMATS`](crate::image::OUTPUT_FORMATS)); with another, image requests
+    /// are answered with an error saying so.
     pub fn image_format(mut self, format: ImageFormat) -> Self {
         self.image_format = Some(format);
         self

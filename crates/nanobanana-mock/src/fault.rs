@@ -16,7 +16,7 @@
 //! | `reset-after=1024` | close the connection after this many body bytes (`0`: before any response byte) |
 //! | `truncate-after=2` | end a stream after 2 whole events and half of the third |
 //! | `error-after=1` | after 1 event, send `data: {"error": ...}` (a 503 by default, or `status=`) and end |
-//! | `outcome=no-image` | answer with an outcome: `no-image`, `image-safety`, `image-prohibited`, `image-recitation`, `blocked-prompt`, `text-only` |
+//! | `outcome=no-image` | answer with an outcome, by the name of its kind (`nanobanana_rules::OutcomeKind`): `no-image`, `image-safety`, `image-prohibited-content` (or `image-prohibited`), `image-recitation`, `blocked-prompt`, `text-only`, `missing-thought-signature`, `stopped` (`finishReason: OTHER`), `empty`, or `images` (the normal answer) |
 //! | `cut-upload-at=60%` | cut a resumable upload at this share of its declared length (`X-Goog-Upload-Header-Content-Length`, 0% to 99%): the chunk that crosses that point is kept up to it, then the connection is dropped before any answer (with `status=503` too: that status is answered instead); a later `query` reports the bytes kept, so a client can resume. Sent on the `start` request or on any chunk of the upload; each upload is cut once |
 //! | `cut-upload-after=1048576` | the same, at a byte offset |
 //! | `times=1` | apply the fault to the first N requests carrying this exact header value, then serve normally (for "fail, then succeed" retries from any client) |
@@ -30,6 +30,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use nanobanana_rules::OutcomeKind;
+
 pub(crate) mod apply;
 
 /// The header that carries a per-request fault.
@@ -41,12 +43,12 @@ pub const FAULT_HEADER: &str = "x-nanobanana-fault";
 ///
 /// ```
 /// use std::time::Duration;
-/// use nanobanana_mock::{Fault, Outcome};
+/// use nanobanana_mock::{Fault, OutcomeKind};
 ///
 /// let rate_limited = Fault::status(429).with_retry_delay(Duration::from_secs(2));
 /// let slow_stream = Fault::event_delay(Duration::from_millis(20)).with_truncate_after(2);
 /// assert_eq!(Fault::parse("status=429; retry-delay=2s").unwrap(), rate_limited);
-/// assert_eq!(Fault::parse("outcome=no-image").unwrap(), Fault::outcome(Outcome::NoImage));
+/// assert_eq!(Fault::parse("outcome=no-image").unwrap(), Fault::outcome(OutcomeKind::NoImage));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -67,8 +69,8 @@ pub struct Fault {
     pub truncate_after: Option<usize>,
     /// Send an error event after this many events and end the stream.
     pub error_after: Option<usize>,
-    /// Answer with this outcome instead of an image.
-    pub outcome: Option<Outcome>,
+    /// Answer with an outcome of this kind instead of an image.
+    pub outcome: Option<OutcomeKind>,
     /// Cut a resumable upload at this point, once: the chunk that crosses it is kept up to
     /// it, then the connection is dropped (or `status` answered).
     pub cut_upload: Option<UploadCut>,
@@ -97,66 +99,6 @@ impl UploadCut {
                 declared.map(|len| (u128::from(len) * u128::from(percent) / 100) as u64)
             }
         }
-    }
-}
-
-/// A model outcome other than a normal image answer (WIRE.md "Response details").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// `finishReason: NO_IMAGE`, content `{}`.
-    NoImage,
-    /// `finishReason: IMAGE_SAFETY`, no content.
-    ImageSafety,
-    /// `finishReason: IMAGE_PROHIBITED_CONTENT` with a `finishMessage` and a content with a role
-    /// but no parts.
-    ImageProhibited,
-    /// `finishReason: IMAGE_RECITATION`.
-    ImageRecitation,
-    /// No candidates; `promptFeedback.blockReason: PROHIBITED_CONTENT`.
-    BlockedPrompt,
-    /// A text-only answer to an image request.
-    TextOnly,
-    /// `finishReason: MISSING_THOUGHT_SIGNATURE` with its `finishMessage` and no content: the
-    /// 200 answer the service may give instead of a 400 when a signature is missing
-    /// (SERVICE-2026.md §4).
-    MissingThoughtSignature,
-}
-
-impl Outcome {
-    /// Every outcome.
-    pub const ALL: &'static [Outcome] = &[
-        Outcome::NoImage,
-        Outcome::ImageSafety,
-        Outcome::ImageProhibited,
-        Outcome::ImageRecitation,
-        Outcome::BlockedPrompt,
-        Outcome::TextOnly,
-        Outcome::MissingThoughtSignature,
-    ];
-
-    /// The header spelling, e.g. `no-image`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::NoImage => "no-image",
-            Outcome::ImageSafety => "image-safety",
-            Outcome::ImageProhibited => "image-prohibited",
-            Outcome::ImageRecitation => "image-recitation",
-            Outcome::BlockedPrompt => "blocked-prompt",
-            Outcome::TextOnly => "text-only",
-            Outcome::MissingThoughtSignature => "missing-thought-signature",
-        }
-    }
-
-    /// The outcome of a header spelling.
-    pub fn from_name(name: &str) -> Option<Outcome> {
-        Outcome::ALL.iter().copied().find(|o| o.as_str() == name)
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -211,7 +153,7 @@ impl Fault {
     }
 
     /// Answer with an outcome instead of an image.
-    pub fn outcome(outcome: Outcome) -> Self {
+    pub fn outcome(outcome: OutcomeKind) -> Self {
         Self::default().with_outcome(outcome)
     }
 
@@ -275,7 +217,7 @@ impl Fault {
     }
 
     /// Sets the outcome.
-    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+    pub fn with_outcome(mut self, outcome: OutcomeKind) -> Self {
         self.outcome = Some(outcome);
         self
     }
@@ -369,9 +311,14 @@ impl Fault {
                 fault.error_after = Some(value.parse().map_err(|_| bad("a number of events"))?);
             }
             "outcome" => {
-                let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
-                fault.outcome =
-                    Some(Outcome::from_name(value).ok_or_else(|| bad(&names.join(", ")))?);
+                let names: Vec<&str> = OutcomeKind::ALL.iter().map(|o| o.as_str()).collect();
+                // `image-prohibited`: the spelling of the fake server's own enum before it used
+                // the rules' kinds.
+                let kind = match value {
+                    "image-prohibited" => Some(OutcomeKind::ImageProhibitedContent),
+                    name => OutcomeKind::from_name(name),
+                };
+                fault.outcome = Some(kind.ok_or_else(|| bad(&names.join(", ")))?);
             }
             "cut-upload-at" => {
                 let percent = value
@@ -436,7 +383,21 @@ mod tests {
         assert_eq!(fault.reset_after, Some(0));
         assert_eq!(fault.truncate_after, Some(2));
         assert_eq!(fault.error_after, Some(1));
-        assert_eq!(fault.outcome, Some(Outcome::BlockedPrompt));
+        assert_eq!(fault.outcome, Some(OutcomeKind::BlockedPrompt));
+        for (name, kind) in [
+            ("image-prohibited", OutcomeKind::ImageProhibitedContent),
+            (
+                "image-prohibited-content",
+                OutcomeKind::ImageProhibitedContent,
+            ),
+            (
+                "missing-thought-signature",
+                OutcomeKind::MissingThoughtSignature,
+            ),
+        ] {
+            let fault = Fault::parse(&format!("outcome={name}")).unwrap();
+            assert_eq!(fault.outcome, Some(kind), "{name}");
+        }
         assert_eq!(fault.times, Some(2));
     }
 
@@ -463,7 +424,7 @@ mod tests {
         );
         assert_eq!(
             Fault::parse("outcome=weird").unwrap_err().to_string(),
-            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes no-image, image-safety, image-prohibited, image-recitation, blocked-prompt, text-only, missing-thought-signature."
+            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes images, text-only, no-image, image-safety, image-prohibited-content, image-recitation, blocked-prompt, missing-thought-signature, stopped, empty."
         );
         assert!(
             Fault::parse("explode")

@@ -131,9 +131,11 @@ pub use crate::config::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_JOURNAL_BYTE_LIMIT, DEFAULT_MAX_CONNECTIONS,
     IMAGE_FORMAT_HEADER, MODE_HEADER, MockError, MockGeminiBuilder, Mode,
 };
-pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, Outcome, UploadCut};
+pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, UploadCut};
 pub use crate::journal::ReceivedRequest;
 pub use crate::mock::{Mock, MockGuard, Times};
 pub use crate::server::{MockGemini, shutdown_signal};
+/// The kinds of answer a fault can ask for (the rules crate's, as the client classifies them).
+pub use nanobanana_rules::OutcomeKind;
 pub use nanobanana_wire::Endpoint;
 pub use nanobanana_wire::corpus::LineEnding;

@@ -124,8 +124,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--quiet" => args.quiet = true,
             "--image-format" => {
                 args.image_format = Some(
-                    value("FORMAT")?
-                        .parse()
+                    nanobanana_mock::image::output_format(&value("FORMAT")?)
                         .map_err(|e| format!("--image-format: {e}"))?,
                 );
             }

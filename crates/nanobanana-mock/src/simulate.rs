@@ -24,10 +24,10 @@ use nanobanana_rules::resolution;
 use nanobanana_wire::{AspectRatio, GenerateContentResponse, ImageSize};
 
 pub(crate) use self::cache::{Cache, CachedAnswer};
-use crate::fault::Outcome;
 use crate::image::{self, ImageFormat, Style};
 use crate::reply::{self, Reply};
 use crate::signature::Signer;
+use nanobanana_rules::OutcomeKind;
 
 /// What the simulator needs besides the request.
 pub(crate) struct Context<'a> {
@@ -196,9 +196,11 @@ pub(crate) fn generate(
     model: &str,
     body: &Value,
     seed: &[u8; 32],
-    outcome: Option<Outcome>,
+    outcome: Option<OutcomeKind>,
     context: &Context<'_>,
 ) -> Result<Simulated, Failure> {
+    // Images are the normal answer.
+    let outcome = outcome.filter(|kind| *kind != OutcomeKind::Images);
     let plan = Plan::read(model, body, context)?;
     let subject = summarize(&last_user_text(body));
     let mut rng = Rng::new(seed);
@@ -227,7 +229,7 @@ pub(crate) fn generate(
 fn draw(
     plan: &Plan<'_>,
     seed: &[u8; 32],
-    outcome: Option<Outcome>,
+    outcome: Option<OutcomeKind>,
     subject: &str,
     context: &Context<'_>,
     rng: &mut Rng,
@@ -258,7 +260,7 @@ fn draw(
         }
         final_image = Some(finished);
     }
-    let text = if outcome == Some(Outcome::TextOnly) {
+    let text = if outcome == Some(OutcomeKind::TextOnly) {
         Some(format!(
             "I can describe {subject}, but I can't create that image right now."
         ))

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use nanobanana_mock::{
-    Endpoint, FAULT_HEADER, Fault, IMAGE_FORMAT_HEADER, MODE_HEADER, Mock, MockGemini, Outcome,
+    Endpoint, FAULT_HEADER, Fault, IMAGE_FORMAT_HEADER, MODE_HEADER, Mock, MockGemini, OutcomeKind,
 };
 use serde_json::{Value, json};
 
@@ -332,14 +332,14 @@ async fn error_after_sends_an_error_event_and_ends() {
 }
 
 /// Checks the shape of an outcome (WIRE.md "Response details").
-fn check_outcome(outcome: Outcome, body: &Value) {
+fn check_outcome(outcome: OutcomeKind, body: &Value) {
     let candidate = &body["candidates"][0];
     match outcome {
-        Outcome::NoImage => {
+        OutcomeKind::NoImage => {
             assert_eq!(candidate["finishReason"], "NO_IMAGE");
             assert_eq!(candidate["content"], json!({}));
         }
-        Outcome::ImageSafety => {
+        OutcomeKind::ImageSafety => {
             assert_eq!(candidate["finishReason"], "IMAGE_SAFETY");
             assert!(
                 candidate
@@ -347,7 +347,7 @@ fn check_outcome(outcome: Outcome, body: &Value) {
                     .is_none_or(|c| c.get("parts").is_none())
             );
         }
-        Outcome::ImageProhibited => {
+        OutcomeKind::ImageProhibitedContent => {
             assert_eq!(candidate["finishReason"], "IMAGE_PROHIBITED_CONTENT");
             assert!(
                 candidate["finishMessage"]
@@ -356,17 +356,17 @@ fn check_outcome(outcome: Outcome, body: &Value) {
             );
             assert_eq!(candidate["content"], json!({"role": "model"}));
         }
-        Outcome::ImageRecitation => {
+        OutcomeKind::ImageRecitation => {
             assert_eq!(candidate["finishReason"], "IMAGE_RECITATION");
             assert!(candidate["content"].get("parts").is_none());
         }
-        Outcome::BlockedPrompt => {
+        OutcomeKind::BlockedPrompt => {
             assert!(body.get("candidates").is_none(), "no candidates at all");
             assert_eq!(body["promptFeedback"]["blockReason"], "PROHIBITED_CONTENT");
             assert!(body["promptFeedback"]["blockReasonMessage"].is_string());
             assert!(body["usageMetadata"]["promptTokenCount"].is_u64());
         }
-        Outcome::TextOnly => {
+        OutcomeKind::TextOnly => {
             assert_eq!(candidate["finishReason"], "STOP");
             let parts = parts(body);
             assert!(!parts.is_empty());
@@ -380,7 +380,7 @@ fn check_outcome(outcome: Outcome, body: &Value) {
                 "first part signed"
             );
         }
-        Outcome::MissingThoughtSignature => {
+        OutcomeKind::MissingThoughtSignature => {
             assert_eq!(candidate["finishReason"], "MISSING_THOUGHT_SIGNATURE");
             assert!(
                 candidate["finishMessage"]
@@ -389,18 +389,33 @@ fn check_outcome(outcome: Outcome, body: &Value) {
             );
             assert!(candidate.get("content").is_none());
         }
+        OutcomeKind::Images => {
+            assert_eq!(candidate["finishReason"], "STOP");
+            assert!(!images(&parts(body)).is_empty());
+        }
+        OutcomeKind::Stopped => {
+            assert_eq!(candidate["finishReason"], "OTHER");
+            assert!(candidate.get("content").is_none());
+        }
+        OutcomeKind::Empty => {
+            assert_eq!(candidate["finishReason"], "STOP");
+            assert_eq!(candidate["content"], json!({"role": "model"}));
+        }
         other => panic!("untested outcome {other:?}"),
     }
-    if outcome != Outcome::TextOnly {
+    if !matches!(outcome, OutcomeKind::TextOnly | OutcomeKind::Images) {
         assert!(images(&parts(body)).is_empty());
     }
+    // The client's classification (the rules crate's) reads it back as the kind asked for.
+    let response: nanobanana_wire::GenerateContentResponse =
+        serde_json::from_value(body.clone()).expect("a response");
+    assert_eq!(nanobanana_rules::Outcome::of(&response).kind(), outcome);
 }
 
 #[tokio::test]
 async fn every_outcome_has_the_documented_shape() {
-    assert_eq!(Outcome::ALL.len(), 7);
     for via in BOTH {
-        for &outcome in Outcome::ALL {
+        for &outcome in OutcomeKind::ALL {
             let (server, headers) = setup(
                 via,
                 Fault::outcome(outcome),
@@ -415,9 +430,12 @@ async fn every_outcome_has_the_documented_shape() {
                 .await
                 .events();
             let last = events.last().unwrap();
-            if outcome == Outcome::TextOnly {
+            if outcome == OutcomeKind::TextOnly {
                 assert_eq!(last["candidates"][0]["finishReason"], "STOP");
                 assert!(images(&stream_parts(&events)).is_empty());
+            } else if outcome == OutcomeKind::Images {
+                assert_eq!(last["candidates"][0]["finishReason"], "STOP");
+                assert!(!images(&stream_parts(&events)).is_empty());
             } else {
                 assert_eq!(events.len(), 1, "{outcome}");
                 check_outcome(outcome, last);
@@ -444,7 +462,7 @@ async fn a_bad_fault_header_is_400_naming_the_directive() {
         ),
         (
             "outcome=weird",
-            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes no-image, image-safety, image-prohibited, image-recitation, blocked-prompt, text-only, missing-thought-signature.",
+            "Invalid x-nanobanana-fault directive \"outcome=weird\": outcome takes images, text-only, no-image, image-safety, image-prohibited-content, image-recitation, blocked-prompt, missing-thought-signature, stopped, empty.",
         ),
         (
             "times=0",

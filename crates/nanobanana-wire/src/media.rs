@@ -762,6 +762,45 @@ mod tests {
         assert_eq!(sniff(&no_data), None);
     }
 
+    /// Every byte of a whole file changed in a few ways: no panic, and a sniffed size is the
+    /// header's.
+    #[test]
+    fn sniff_never_panics_on_a_changed_byte() {
+        for file in [png(), jpeg(30, 20)] {
+            for at in 0..file.len() {
+                for value in [0x00, 0xFF, 0xD9, 0xDA, file[at] ^ 0x80] {
+                    let mut bytes = file.clone();
+                    bytes[at] = value;
+                    let header = dimensions(&bytes);
+                    if let Some((_, width, height)) = sniff(&bytes) {
+                        assert_eq!(header, Some(Dimensions { width, height }), "byte {at}");
+                    }
+                    let _ = ImageFormat::detect(&bytes).map(|f| truncation(f, &bytes));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn truncation_says_where_a_file_ends() {
+        let png = png();
+        assert_eq!(truncation(ImageFormat::Png, &png), None);
+        let cut = truncation(ImageFormat::Png, &png[..40]).unwrap();
+        assert_eq!(cut, "the PNG ends after 40 bytes, before its IEND chunk");
+        let cut = truncation(ImageFormat::Png, &png[..png.len() - 1]).unwrap();
+        assert!(cut.contains("inside its IEND chunk"), "{cut}");
+        let jpeg = jpeg(8, 8);
+        assert_eq!(truncation(ImageFormat::Jpeg, &jpeg), None);
+        let cut = truncation(ImageFormat::Jpeg, &jpeg[..jpeg.len() - 2]).unwrap();
+        assert!(
+            cut.contains("without its end-of-image marker (FF D9)"),
+            "{cut}"
+        );
+        let cut = truncation(ImageFormat::WebP, b"RIFF\x40\0\0\0WEBPVP8L").unwrap();
+        assert_eq!(cut, "the WebP holds 16 bytes, its RIFF header declares 72");
+        assert_eq!(truncation(ImageFormat::Gif, b"GIF89a"), None);
+    }
+
     #[test]
     fn checksums_match_their_reference_values() {
         assert_eq!(crc32(&[b"123456789"]), 0xCBF4_3926);

@@ -250,23 +250,17 @@ fn describe_bytes(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// A whole baseline JPEG of this size, drawn by the fake server's encoder.
     fn jpeg(width: u16, height: u16) -> Vec<u8> {
-        let mut out = vec![0xFF, 0xD8];
-        // APP0 (JFIF), length 16.
-        out.extend_from_slice(&[0xFF, 0xE0, 0x00, 0x10]);
-        out.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-        // DHT before the frame (must be skipped, not read as SOF).
-        out.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x03, 0x00]);
-        // SOF2 (progressive).
-        out.extend_from_slice(&[0xFF, 0xC2, 0x00, 0x11, 0x08]);
-        out.extend_from_slice(&height.to_be_bytes());
-        out.extend_from_slice(&width.to_be_bytes());
-        out.extend_from_slice(&[0x03; 10]);
-        // SOS (length 8), one byte of scan data, EOI.
-        out.extend_from_slice(&[
-            0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 0x3F, 0, 0x55, 0xFF, 0xD9,
-        ]);
-        out
+        use nanobanana_mock::image::{Style, render};
+        render(
+            ImageFormat::Jpeg,
+            Style::Final,
+            u32::from(width),
+            u32::from(height),
+            b"an input image",
+        )
+        .expect("a small JPEG")
     }
 
     #[test]

@@ -10,7 +10,7 @@
 mod common;
 
 use nanobanana::prelude::*;
-use nanobanana_mock::{Fault, Mock, Outcome as Injected};
+use nanobanana_mock::{Fault, Mock, OutcomeKind as Injected};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("A banana, unsafe version", Some(Injected::ImageSafety)),
         (
             "A banana, prohibited version",
-            Some(Injected::ImageProhibited),
+            Some(Injected::ImageProhibitedContent),
         ),
         ("A banana, blocked prompt", Some(Injected::BlockedPrompt)),
         ("Describe a banana in words", Some(Injected::TextOnly)),

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::fault::{FAULT_HEADER, Fault};
-use crate::image::ImageFormat;
+use crate::image::{self, ImageFormat};
 use crate::reply::{self, Reply};
 use crate::server::{IMAGE_FORMAT_HEADER, MODE_HEADER, Mode, Request, Shared};
 
@@ -51,10 +51,10 @@ impl<'r> Controls<'r> {
         };
         let format = match request.header(&IMAGE_FORMAT_HEADER_NAME) {
             None => shared.config.image_format,
-            Some(text) => Some(text.parse::<ImageFormat>().map_err(|e| {
+            Some(text) => Some(image::output_format(text).map_err(|_| {
                 reply::invalid_argument(&format!(
                     "Invalid {IMAGE_FORMAT_HEADER} header \"{}\": allowed are png, jpeg.",
-                    e.0
+                    text.trim()
                 ))
             })?),
         };

@@ -12,7 +12,6 @@ use nanobanana_wire::{Base64Bytes, GenerateContentRequest};
 
 use super::files::file_not_found;
 use super::{Ctx, capitalize_first, invalid_json};
-use crate::fault::Outcome;
 use crate::image::{self, ImageFormat};
 use crate::replay;
 use crate::reply::{self, Reply};
@@ -20,6 +19,7 @@ use crate::server::{Request, Shared, lock};
 use crate::signature::Signed;
 use crate::simulate::{self, CachedAnswer};
 use crate::store;
+use nanobanana_rules::OutcomeKind;
 
 /// `POST models/{model}:generateContent`.
 pub(super) fn unary(ctx: &Ctx<'_>, model: &str) -> Reply {
@@ -55,7 +55,7 @@ pub(crate) fn generate_value(
     model: &str,
     version: &str,
     body: &Value,
-    outcome: Option<Outcome>,
+    outcome: Option<OutcomeKind>,
     format: Option<ImageFormat>,
 ) -> Result<CachedAnswer, Reply> {
     if !body.is_object() {

@@ -1,5 +1,7 @@
 //! The PNG encoder: palette colour, zlib from a fixed-Huffman deflate encoder, CRC-32.
 
+use nanobanana_wire::media::crc32;
+
 use super::scene::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -118,39 +120,6 @@ pub(super) fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(kind);
     out.extend_from_slice(data);
     out.extend_from_slice(&crc32(&[kind, data]).to_be_bytes());
-}
-
-pub(super) const CRC_TABLE: [u32; 256] = crc_table();
-
-pub(super) const fn crc_table() -> [u32; 256] {
-    let mut table = [0; 256];
-    let mut n = 0;
-    while n < 256 {
-        let mut c = n as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 == 1 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[n] = c;
-        n += 1;
-    }
-    table
-}
-
-/// The CRC-32 (ISO-HDLC, as PNG uses) of the concatenated parts.
-pub(super) fn crc32(parts: &[&[u8]]) -> u32 {
-    let mut crc = !0u32;
-    for part in parts {
-        for &byte in *part {
-            crc = CRC_TABLE[((crc ^ u32::from(byte)) & 0xFF) as usize] ^ (crc >> 8);
-        }
-    }
-    !crc
 }
 
 pub(super) const ADLER_MOD: u64 = 65_521;

@@ -9,9 +9,9 @@ use nanobanana_wire::{
 };
 
 use super::{Plan, Rng, SimPart, split_text};
-use crate::fault::Outcome;
 use crate::image::ImageFormat;
 use crate::signature::{Signed, Signer};
+use nanobanana_rules::OutcomeKind;
 
 /// Token counts: text about four characters a token; images as the service counts them.
 pub(super) struct Tokens {
@@ -145,10 +145,10 @@ pub(super) struct Answer<'a> {
 
 impl Answer<'_> {
     /// The whole response and its stream chunks, for the outcome asked for (if any).
-    pub(super) fn build(self, outcome: Option<Outcome>) -> super::Simulated {
-        let served = matches!(outcome, None | Some(Outcome::TextOnly));
+    pub(super) fn build(self, outcome: Option<OutcomeKind>) -> super::Simulated {
+        let served = matches!(outcome, None | Some(OutcomeKind::TextOnly));
         let response = match outcome {
-            Some(Outcome::BlockedPrompt) => self.blocked(),
+            Some(OutcomeKind::BlockedPrompt) => self.blocked(),
             _ => {
                 let candidates = if served { self.tokens.candidates } else { 0 };
                 self.response(self.candidate(outcome), candidates)
@@ -172,27 +172,32 @@ impl Answer<'_> {
     }
 
     /// The candidate of an outcome (all but a blocked prompt, which has none).
-    fn candidate(&self, outcome: Option<Outcome>) -> Candidate {
+    fn candidate(&self, outcome: Option<OutcomeKind>) -> Candidate {
         let model_turn = || Content::new().with_role(Role::Model);
         let candidate = Candidate::new().with_index(0);
         let candidate = match outcome {
-            None | Some(Outcome::TextOnly) | Some(Outcome::BlockedPrompt) => candidate
+            None | Some(OutcomeKind::TextOnly) | Some(OutcomeKind::BlockedPrompt) => candidate
                 .with_content(model_turn().with_parts(self.wire_parts.iter().cloned()))
                 .with_finish_reason(FinishReason::Stop),
-            Some(Outcome::NoImage) => candidate
+            Some(OutcomeKind::NoImage) => candidate
                 .with_content(Content::new())
                 .with_finish_reason(FinishReason::NoImage),
-            Some(Outcome::ImageSafety) => candidate.with_finish_reason(FinishReason::ImageSafety),
-            Some(Outcome::ImageProhibited) => candidate
+            Some(OutcomeKind::ImageSafety) => candidate.with_finish_reason(FinishReason::ImageSafety),
+            Some(OutcomeKind::ImageProhibitedContent) => candidate
                 .with_content(model_turn())
                 .with_finish_reason(FinishReason::ImageProhibitedContent)
                 .with_finish_message("Unable to show the generated image. The image was filtered out because it may contain prohibited content. You can try rephrasing the prompt."),
-            Some(Outcome::ImageRecitation) => candidate
+            Some(OutcomeKind::ImageRecitation) => candidate
                 .with_content(model_turn())
                 .with_finish_reason(FinishReason::ImageRecitation),
-            Some(Outcome::MissingThoughtSignature) => candidate
+            Some(OutcomeKind::MissingThoughtSignature) => candidate
                 .with_finish_reason(FinishReason::MissingThoughtSignature)
                 .with_finish_message("Request has at least one thought signature missing."),
+            Some(OutcomeKind::Empty) => candidate
+                .with_content(model_turn())
+                .with_finish_reason(FinishReason::Stop),
+            // `stopped` (and any kind the rules add later): another finish reason, no content.
+            Some(_) => candidate.with_finish_reason(FinishReason::Other),
         };
         match &self.grounding {
             Some(grounding) => candidate.with_grounding_metadata(grounding.clone()),

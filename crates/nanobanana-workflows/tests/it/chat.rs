@@ -1,8 +1,10 @@
 //! Multi-turn chat (SPEC.md §2 "Multi-turn", §4 "Thought signatures").
 
-use nanobanana_mock::{Endpoint, Fault, Mock, Outcome as MockOutcome};
+use nanobanana_mock::{Endpoint, Fault, Mock};
 use nanobanana_transport::wire::{Base64Bytes, Content, GenerateContentRequest, Part};
-use nanobanana_workflows::{Chat, ChatExport, ClientExt, Error, ImageOptions, Outcome};
+use nanobanana_workflows::{
+    Chat, ChatExport, ClientExt, Error, ImageOptions, Outcome, OutcomeKind,
+};
 use serde_json::Value;
 
 use crate::{generate_requests, setup};
@@ -121,7 +123,7 @@ async fn a_failed_turn_leaves_the_history_unchanged() {
 
     let _no_image = Mock::any()
         .endpoint(Endpoint::GenerateContent)
-        .fault(Fault::outcome(MockOutcome::NoImage))
+        .fault(Fault::outcome(OutcomeKind::NoImage))
         .up_to_n_times(1)
         .expect(1)
         .mount_as_scoped(&server)

@@ -1,24 +1,32 @@
 //! Outcomes (WIRE.md "Response details"): every way the service declines is its own variant.
 
-use nanobanana_mock::{Fault, Mock, Outcome as MockOutcome};
+use nanobanana_mock::{Fault, Mock};
 use nanobanana_transport::wire::{BlockReason, FinishReason};
-use nanobanana_workflows::{ClientExt, Error, Outcome};
+use nanobanana_workflows::{ClientExt, Error, Outcome, OutcomeKind};
 
 use crate::{scratch, setup};
 
-/// `NO_IMAGE`, `IMAGE_SAFETY`, `IMAGE_PROHIBITED_CONTENT`, `IMAGE_RECITATION`, a blocked prompt
-/// and a text-only answer each come back as their own `Outcome`, not an error or an empty list;
-/// `require_images` and `save` turn them into `Error::Unusable`.
+/// `NO_IMAGE`, `IMAGE_SAFETY`, `IMAGE_PROHIBITED_CONTENT`, `IMAGE_RECITATION`,
+/// `MISSING_THOUGHT_SIGNATURE`, a blocked prompt and a text-only answer each come back as their
+/// own `Outcome`, not an error or an empty list; `require_images` and `save` turn them into
+/// `Error::Unusable`.
 #[tokio::test]
 async fn each_finish_reason_is_a_distinct_outcome() {
     let (server, client) = setup().await;
     let cases = [
-        (MockOutcome::NoImage, "no-image"),
-        (MockOutcome::ImageSafety, "image-safety"),
-        (MockOutcome::ImageProhibited, "image-prohibited-content"),
-        (MockOutcome::ImageRecitation, "image-recitation"),
-        (MockOutcome::BlockedPrompt, "blocked-prompt"),
-        (MockOutcome::TextOnly, "text-only"),
+        (OutcomeKind::NoImage, "no-image"),
+        (OutcomeKind::ImageSafety, "image-safety"),
+        (
+            OutcomeKind::ImageProhibitedContent,
+            "image-prohibited-content",
+        ),
+        (OutcomeKind::ImageRecitation, "image-recitation"),
+        (OutcomeKind::BlockedPrompt, "blocked-prompt"),
+        (OutcomeKind::TextOnly, "text-only"),
+        (
+            OutcomeKind::MissingThoughtSignature,
+            "missing-thought-signature",
+        ),
     ];
     for (fault, _) in cases {
         Mock::any()
@@ -40,6 +48,7 @@ async fn each_finish_reason_is_a_distinct_outcome() {
             .unwrap();
         let outcome = generation.outcome().clone();
         assert_eq!(outcome.name(), name);
+        assert_eq!(outcome.kind(), fault);
         assert!(generation.final_images().is_empty(), "{name}");
         assert!(!outcome.has_images());
         match &outcome {
@@ -60,6 +69,10 @@ async fn each_finish_reason_is_a_distinct_outcome() {
             Outcome::TextOnly => {
                 assert!(generation.text().contains("can't create that image"));
                 assert!(outcome.is_usable());
+            }
+            Outcome::MissingThoughtSignature { message } => {
+                assert!(message.as_deref().unwrap().contains("thought signature"));
+                assert!(!outcome.is_usable());
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -87,12 +100,12 @@ async fn chat_turns_keep_text_answers_and_refuse_blocked_ones() {
     let mut chat = client.chat("gemini-3.1-flash-image");
     Mock::any()
         .body_contains("forbidden")
-        .fault(Fault::outcome(MockOutcome::BlockedPrompt))
+        .fault(Fault::outcome(OutcomeKind::BlockedPrompt))
         .mount(&server)
         .await;
     Mock::any()
         .body_contains("describe")
-        .fault(Fault::outcome(MockOutcome::TextOnly))
+        .fault(Fault::outcome(OutcomeKind::TextOnly))
         .up_to_n_times(1)
         .mount(&server)
         .await;
