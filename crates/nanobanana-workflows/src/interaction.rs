@@ -142,8 +142,8 @@ impl InteractionConversation {
 
     fn response_format(&self) -> ImageResponseFormat {
         let mut format = ImageResponseFormat::new();
-        format.aspect_ratio = self.options.get_aspect_ratio().cloned();
-        format.image_size = self.options.get_image_size().cloned();
+        format.aspect_ratio = self.options.aspect_ratio().cloned();
+        format.image_size = self.options.image_size().cloned();
         format.delivery = self.delivery.clone();
         format
     }

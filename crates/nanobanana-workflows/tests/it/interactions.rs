@@ -87,7 +87,11 @@ async fn a_server_side_conversation_sends_only_the_new_turn_and_gives_generation
     let (base, sent) = respond(recorded).await;
     let mut chat = client(&base)
         .interaction_chat("gemini-nano-banana-2.1")
-        .with_options(ImageOptions::new().aspect_ratio("1:1").image_size("1K"));
+        .with_options(
+            ImageOptions::new()
+                .with_aspect_ratio("1:1")
+                .with_image_size("1K"),
+        );
     let first = chat
         .send("A nano banana dish in a fancy restaurant")
         .await
