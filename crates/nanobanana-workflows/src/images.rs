@@ -31,6 +31,8 @@ pub trait ClientExt {
     fn chat(&self, model: &str) -> Chat;
     /// A batch of generation requests for `model`.
     fn batch(&self, model: &str) -> BatchBuilder;
+    /// A conversation with `model` whose history the service keeps (the Interactions API).
+    fn interaction_chat(&self, model: &str) -> crate::InteractionConversation;
 }
 
 impl ClientExt for Client {
@@ -44,6 +46,10 @@ impl ClientExt for Client {
 
     fn batch(&self, model: &str) -> BatchBuilder {
         BatchBuilder::new(self.clone(), model)
+    }
+
+    fn interaction_chat(&self, model: &str) -> crate::InteractionConversation {
+        crate::InteractionConversation::new(self.clone(), model)
     }
 }
 

@@ -70,6 +70,9 @@
 //!   [`save`](Generation::save).
 //! - [`Chat`]: multi-turn editing with transactional turns, per-turn overrides, streaming turns,
 //!   and export/import as a stable JSON format ([`ChatExport`]) validated on import.
+//! - [`InteractionConversation`]: a conversation whose history the service keeps (the
+//!   Interactions API's `previous_interaction_id`; only the last interaction id is held), with
+//!   the same [`Generation`] results (`client.interaction_chat(model)`).
 //! - [`Composition`]: up to 14 reference images tagged as objects or characters, checked
 //!   against each model's limits before sending.
 //! - [`Grounding`]: typed grounding metadata, supports mapped to text spans, and the
@@ -100,6 +103,7 @@ mod error;
 mod generation;
 pub mod grounding;
 mod images;
+mod interaction;
 pub mod media;
 mod message;
 mod options;
@@ -115,6 +119,7 @@ pub use crate::error::Error;
 pub use crate::generation::{Generation, Image, Usage, assemble_stream};
 pub use crate::grounding::{Attribution, AttributionLink, Grounding, SourceKind};
 pub use crate::images::{ClientExt, Generate, Images, default_model};
+pub use crate::interaction::{InteractionConversation, generation_of, response_of};
 pub use crate::media::{Dimensions, ImageFormat, InputImage};
 pub use crate::message::{Composition, Message, Reference, ReferenceKind};
 pub use crate::options::{ImageOptions, Modalities, Search};

@@ -109,7 +109,7 @@ pub use nanobanana_workflows::*;
 pub mod prelude {
     pub use nanobanana_transport::{Client, ClientConfig, RequestOptions, RetryPolicy};
     pub use nanobanana_workflows::{
-        Chat, ClientExt, Composition, Error, Generation, ImageOptions, InputImage, Message,
-        Outcome, Polling, Reference, Search,
+        Chat, ClientExt, Composition, Error, Generation, ImageOptions, InputImage,
+        InteractionConversation, Message, Outcome, Polling, Reference, Search,
     };
 }

@@ -6,6 +6,7 @@ mod chat;
 mod composition;
 mod grounding;
 mod images;
+mod interactions;
 mod outcomes;
 
 use nanobanana_mock::{Endpoint, MockGemini, ReceivedRequest};
