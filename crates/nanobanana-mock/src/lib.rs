@@ -111,7 +111,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admin;
 mod config;
+mod control;
 mod endpoints;
 pub mod fault;
 pub mod image;
