@@ -42,9 +42,17 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/__admin/mounts", "mount a mock"),
     ("DELETE", "/__admin/mounts", "unmount every mock"),
     ("DELETE", "/__admin/mounts/{id}", "unmount one mock"),
-    ("GET", "/__admin/verify", "check the expectations (POST works too)"),
+    (
+        "GET",
+        "/__admin/verify",
+        "check the expectations (POST works too)",
+    ),
     ("GET", "/__admin/settings", "mode, asOf, signatures"),
-    ("PATCH", "/__admin/settings", "change mode, asOf or signatures"),
+    (
+        "PATCH",
+        "/__admin/settings",
+        "change mode, asOf or signatures",
+    ),
 ];
 
 /// Answers an admin request. `body_ok` is false when the body was over the server's limit or
@@ -67,7 +75,9 @@ pub(crate) fn answer(shared: &Arc<Shared>, request: &Request, body_ok: bool) -> 
                 lock(&shared.journal).clear();
                 Reply::json(200, &json!({}))
             }
-            _ => only(method, &["GET", "DELETE"], || journal::list(shared, request)),
+            _ => only(method, &["GET", "DELETE"], || {
+                journal::list(shared, request)
+            }),
         },
         (_, "/reset") => only(method, &["POST", "DELETE"], || {
             shared.reset();

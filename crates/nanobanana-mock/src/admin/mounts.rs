@@ -233,11 +233,7 @@ fn mounted_json(mounted: &Mounted) -> Value {
 
 /// `GET /__admin/mounts`.
 pub(super) fn list(shared: &Shared) -> Reply {
-    let mounts: Vec<Value> = shared
-        .mounted()
-        .iter()
-        .map(|m| mounted_json(m))
-        .collect();
+    let mounts: Vec<Value> = shared.mounted().iter().map(|m| mounted_json(m)).collect();
     Reply::json(200, &json!({ "mounts": mounts }))
 }
 

@@ -28,7 +28,8 @@ pub(super) fn patch(shared: &Shared, body: &[u8]) -> Reply {
         Ok(object) => object,
         Err(reply) => return reply,
     };
-    if let Err(reply) = refuse_unknown_keys(&object, "the settings", &["mode", "asOf", "signatures"])
+    if let Err(reply) =
+        refuse_unknown_keys(&object, "the settings", &["mode", "asOf", "signatures"])
     {
         return reply;
     }
