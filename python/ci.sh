@@ -19,17 +19,22 @@ if [ ! -x target/maturin-venv/bin/maturin ] \
   target/maturin-venv/bin/"${PIP_INSTALL[@]}" "maturin==$MATURIN"
 fi
 
+phase() { echo "$1: $((SECONDS - phase_started)) s"; phase_started=$SECONDS; }
+phase_started=$SECONDS
 rm -rf target/wheels
 (cd python/nanobanana-mock && ../../target/maturin-venv/bin/maturin build --release --locked \
   --offline --quiet --out ../../target/wheels)
 wheel=$(ls target/wheels/nanobanana_mock-*.whl)
 echo "built $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
+phase "maturin build --release"
 
 rm -rf target/sample-venv
 python3 -m venv target/sample-venv
 target/sample-venv/bin/"${PIP_INSTALL[@]}" "$wheel" "google-genai==$GENAI" "pytest==$PYTEST"
+phase "fresh venv with the wheel, google-genai, pytest"
 
 # Run from inside the projects, with the fresh venv's python: nothing of the workspace on the
 # path but the sample app itself.
 (cd python/nanobanana-mock && ../../target/sample-venv/bin/python -m pytest -q -p no:cacheprovider tests)
 (cd python/sample-app && ../../target/sample-venv/bin/python -m pytest -q -p no:cacheprovider)
+phase "the plugin's and the sample app's tests"
