@@ -95,3 +95,15 @@ def test_ini_flags_reach_the_server_and_bad_input_is_explained(pytester):
         """
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_an_admin_token_is_required_when_the_server_has_one():
+    from nanobanana_mock import AdminError, MockServer
+
+    with MockServer.start(admin_token="s3cret") as server:
+        assert server.journal() == []
+        stranger = MockServer(server.url)
+        with pytest.raises(AdminError) as refused:
+            stranger.journal()
+        assert refused.value.status == 401
+        assert "requires an admin token" in refused.value.message
