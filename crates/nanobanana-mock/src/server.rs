@@ -21,9 +21,9 @@ use tokio::sync::{Semaphore, watch};
 use nanobanana_wire::Endpoint;
 use nanobanana_wire::corpus::{Corpus, LineEnding};
 
+use crate::admin;
 pub(crate) use crate::config::{IMAGE_FORMAT_HEADER, MODE_HEADER, Mode};
 use crate::config::{MockError, MockGeminiBuilder};
-use crate::admin;
 use crate::control::{LiveSettings, Settings};
 use crate::endpoints;
 use crate::fault::Fault;

@@ -102,7 +102,7 @@ async fn journal_lists_requests_with_decoded_bodies_and_filters_them() {
         "admin calls are not journalled"
     );
     let first = &all["requests"][0];
-    assert_eq!(first["endpoint"], "generateContent");
+    assert_eq!(first["endpoint"], "models.generateContent");
     assert_eq!(first["model"], FLASH);
     assert_eq!(first["method"], "POST");
     assert_eq!(first["body"]["contents"][0]["parts"][0]["text"], "a cat");
@@ -125,9 +125,14 @@ async fn journal_lists_requests_with_decoded_bodies_and_filters_them() {
         by_model["requests"][0]["body"]["contents"][0]["parts"][0]["text"],
         "a dog"
     );
-    let by_endpoint = admin(&server, "GET", "/__admin/journal?endpoint=model_list", None)
-        .await
-        .json();
+    let by_endpoint = admin(
+        &server,
+        "GET",
+        "/__admin/journal?endpoint=models.list",
+        None,
+    )
+    .await
+    .json();
     assert_eq!(by_endpoint["requests"][0]["path"], "/v1beta/models");
     assert_eq!(by_endpoint["requests"].as_array().map(Vec::len), Some(1));
     let by_status = admin(
@@ -138,7 +143,7 @@ async fn journal_lists_requests_with_decoded_bodies_and_filters_them() {
     )
     .await
     .json();
-    assert_eq!(by_status["requests"][0]["endpoint"], "modelGet");
+    assert_eq!(by_status["requests"][0]["endpoint"], "models.get");
     assert_eq!(by_status["requests"].as_array().map(Vec::len), Some(1));
 
     assert_eq!(

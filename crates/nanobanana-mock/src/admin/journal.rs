@@ -79,7 +79,10 @@ impl Filter {
 
     fn accepts(&self, entry: &ReceivedRequest) -> bool {
         self.endpoint.is_none_or(|e| entry.endpoint() == Some(e))
-            && self.model.as_deref().is_none_or(|m| entry.model() == Some(m))
+            && self
+                .model
+                .as_deref()
+                .is_none_or(|m| entry.model() == Some(m))
             && self.status.is_none_or(|s| entry.status() == s)
             && self.method.as_deref().is_none_or(|m| entry.method() == m)
     }

@@ -69,7 +69,7 @@ class Request:
     index: int
     method: str
     path: str
-    endpoint: str
+    endpoint: Optional[str]
     model: Optional[str]
     status: int
     query: Dict[str, str]
@@ -262,7 +262,7 @@ class MockServer:
     def journal(self, *, endpoint: Optional[str] = None, model: Optional[str] = None,
                 status: Optional[int] = None, method: Optional[str] = None) -> List[Request]:
         """The requests received, oldest first, optionally filtered (`endpoint` is a name such as
-        `generateContent`, `streamGenerateContent`, `fileUpload`; see ADMIN.md)."""
+        `models.generateContent`, or `generateContent` for short; `media.upload`; see ADMIN.md)."""
         answer = self._call("GET", "journal", query={
             "endpoint": endpoint, "model": model, "status": status, "method": method,
         })
