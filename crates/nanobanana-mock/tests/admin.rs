@@ -102,7 +102,7 @@ async fn journal_lists_requests_with_decoded_bodies_and_filters_them() {
         "admin calls are not journalled"
     );
     let first = &all["requests"][0];
-    assert_eq!(first["endpoint"], "models.generateContent");
+    assert_eq!(first["endpoint"], "generateContent");
     assert_eq!(first["model"], FLASH);
     assert_eq!(first["method"], "POST");
     assert_eq!(first["body"]["contents"][0]["parts"][0]["text"], "a cat");
@@ -514,5 +514,29 @@ async fn verify_reports_requests_no_recording_matched() {
             .as_str()
             .is_some_and(|r| r.contains("The server received 1 request(s)")),
         "{verified}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_the_journal_does_not_hold_is_marked() {
+    let server = MockGemini::builder()
+        .as_of(date("2026-12-03"))
+        .journal_body_limit(16)
+        .start()
+        .await;
+    assert_eq!(
+        generate(&server, FLASH, &prompt("a cat, described at length"))
+            .await
+            .status,
+        200
+    );
+    let journal = admin(&server, "GET", "/__admin/journal", None).await.json();
+    let entry = &journal["requests"][0];
+    assert_eq!(entry["bodyTruncated"], true);
+    assert_eq!(entry["bodyDropped"], false);
+    assert_eq!(entry.get("body"), None);
+    assert!(
+        entry["bodyLength"].as_u64().is_some_and(|n| n > 16),
+        "{entry}"
     );
 }

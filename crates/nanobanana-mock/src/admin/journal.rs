@@ -10,9 +10,9 @@ use crate::journal::ReceivedRequest;
 use crate::reply::Reply;
 use crate::server::{Request, Shared, lock};
 
-/// The endpoint of a name: its stable name (`models.generateContent`, as the journal shows it)
-/// or, when no other endpoint shares it, the part after the dot (`generateContent`,
-/// `streamGenerateContent`, `upload`). The error names the allowed ones.
+/// The endpoint of a name: its stable name (`generateContent`, `files.upload`, as the journal
+/// shows it) or, when no other endpoint shares it, the part after the dot (`upload`,
+/// `download`). The error names the allowed ones.
 pub(super) fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
     if let Some(endpoint) = Endpoint::from_name(text) {
         return Ok(endpoint);
@@ -141,6 +141,7 @@ fn entry_json(index: usize, entry: &ReceivedRequest) -> Value {
         "status": entry.status(),
         "bodyLength": entry.body_len(),
         "bodyDropped": entry.body_dropped(),
+        "bodyTruncated": entry.body_truncated(),
     });
     if let Some(body) = entry.body().filter(|b| !b.is_empty()) {
         let (key, value) = match serde_json::from_slice::<Value>(body) {
@@ -175,7 +176,7 @@ mod tests {
         assert!(ambiguous.contains("ambiguous"), "{ambiguous}");
         let unknown = parse_endpoint("generate").unwrap_err();
         assert!(
-            unknown.contains("\"generate\"") && unknown.contains("media.upload"),
+            unknown.contains("\"generate\"") && unknown.contains("files.upload"),
             "{unknown}"
         );
     }

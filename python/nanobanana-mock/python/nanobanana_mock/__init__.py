@@ -80,6 +80,8 @@ class Request:
     #: The body as text when it was text but not JSON (a multipart upload, for instance).
     body_text: Optional[str]
     body_dropped: bool
+    #: A body was sent but the journal does not hold it (over its limits).
+    body_truncated: bool
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -97,6 +99,7 @@ class Request:
             body=entry.get("body"),
             body_text=entry.get("bodyText"),
             body_dropped=entry.get("bodyDropped", False),
+            body_truncated=entry.get("bodyTruncated", False),
             raw=entry,
         )
 
@@ -262,7 +265,7 @@ class MockServer:
     def journal(self, *, endpoint: Optional[str] = None, model: Optional[str] = None,
                 status: Optional[int] = None, method: Optional[str] = None) -> List[Request]:
         """The requests received, oldest first, optionally filtered (`endpoint` is a name such as
-        `models.generateContent`, or `generateContent` for short; `media.upload`; see ADMIN.md)."""
+        `generateContent`, `streamGenerateContent`, `files.upload`; see ADMIN.md)."""
         answer = self._call("GET", "journal", query={
             "endpoint": endpoint, "model": model, "status": status, "method": method,
         })
