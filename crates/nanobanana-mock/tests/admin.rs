@@ -540,3 +540,80 @@ async fn a_body_the_journal_does_not_hold_is_marked() {
         "{entry}"
     );
 }
+
+/// A chat's second turn with the first turn's image part sent back without its signature.
+fn unsigned_second_turn(first: &Value) -> Value {
+    let mut model_turn = first["candidates"][0]["content"].clone();
+    for part in model_turn["parts"].as_array_mut().expect("parts") {
+        if let Some(part) = part.as_object_mut() {
+            part.remove("thoughtSignature");
+        }
+    }
+    json!({
+        "contents": [
+            {"role": "user", "parts": [{"text": "a fox logo"}]},
+            model_turn,
+            {"role": "user", "parts": [{"text": "make it blue"}]},
+        ],
+        "generationConfig": {"responseModalities": ["TEXT", "IMAGE"]},
+    })
+}
+
+#[tokio::test]
+async fn the_signature_policy_and_the_mode_change_what_is_served() {
+    let server = MockGemini::builder()
+        .as_of(date("2026-12-03"))
+        .corpus(corpus().clone())
+        .start()
+        .await;
+    let first_turn = json!({
+        "contents": [{"role": "user", "parts": [{"text": "a fox logo"}]}],
+        "generationConfig": {"responseModalities": ["TEXT", "IMAGE"]},
+    });
+    let first = generate(&server, FLASH, &first_turn).await;
+    assert_eq!(first.status, 200, "{}", first.text_head());
+    let second = unsigned_second_turn(&first.json());
+    assert_eq!(
+        generate(&server, FLASH, &second).await.status,
+        200,
+        "by date: accepted"
+    );
+
+    let strict = json!({"signatures": "strict"});
+    assert_eq!(
+        admin(&server, "PATCH", "/__admin/settings", Some(&strict))
+            .await
+            .status,
+        200
+    );
+    let refused = generate(&server, FLASH, &second).await;
+    assert_eq!(refused.status, 400, "{}", refused.text_head());
+    assert!(
+        refused.text().contains("thought_signature"),
+        "{}",
+        refused.text_head()
+    );
+
+    // Hybrid simulates what no recording matches; replay refuses it.
+    let replay = json!({"mode": "replay"});
+    assert_eq!(
+        admin(&server, "PATCH", "/__admin/settings", Some(&replay))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(generate(&server, FLASH, &first_turn).await.status, 501);
+    assert_eq!(
+        admin(&server, "GET", "/__admin/verify", None).await.json()["ok"],
+        false
+    );
+    assert_eq!(
+        admin(&server, "POST", "/__admin/reset", None).await.status,
+        200
+    );
+    assert_eq!(
+        generate(&server, FLASH, &first_turn).await.status,
+        200,
+        "hybrid again"
+    );
+}
