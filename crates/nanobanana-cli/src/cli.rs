@@ -561,6 +561,10 @@ pub(crate) struct MockArgs {
     /// Bytes of request bodies the journal keeps [default: 33554432]
     #[arg(long, value_name = "BYTES")]
     pub(crate) journal_byte_limit: Option<usize>,
+
+    /// Require `Authorization: Bearer TOKEN` on the admin API (/__admin/...)
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) admin_token: Option<String>,
 }
 
 impl std::fmt::Debug for MockArgs {
@@ -576,6 +580,7 @@ impl std::fmt::Debug for MockArgs {
             .field("body_limit", &self.body_limit)
             .field("signature_secret", &hidden(&self.signature_secret))
             .field("batch_polls", &self.batch_polls)
+            .field("admin_token", &hidden(&self.admin_token))
             .finish()
     }
 }

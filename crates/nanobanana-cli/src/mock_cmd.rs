@@ -71,6 +71,9 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
     if let Some(bytes) = args.journal_byte_limit {
         builder = builder.journal_byte_limit(bytes);
     }
+    if let Some(token) = &args.admin_token {
+        builder = builder.admin_token(token);
+    }
     // `--mock-fault` applies to every request this server answers.
     if let Some(spec) = &global.mock_fault {
         builder = builder.fault(service::parse_fault(spec)?);

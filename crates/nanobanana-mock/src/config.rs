@@ -106,6 +106,7 @@ pub struct MockGeminiBuilder {
     pub(crate) max_batches: usize,
     pub(crate) signature_secret: String,
     pub(crate) on_request: Option<RequestHook>,
+    pub(crate) admin_token: Option<String>,
 }
 
 impl fmt::Debug for MockGeminiBuilder {
@@ -123,6 +124,7 @@ impl fmt::Debug for MockGeminiBuilder {
             .field("fault", &self.fault)
             .field("as_of", &self.as_of)
             .field("signatures", &self.signatures)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +155,7 @@ impl Default for MockGeminiBuilder {
             max_batches: 1000,
             signature_secret: DEFAULT_SIGNATURE_SECRET.to_owned(),
             on_request: None,
+            admin_token: None,
         }
     }
 }
@@ -313,6 +316,13 @@ impl MockGeminiBuilder {
     /// rejects them as `Corrupted thought signature.`.
     pub fn signature_secret(mut self, secret: &str) -> Self {
         self.signature_secret = secret.to_owned();
+        self
+    }
+
+    /// Requires this token on the admin API (`/__admin/...`, see `ADMIN.md`): a request without
+    /// `Authorization: Bearer TOKEN` gets `401`. The Gemini routes are not affected.
+    pub fn admin_token(mut self, token: &str) -> Self {
+        self.admin_token = Some(token.to_owned());
         self
     }
 

@@ -100,6 +100,15 @@
 //! | `x-nanobanana-mode` | `simulate`, `replay` or `hybrid` for this request |
 //! | `x-nanobanana-image-format` | `png` or `jpeg` images for this request |
 //!
+//! # The admin API (usable from any language)
+//!
+//! Under `/__admin/`, a prefix no Gemini path uses: the journal as JSON with decoded bodies
+//! (filtered by endpoint, model, status), mounts from JSON (the [`Mock`] conditions plus JSON
+//! pointer values; a fault, an outcome, a status or a JSON body; `times`; expectations),
+//! verification, reset, and the settings a running server can change (mode, date, signature
+//! policy). `ADMIN.md` beside this crate documents every call with curl examples;
+//! [`MockGeminiBuilder::admin_token`] (`--admin-token`) requires a bearer token on it.
+//!
 //! # Invariants
 //!
 //! Depends on the wire types and the rules only, never on the client (transport, workflows), so
@@ -111,7 +120,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admin;
 mod config;
+mod control;
 mod endpoints;
 pub mod fault;
 pub mod image;

@@ -41,11 +41,13 @@ OPTIONS:
     --header-read-timeout MS  close a connection that takes longer to send request headers, or
                               stays idle longer between requests [default: 30000]
     --journal-byte-limit BYTES  bytes of request bodies the journal keeps [default: 33554432]
+    --admin-token TOKEN       require `Authorization: Bearer TOKEN` on the admin API (/__admin/...)
     --quiet                   do not log requests to stderr
     -h, --help                print this help
 
 Per-request headers: x-nanobanana-fault (e.g. \"status=429; times=1\"), x-nanobanana-mode,
-x-nanobanana-image-format. See the crate docs of nanobanana-mock.";
+x-nanobanana-image-format. The admin API (journal, mounts, expectations, settings) is under
+/__admin/ (ADMIN.md of the crate). See the crate docs of nanobanana-mock.";
 
 struct Args {
     addr: SocketAddr,
@@ -62,6 +64,7 @@ struct Args {
     max_connections: Option<usize>,
     header_read_timeout_ms: Option<u64>,
     journal_byte_limit: Option<usize>,
+    admin_token: Option<String>,
     quiet: bool,
 }
 
@@ -82,6 +85,7 @@ impl Default for Args {
             max_connections: None,
             header_read_timeout_ms: None,
             journal_byte_limit: None,
+            admin_token: None,
             quiet: false,
         }
     }
@@ -120,6 +124,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--fixtures" => args.fixtures = Some(PathBuf::from(value("DIR")?)),
             "--mode" => args.mode = value("MODE")?.parse().map_err(|e| format!("--mode: {e}"))?,
             "--api-key" => args.api_key = Some(value("KEY")?),
+            "--admin-token" => args.admin_token = Some(value("TOKEN")?),
             "--crlf" => args.crlf = true,
             "--quiet" => args.quiet = true,
             "--image-format" => {
@@ -270,6 +275,9 @@ async fn run(args: Args) -> ExitCode {
     }
     if let Some(bytes) = args.journal_byte_limit {
         builder = builder.journal_byte_limit(bytes);
+    }
+    if let Some(token) = &args.admin_token {
+        builder = builder.admin_token(token);
     }
     if !args.quiet {
         builder = builder.log_requests_to_stderr();

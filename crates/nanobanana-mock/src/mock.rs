@@ -52,6 +52,8 @@ pub(crate) enum Condition {
     Model(String),
     Header(String, String),
     BodyContains(String),
+    /// The body is JSON with this value at this JSON pointer (RFC 6901).
+    JsonPointer(String, Value),
 }
 
 /// What a mounted mock does with a matched request.
@@ -122,6 +124,14 @@ impl Mock {
         self
     }
 
+    /// Only requests whose body is JSON holding `value` at `pointer` (RFC 6901, e.g.
+    /// `/generationConfig/imageConfig/aspectRatio`); values compare as JSON (`1` is not `"1"`).
+    pub fn json_pointer(mut self, pointer: &str, value: Value) -> Self {
+        self.conditions
+            .push(Condition::JsonPointer(pointer.to_owned(), value));
+        self
+    }
+
     /// Serve matched requests with this fault.
     pub fn fault(mut self, fault: Fault) -> Self {
         self.action = Action::Fault(fault);
@@ -185,6 +195,7 @@ impl Mock {
                 Condition::Model(m) => format!("model {m}"),
                 Condition::Header(n, v) => format!("header {n}: {v}"),
                 Condition::BodyContains(t) => format!("body contains {t:?}"),
+                Condition::JsonPointer(p, v) => format!("{p} = {v}"),
             })
             .collect();
         if conditions.is_empty() {
@@ -248,7 +259,8 @@ impl Mounted {
     }
 }
 
-fn describe_range(low: Bound<u64>, high: Bound<u64>) -> String {
+/// `exactly 1`, `at least 2`, `1 to 3`...
+pub(crate) fn describe_range(low: Bound<u64>, high: Bound<u64>) -> String {
     match (low, high) {
         (Bound::Included(a), Bound::Included(b)) if a == b => format!("exactly {a}"),
         (Bound::Included(a), Bound::Unbounded) => format!("at least {a}"),
@@ -318,6 +330,10 @@ pub(crate) fn matched_action(
             Condition::Model(m) => model == Some(m.as_str()),
             Condition::Header(name, value) => request.header(name) == Some(value.as_str()),
             Condition::BodyContains(text) => contains(&request.body, text.as_bytes()),
+            Condition::JsonPointer(pointer, value) => {
+                serde_json::from_slice::<Value>(&request.body)
+                    .is_ok_and(|body| body.pointer(pointer) == Some(value))
+            }
         });
         if !matches {
             continue;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -19,10 +19,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use nanobanana_wire::Endpoint;
-use nanobanana_wire::corpus::Corpus;
+use nanobanana_wire::corpus::{Corpus, LineEnding};
 
+use crate::admin;
 pub(crate) use crate::config::{IMAGE_FORMAT_HEADER, MODE_HEADER, Mode};
 use crate::config::{MockError, MockGeminiBuilder};
+use crate::control::{LiveSettings, Settings};
 use crate::endpoints;
 use crate::fault::Fault;
 use crate::journal::{self, Journal, ReceivedRequest};
@@ -64,8 +66,14 @@ impl MockGeminiBuilder {
             .map(ReplayIndex::recorded_signatures)
             .unwrap_or_default();
         let key: [u8; 32] = Sha256::digest(self.signature_secret.as_bytes()).into();
+        let settings = LiveSettings::new(Settings {
+            mode: self.mode,
+            as_of: self.as_of,
+            signatures: self.signatures,
+        });
         let shared = Arc::new(Shared {
             uri,
+            settings,
             signer: Signer::new(key, recorded),
             replay,
             store: Mutex::new(Store::new(
@@ -104,6 +112,8 @@ impl MockGeminiBuilder {
 pub(crate) struct Shared {
     pub(crate) config: MockGeminiBuilder,
     pub(crate) uri: String,
+    /// What the admin API can change while the server runs (mode, date, signature policy).
+    pub(crate) settings: LiveSettings,
     pub(crate) signer: Signer,
     pub(crate) replay: Option<ReplayIndex>,
     pub(crate) store: Mutex<Store>,
@@ -183,7 +193,7 @@ impl fmt::Debug for MockGemini {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MockGemini")
             .field("uri", &self.shared.uri)
-            .field("mode", &self.shared.config.mode)
+            .field("mode", &self.shared.settings().mode)
             .finish_non_exhaustive()
     }
 }
@@ -242,20 +252,10 @@ impl MockGemini {
     }
 
     /// Forgets mounted mocks, the journal, unmatched reports, replay progress and stored files
-    /// and batches.
+    /// and batches, and restores the settings the server started with (the admin API can change
+    /// them).
     pub fn reset(&self) {
-        self.shared
-            .mounts
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-        lock(&self.shared.journal).clear();
-        lock(&self.shared.unmatched).clear();
-        lock(&self.shared.header_faults).clear();
-        lock(&self.shared.store).clear();
-        if let Some(replay) = &self.shared.replay {
-            replay.reset();
-        }
+        self.shared.reset();
     }
 
     /// Checks every mounted mock's expectation and, in replay mode, that no request went
@@ -267,25 +267,7 @@ impl MockGemini {
     }
 
     fn failures(&self) -> Option<String> {
-        let mut failures: Vec<String> = self
-            .shared
-            .mounts
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter_map(|m| m.unmet())
-            .collect();
-        if self.shared.config.fail_on_unmatched {
-            failures.extend(lock(&self.shared.unmatched).iter().cloned());
-        }
-        if failures.is_empty() {
-            return None;
-        }
-        Some(format!(
-            "nanobanana-mock verification failed:\n- {}\n{}",
-            failures.join("\n- "),
-            self.shared.journal_report()
-        ))
+        self.shared.failures()
     }
 
     /// Answers one request in-process, without a socket: what the server would answer over
@@ -349,19 +331,7 @@ impl MockGemini {
     }
 
     pub(crate) fn register(&self, mock: Mock, scoped: bool) -> Arc<Mounted> {
-        let mounted = Arc::new(Mounted {
-            id: self.shared.next_mount.fetch_add(1, Ordering::SeqCst),
-            mock,
-            matched: AtomicU64::new(0),
-            scoped,
-            server: Arc::downgrade(&self.shared),
-        });
-        self.shared
-            .mounts
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Arc::clone(&mounted));
-        mounted
+        self.shared.register(mock, scoped)
     }
 }
 
@@ -488,6 +458,10 @@ async fn serve(
         headers: parts.headers,
         body: body.as_ref().cloned().unwrap_or_default(),
     };
+    if admin::is_admin(&request.path) {
+        let reply = admin::answer(&shared, &request, body.is_ok());
+        return Ok(into_response(reply, &Fault::none(), LineEnding::Lf));
+    }
     let (reply, fault, info) = match body {
         Ok(_) => endpoints::handle(&shared, &request).await,
         Err(BodyError::TooLarge(len)) => (

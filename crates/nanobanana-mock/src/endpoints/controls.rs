@@ -44,7 +44,7 @@ impl<'r> Controls<'r> {
             None => None,
         };
         let mode = match request.header(&MODE_HEADER_NAME) {
-            None => shared.config.mode,
+            None => shared.settings().mode,
             Some(text) => text.parse::<Mode>().map_err(|e| {
                 reply::invalid_argument(&format!("Invalid {MODE_HEADER} header: {e}."))
             })?,

@@ -66,9 +66,10 @@ pub(crate) fn generate_value(
     // The service's 404 for an id it does not serve at the server's date: unknown, shut down or
     // not yet released (model-lifecycle). A known text-only model exists: asking it for images
     // is a validation error (400), not an unknown model.
+    let settings = shared.settings();
     let lookup = catalogue::lookup(model);
     let served = match lookup {
-        Lookup::Known(known) => known.state_at(shared.config.as_of).is_served(),
+        Lookup::Known(known) => known.state_at(settings.as_of).is_served(),
         Lookup::Unknown(_) => lookup.is_text_only(),
     };
     if !served {
@@ -78,14 +79,14 @@ pub(crate) fn generate_value(
             "generateContent",
         )));
     }
-    let options = Options::at(shared.config.as_of).with_signatures(shared.config.signatures);
+    let options = Options::at(settings.as_of).with_signatures(settings.signatures);
     let report = validate_request_json_with(model, body, &options);
     if let Some(error) = report.first_error() {
         return Err(reply::invalid_argument(error.message()));
     }
     // The model's own output format (JPEG for the 3.x models) unless the server or the request
     // asked for one.
-    let format = format.unwrap_or_else(|| model_format(lookup, shared.config.as_of));
+    let format = format.unwrap_or_else(|| model_format(lookup, settings.as_of));
     // Type-checked from the borrowed value: no copy of a body that may hold megabytes of base64.
     if let Err(e) = <GenerateContentRequest as serde::Deserialize>::deserialize(body) {
         return Err(reply::invalid_argument(&format!(

@@ -9,7 +9,7 @@ use crate::reply::{self, Reply};
 
 /// `GET models`: the models served at the server's date.
 pub(super) fn list(ctx: &Ctx<'_>) -> Reply {
-    let served = catalogue::available_at(ctx.shared.config.as_of);
+    let served = catalogue::available_at(ctx.shared.settings().as_of);
     Reply::json(
         200,
         &json!({"models": served.map(model_resource).collect::<Vec<_>>()}),
@@ -20,7 +20,7 @@ pub(super) fn list(ctx: &Ctx<'_>) -> Reply {
 pub(super) fn get(ctx: &Ctx<'_>, model: &str) -> Reply {
     let served = catalogue::lookup(model)
         .model()
-        .filter(|m| m.state_at(ctx.shared.config.as_of).is_served());
+        .filter(|m| m.state_at(ctx.shared.settings().as_of).is_served());
     match served {
         Some(m) => Reply::json(200, &model_resource(m)),
         None => reply::not_found(&catalogue::not_found_message(
