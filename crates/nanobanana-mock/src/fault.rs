@@ -311,14 +311,7 @@ impl Fault {
                 fault.error_after = Some(value.parse().map_err(|_| bad("a number of events"))?);
             }
             "outcome" => {
-                let names: Vec<&str> = OutcomeKind::ALL.iter().map(|o| o.as_str()).collect();
-                // `image-prohibited`: the spelling of the fake server's own enum before it used
-                // the rules' kinds.
-                let kind = match value {
-                    "image-prohibited" => Some(OutcomeKind::ImageProhibitedContent),
-                    name => OutcomeKind::from_name(name),
-                };
-                fault.outcome = Some(kind.ok_or_else(|| bad(&names.join(", ")))?);
+                fault.outcome = Some(outcome_by_name(value).ok_or_else(|| bad(&outcome_names()))?);
             }
             "cut-upload-at" => {
                 let percent = value
@@ -363,6 +356,22 @@ fn parse_duration(text: &str) -> Option<Duration> {
             .then(|| Duration::from_secs_f64(secs));
     }
     text.parse().ok().map(Duration::from_millis)
+}
+
+/// The outcome kind `name` stands for in a fault or a mounted answer: a name of
+/// [`OutcomeKind`], or `image-prohibited`, the spelling of the fake server's own enum before it
+/// used the rules' kinds.
+pub(crate) fn outcome_by_name(name: &str) -> Option<OutcomeKind> {
+    match name {
+        "image-prohibited" => Some(OutcomeKind::ImageProhibitedContent),
+        name => OutcomeKind::from_name(name),
+    }
+}
+
+/// Every outcome name, comma-separated, for error texts.
+pub(crate) fn outcome_names() -> String {
+    let names: Vec<&str> = OutcomeKind::ALL.iter().map(|o| o.as_str()).collect();
+    names.join(", ")
 }
 
 #[cfg(test)]

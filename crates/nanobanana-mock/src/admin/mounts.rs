@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::journal::parse_endpoint;
 use super::{bad_request, json_object, refuse_unknown_keys};
-use crate::fault::{Fault, Outcome};
+use crate::fault::{Fault, outcome_by_name, outcome_names};
 use crate::mock::{Mock, Mounted, describe_range};
 use crate::reply::{self, Reply};
 use crate::server::{Mode, Shared, lock};
@@ -144,11 +144,10 @@ fn parse_respond(mock: Mock, respond: &Value) -> Result<Mock, Reply> {
     }
     if let Some(name) = respond.get("outcome") {
         let name = string(name, "respond.outcome")?;
-        let outcome = Outcome::from_name(name).ok_or_else(|| {
-            let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+        let outcome = outcome_by_name(name).ok_or_else(|| {
             bad_request(&format!(
                 "respond.outcome: unknown outcome \"{name}\"; allowed: {}.",
-                names.join(", ")
+                outcome_names()
             ))
         })?;
         fault = fault.merged_with(&Fault::outcome(outcome));
