@@ -5,20 +5,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures_util::Stream;
 use nanobanana_wire::{
     CreateInteractionRequest, Empty, Endpoint, Interaction, InteractionEvent, InteractionStatus,
-    decode_interaction, decode_interaction_event,
+    ResponseDecoder, decode_interaction,
 };
 use reqwest::{Method, Response, Url};
+use std::collections::VecDeque;
 use tracing::Instrument;
 
 use crate::client::{Client, RequestOptions, encode};
 use crate::error::{ApiError, Error, ErrorKind};
 use crate::http::{Call, Transport};
 use crate::retry::{Retrier, RetryPolicy};
-use crate::sse::SseParser;
+use crate::sse::{SsePiece, SseSplitter};
 use crate::urls::resource_id;
 
 /// The Interactions API of a [`Client`]: `client.interactions()`.
@@ -220,7 +220,9 @@ impl<'c> Interactions<'c> {
                     policy,
                     timeout,
                     response: None,
-                    parser: SseParser::new(),
+                    splitter: SseSplitter::new(),
+                    event: None,
+                    complete: VecDeque::new(),
                     ended: false,
                     finished: false,
                     id,
@@ -332,7 +334,12 @@ struct Live {
     policy: RetryPolicy,
     timeout: Option<Duration>,
     response: Option<Response>,
-    parser: SseParser,
+    /// The event stream, its data handed over in pieces as they arrive.
+    splitter: SseSplitter,
+    /// The event being received: its images are decoded while they arrive.
+    event: Option<ResponseDecoder>,
+    /// Events received whole, not yet handed out.
+    complete: VecDeque<ResponseDecoder>,
     /// The answer's body has ended.
     ended: bool,
     /// `interaction.completed` (or an `error` event) was received: the stream is over.
@@ -356,19 +363,20 @@ impl Live {
             if self.finished {
                 return Ok(None);
             }
-            if let Some(data) = self.parser.next_event() {
-                if let Some(event) = self.decode(&data)? {
-                    self.received += 1;
-                    return Ok(Some(event));
+            if let Some(decoder) = self.complete.pop_front() {
+                if decoder.is_blank() {
+                    continue;
                 }
-                continue;
+                let event = self.decode(decoder)?;
+                self.received += 1;
+                return Ok(Some(event));
             }
             if self.response.is_none() {
                 self.open().await?;
                 continue;
             }
             if self.ended {
-                let cut = self.parser.finish().is_err();
+                let cut = self.splitter.finish().is_err() || self.event.is_some();
                 let why = if cut {
                     "the stream was cut off inside an event"
                 } else {
@@ -386,7 +394,19 @@ impl Live {
                 .instrument(span)
                 .await;
             match chunk {
-                Ok(Some(chunk)) => self.parser.feed(&chunk),
+                Ok(Some(chunk)) => {
+                    let (event, complete) = (&mut self.event, &mut self.complete);
+                    self.splitter.feed(&chunk, |piece| match piece {
+                        SsePiece::Data(data) => event
+                            .get_or_insert_with(ResponseDecoder::for_interactions)
+                            .feed(&data),
+                        SsePiece::End => complete.push_back(
+                            event
+                                .take()
+                                .unwrap_or_else(ResponseDecoder::for_interactions),
+                        ),
+                    });
+                }
                 Ok(None) => self.ended = true,
                 Err(error)
                     if matches!(
@@ -431,7 +451,10 @@ impl Live {
             match result {
                 Ok(response) => {
                     self.response = Some(response);
-                    self.parser = SseParser::new();
+                    // A new answer: what a cut one left half-received is dropped (the
+                    // service sends it again after `last_event_id`).
+                    self.splitter = SseSplitter::new();
+                    self.event = None;
                     self.ended = false;
                     self.span = span;
                     return Ok(());
@@ -468,13 +491,15 @@ impl Live {
     }
 
     /// Decodes one event and notes its id; an `error` event becomes the error.
-    fn decode(&mut self, data: &Bytes) -> Result<Option<InteractionEvent>, Error> {
-        if data.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
-        }
-        let event = self
-            .transport
-            .decode_with(data, &self.call, decode_interaction_event)?;
+    fn decode(&mut self, decoder: ResponseDecoder) -> Result<InteractionEvent, Error> {
+        // `data` is the event as received when it failed to decode (or held no image), the
+        // event with each image text replaced by a short reference otherwise.
+        let (decoded, data) = decoder.finish_interaction_event_with_body();
+        let data = &data[..];
+        let event = decoded.map_err(|e| {
+            self.transport
+                .decode_error::<InteractionEvent>(data, &e, &self.call)
+        })?;
         let event_id = match &event {
             InteractionEvent::Created(e) => {
                 if let Some(id) = e.interaction.as_ref().and_then(|i| i.id.clone()) {
@@ -512,6 +537,6 @@ impl Live {
         if event_id.is_some() {
             self.last_event_id = event_id;
         }
-        Ok(Some(event))
+        Ok(event)
     }
 }

@@ -97,9 +97,10 @@
 //!   `GET interactions/{id}?stream=true&last_event_id=...` from the event after the last one
 //!   received. Same validation (`nanobanana_rules::validate_interaction_with`), retries and
 //!   errors (the API's `{"error": {"code": "not_found", ...}}` reads as
-//!   [`ApiError::status`] `not_found`). Each answer and event is decoded whole, its images in
-//!   one pass ([`nanobanana_wire::decode_interaction`]); not chunk by chunk as
-//!   `generateContent`'s.
+//!   [`ApiError::status`] `not_found`). Stream events are fed chunk by chunk to
+//!   [`nanobanana_wire::ResponseDecoder::for_interactions`], so an image delta is decoded while
+//!   it arrives; whole answers (create, get, cancel) are decoded in one pass
+//!   ([`nanobanana_wire::decode_interaction`]) once received.
 //! - **Secrets**: the key is an [`ApiKey`] that never prints; it travels only in the
 //!   `x-goog-api-key` header (marked sensitive), and is scrubbed from every error text.
 //! - **Tracing**: every attempt is a `gemini.request` span with `rpc`, `model`, `method`,

@@ -453,3 +453,28 @@ async fn a_request_the_rules_refuse_is_not_sent() {
     ));
     assert!(stub.seen().is_empty());
 }
+
+#[tokio::test]
+async fn an_image_delta_in_small_pieces_is_decoded_as_it_arrives() {
+    let case = vector("stream");
+    let events = case.interactions[0].response.events.as_ref().unwrap();
+    let text: String = events.iter().map(named_event).collect();
+    let pieces: Vec<&str> = text
+        .as_bytes()
+        .chunks(997)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let stub = Stub::start(vec![sse(&pieces)]).await;
+    let (received, error) = collect(
+        client(&stub, RetryPolicy::none())
+            .interactions()
+            .stream(&request_of(&case, 0)),
+    )
+    .await;
+    assert!(error.is_none(), "{error:?}");
+    let decoded: Vec<InteractionEvent> = events
+        .iter()
+        .map(|e| serde_json::from_value(e.clone()).unwrap())
+        .collect();
+    assert_eq!(received, decoded);
+}

@@ -22,10 +22,10 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
-use crate::GenerateContentResponse;
 use crate::bytes::{CHUNK, encode_into};
 use crate::fast::{next_call, parse_skeleton, write_reference};
 use crate::skim::{MAX_DEPTH, Piece};
+use crate::{GenerateContentResponse, Interaction, InteractionEvent};
 
 /// A `GenerateContentResponse` body decoded as it arrives, piece by piece.
 ///
@@ -70,6 +70,8 @@ pub struct ResponseDecoder {
     window: Vec<u8>,
     /// Where a window is decoded before it is appended (stays in cache).
     scratch: Vec<u8>,
+    /// The kind of the root object: a `generateContent` answer, or an Interactions API body.
+    root: Kind,
 }
 
 /// One image taken out of the body.
@@ -97,6 +99,9 @@ enum Slot {
     Part,
     InlineData,
     Data,
+    /// A value of an Interactions API body that may hold images: an object looked into, or an
+    /// array of such objects.
+    Interaction,
 }
 
 /// An open container.
@@ -116,6 +121,9 @@ enum Kind {
     Content,
     Part,
     Blob,
+    /// An object of an Interactions API body (an interaction, a step, a content, an event, a
+    /// delta): its `data` string is an image.
+    Interaction,
     Other,
 }
 
@@ -167,6 +175,32 @@ impl ResponseDecoder {
             size_hint: None,
             window: Vec::new(),
             scratch: Vec::new(),
+            root: Kind::Root,
+        }
+    }
+
+    /// A decoder for an Interactions API body: an interaction (create, get, cancel) or one
+    /// event of its stream. The images are the `data` strings of the objects under `steps`,
+    /// `content`, `summary`, `delta`, `step` and `interaction`, as
+    /// [`decode_interaction`](crate::decode_interaction) finds them; finish with
+    /// [`finish_interaction`](Self::finish_interaction) or
+    /// [`finish_interaction_event`](Self::finish_interaction_event).
+    ///
+    /// ```
+    /// let body = br#"{"event_type": "step.delta", "event_id": "evt_9", "index": 1,
+    ///     "delta": {"type": "image", "mime_type": "image/jpeg", "data": "/9j/4AAQ"}}"#;
+    /// let mut decoder = nanobanana_wire::ResponseDecoder::for_interactions();
+    /// for piece in body.chunks(5) {
+    ///     decoder.feed(piece);
+    /// }
+    /// let event = decoder.finish_interaction_event()?;
+    /// assert_eq!(event, nanobanana_wire::decode_interaction_event(body)?);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn for_interactions() -> Self {
+        Self {
+            root: Kind::Interaction,
+            ..Self::new()
         }
     }
 
@@ -210,10 +244,39 @@ impl ResponseDecoder {
     /// exactly as received when the result is an error (so an error message can quote it at the
     /// error's line and column) or when no image was taken out of it; otherwise the body with
     /// each image's text replaced by a short reference (`#nb:...`).
-    pub fn finish_with_body(mut self) -> (serde_json::Result<GenerateContentResponse>, Vec<u8>) {
+    pub fn finish_with_body(self) -> (serde_json::Result<GenerateContentResponse>, Vec<u8>) {
+        self.finish_as(crate::decode_response)
+    }
+
+    /// Ends an Interactions API answer ([`for_interactions`](Self::for_interactions)): the
+    /// interaction, as [`decode_interaction`](crate::decode_interaction) returns it for the
+    /// whole body.
+    pub fn finish_interaction(self) -> serde_json::Result<Interaction> {
+        self.finish_as(crate::decode_interaction).0
+    }
+
+    /// Ends one event of an Interactions API stream: the event, as
+    /// [`decode_interaction_event`](crate::decode_interaction_event) returns it.
+    pub fn finish_interaction_event(self) -> serde_json::Result<InteractionEvent> {
+        self.finish_interaction_event_with_body().0
+    }
+
+    /// [`finish_interaction_event`](Self::finish_interaction_event), also returning what the
+    /// decoder kept of the body (as [`finish_with_body`](Self::finish_with_body) does).
+    pub fn finish_interaction_event_with_body(
+        self,
+    ) -> (serde_json::Result<InteractionEvent>, Vec<u8>) {
+        self.finish_as(crate::decode_interaction_event)
+    }
+
+    /// The result as `whole` gives it for the whole body, and what was kept of the body.
+    fn finish_as<T: serde::de::DeserializeOwned>(
+        mut self,
+        whole: fn(&[u8]) -> serde_json::Result<T>,
+    ) -> (serde_json::Result<T>, Vec<u8>) {
         if self.raw || self.state != State::End || self.images.is_empty() {
             let body = self.into_body();
-            return (crate::decode_response(&body), body);
+            return (whole(&body), body);
         }
         let images: Vec<Bytes> = self
             .images
@@ -225,7 +288,7 @@ impl ResponseDecoder {
             return (Ok(response), self.kept);
         }
         let body = rebuild(&self.kept, &self.images, &images);
-        (crate::decode_response(&body), body)
+        (whole(&body), body)
     }
 
     /// The body as received: the kept text with each image's text rebuilt.
@@ -299,7 +362,7 @@ impl ResponseDecoder {
                 continue;
             }
             let consumed = match self.state {
-                State::Start => byte == b'{' && self.open(Kind::Root),
+                State::Start => byte == b'{' && self.open(self.root),
                 State::Value(slot) => self.value(slot, byte),
                 State::FirstKey if byte == b'}' => self.close(b'}'),
                 State::FirstKey | State::Key if byte == b'"' => {
@@ -334,13 +397,15 @@ impl ResponseDecoder {
             (Slot::Content, b'{') => self.open(Kind::Content),
             (Slot::Part, b'{') => self.open(Kind::Part),
             (Slot::InlineData, b'{') => self.open(Kind::Blob),
-            (Slot::Other | Slot::Candidates | Slot::Parts, b'[') => {
+            (Slot::Interaction, b'{') => self.open(Kind::Interaction),
+            (Slot::Other | Slot::Candidates | Slot::Parts | Slot::Interaction, b'[') => {
                 if self.stack.len() >= MAX_DEPTH {
                     return false;
                 }
                 let item = match slot {
                     Slot::Candidates => Slot::Candidate,
                     Slot::Parts => Slot::Part,
+                    Slot::Interaction => Slot::Interaction,
                     _ => Slot::Other,
                 };
                 self.stack.push(Frame::Array(item));
@@ -355,8 +420,12 @@ impl ResponseDecoder {
                 self.begin_image();
                 true
             }
-            (Slot::Other, b',' | b':' | b']' | b'}') => false,
-            (Slot::Other, _) => {
+            (Slot::Other | Slot::Interaction, b',' | b':' | b']' | b'}') => false,
+            (Slot::Interaction, b'"') => {
+                self.state = State::InString(false);
+                true
+            }
+            (Slot::Other | Slot::Interaction, _) => {
                 self.state = State::Scalar;
                 true
             }
@@ -475,6 +544,11 @@ impl ResponseDecoder {
             (Kind::Part, b"thought") => (Slot::Other, 2),
             (Kind::Blob, b"data") => (Slot::Data, 1),
             (Kind::Blob, b"mimeType" | b"mime_type") => (Slot::Other, 2),
+            (Kind::Interaction, b"data") => (Slot::Data, 1),
+            (
+                Kind::Interaction,
+                b"steps" | b"content" | b"summary" | b"delta" | b"step" | b"interaction",
+            ) => (Slot::Interaction, 0),
             _ => (Slot::Other, 0),
         };
         if *seen & bit != 0 {

@@ -299,3 +299,90 @@ fn the_single_pass_decoders_equal_serde() {
     };
     assert_eq!(&image.data.unwrap().as_slice()[..3], &[0xff, 0xd8, 0xff]);
 }
+
+/// Every answer and event of the vectors, as bytes, with whether it is an event.
+fn answer_bodies() -> Vec<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    for case in vectors().cases() {
+        for (_, ty, value) in bodies(case) {
+            match ty {
+                BodyType::Interaction => out.push((serde_json::to_vec(value).unwrap(), false)),
+                BodyType::InteractionEvent => out.push((serde_json::to_vec(value).unwrap(), true)),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Feeds `body` to an incremental decoder in pieces of the given lengths (cycled) and checks
+/// the result against the single-pass decoders on the whole body, errors included.
+fn incremental_agrees(body: &[u8], event: bool, lengths: &[usize]) -> Result<(), String> {
+    let mut decoder = nanobanana_wire::ResponseDecoder::for_interactions();
+    let mut at = 0;
+    for length in lengths.iter().cycle() {
+        if at >= body.len() {
+            break;
+        }
+        let end = (at + length.max(&1)).min(body.len());
+        decoder.feed(&body[at..end]);
+        at = end;
+    }
+    let same = if event {
+        let got = decoder
+            .finish_interaction_event()
+            .map_err(|e| e.to_string());
+        got == nanobanana_wire::decode_interaction_event(body).map_err(|e| e.to_string())
+    } else {
+        let got = decoder.finish_interaction().map_err(|e| e.to_string());
+        got == nanobanana_wire::decode_interaction(body).map_err(|e| e.to_string())
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+    }
+}
+
+proptest::proptest! {
+    /// Whatever the piece boundaries, the incremental decoder gives what the single pass gives
+    /// on the whole body, for every answer and event of the vectors and for damaged copies.
+    #[test]
+    fn the_incremental_decoder_agrees_at_any_split(
+        lengths in proptest::collection::vec(1usize..9000, 1..8),
+        cut in 0usize..1000,
+        byte in proptest::prelude::any::<u8>(),
+    ) {
+        for (body, event) in answer_bodies() {
+            proptest::prop_assert!(incremental_agrees(&body, event, &lengths).is_ok(), "{body:?}");
+            let mut damaged = body.clone();
+            let at = cut % damaged.len();
+            damaged[at] = byte;
+            proptest::prop_assert!(incremental_agrees(&damaged, event, &lengths).is_ok());
+            proptest::prop_assert!(incremental_agrees(&body[..at], event, &lengths).is_ok());
+        }
+    }
+}
+
+/// An image delta arriving in small pieces is decoded on the way: the decoder keeps a
+/// skeleton with a reference in place of the base64 text, not the text.
+#[test]
+fn an_image_delta_is_decoded_while_it_arrives() {
+    let (body, _) = answer_bodies()
+        .into_iter()
+        .filter(|(_, event)| *event)
+        .max_by_key(|(body, _)| body.len())
+        .unwrap();
+    assert!(body.len() > 40_000, "{}", body.len());
+    let mut decoder = nanobanana_wire::ResponseDecoder::for_interactions();
+    for piece in body.chunks(1000) {
+        decoder.feed(piece);
+    }
+    let (event, kept) = decoder.finish_interaction_event_with_body();
+    assert!(kept.len() < 300, "kept {} bytes", kept.len());
+    assert!(kept.windows(4).any(|w| w == b"#nb:"));
+    assert_eq!(
+        event.unwrap(),
+        nanobanana_wire::decode_interaction_event(&body).unwrap()
+    );
+}
