@@ -1,6 +1,8 @@
 """The plugin's own behaviour, seen from a pytest run of its own (pytester): the opt-ins, the
 marker, the verification at teardown, the ini flags for the server."""
 
+import os
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -107,3 +109,4 @@ def test_an_admin_token_is_required_when_the_server_has_one():
             stranger.journal()
         assert refused.value.status == 401
         assert "requires an admin token" in refused.value.message
+    assert not os.path.exists(server.log_path), "stop() deletes the request log"
