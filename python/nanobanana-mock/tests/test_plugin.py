@@ -92,7 +92,7 @@ def test_ini_flags_reach_the_server_and_bad_input_is_explained(pytester):
         def test_settings(nanobanana_mock):
             assert nanobanana_mock.settings() == {
                 "mode": "hybrid", "asOf": "2026-03-01", "signatures": "strict"}
-            with pytest.raises(AdminError, match="unknown outcome .sad.; allowed: no-image"):
+            with pytest.raises(AdminError, match="unknown outcome .sad.; allowed: images, text-only, no-image"):
                 nanobanana_mock.mount(outcome="sad")
         """
     )
