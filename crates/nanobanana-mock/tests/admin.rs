@@ -328,7 +328,7 @@ async fn bad_mounts_are_refused_with_what_is_allowed() {
         ),
         (
             r#"{"respond": {"outcome": "sad"}}"#,
-            "unknown outcome \"sad\"; allowed: images, text-only, no-image, image-safety",
+            "unknown outcome \"sad\"; allowed: images, text-only, no-image",
         ),
         (
             r#"{"respond": {"status": 200}}"#,

@@ -1,6 +1,8 @@
 """The plugin's own behaviour, seen from a pytest run of its own (pytester): the opt-ins, the
 marker, the verification at teardown, the ini flags for the server."""
 
+import os
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -90,7 +92,7 @@ def test_ini_flags_reach_the_server_and_bad_input_is_explained(pytester):
         def test_settings(nanobanana_mock):
             assert nanobanana_mock.settings() == {
                 "mode": "hybrid", "asOf": "2026-03-01", "signatures": "strict"}
-            with pytest.raises(AdminError, match="unknown outcome .sad.; allowed: no-image"):
+            with pytest.raises(AdminError, match="unknown outcome .sad.; allowed: images, text-only, no-image"):
                 nanobanana_mock.mount(outcome="sad")
         """
     )
@@ -107,3 +109,4 @@ def test_an_admin_token_is_required_when_the_server_has_one():
             stranger.journal()
         assert refused.value.status == 401
         assert "requires an admin token" in refused.value.message
+    assert not os.path.exists(server.log_path), "stop() deletes the request log"

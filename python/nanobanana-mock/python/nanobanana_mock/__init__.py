@@ -184,7 +184,8 @@ class MockServer:
         timeout: float = 30.0,
     ) -> "MockServer":
         """Starts the binary on 127.0.0.1 and a free port with extra `args` (such as
-        `--as-of 2026-03-01`, `--fixtures DIR`); its request log goes to `log_path`."""
+        `--as-of 2026-03-01`, `--fixtures DIR`); its request log goes to `log_path` (a
+        temporary file, deleted by `stop()`)."""
         command = [binary or binary_path(), "--addr", "127.0.0.1:0", *args]
         if admin_token:
             command += ["--admin-token", admin_token]
@@ -207,6 +208,7 @@ class MockServer:
             process.wait()
             with open(log.name, encoding="utf-8", errors="replace") as f:
                 output = f.read()[-2000:]
+            os.unlink(log.name)
             raise RuntimeError(
                 f"nanobanana-mock did not start ({' '.join(command)}): "
                 f"first line {first!r}, exit code {process.poll()}, stderr: {output}"
@@ -227,6 +229,11 @@ class MockServer:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+        if self.log_path is not None:
+            try:
+                os.unlink(self.log_path)
+            except OSError:
+                pass
 
     def __enter__(self) -> "MockServer":
         return self
