@@ -15,13 +15,14 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use nanobanana_workflows::{Chat, ChatExport, InputImage, Message};
+use nanobanana_workflows::{Chat, ChatExport, Generation, ImageOptions, InputImage, Message};
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt as _;
 
-use crate::cli::{ChatArgs, Global};
+use crate::cli::{ApiChoice, ChatArgs, Global};
 use crate::files::{self, Overwrite};
 use crate::generate::{Report, checked_history_request, image_options, no_image, read_image};
+use crate::interactions::{self, SendError, ServerChat, ServerSession};
 use crate::service;
 use crate::ui::{Failure, Ui};
 
@@ -55,15 +56,27 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &ChatArgs) -> Result<Exi
         }
         None => None,
     };
-    if let (Some(export), Some(model)) = (&saved, &args.options.model)
+    if let (Some(saved), Some(model)) = (&saved, &args.options.model)
         && nanobanana_rules::catalogue::lookup(model).id()
-            != nanobanana_rules::catalogue::lookup(&export.model).id()
+            != nanobanana_rules::catalogue::lookup(saved.model()).id()
     {
         return Err(Failure::refused(format!(
             "the session is with {}, not {model}: a conversation stays with the model that made \
              its thought signatures (leave out --model, or start another session)",
-            export.model
+            saved.model()
         )));
+    }
+    // A session kept on the service goes on there; one kept here cannot move to the service.
+    let server_side =
+        matches!(saved, Some(Saved::Server(_))) || args.options.api == ApiChoice::Interactions;
+    if let (Some(Saved::Client(_)), ApiChoice::Interactions) = (&saved, args.options.api) {
+        return Err(Failure::refused(
+            "--api interactions: this session keeps its history in the file (it was made with \
+             --api generate-content); leave out --api, or give another --session file",
+        ));
+    }
+    if server_side {
+        interactions::check_flags(&args.options)?;
     }
     service::check(global)?;
     crate::generate::prepare_dir(&args.output, "--output")?;
@@ -72,14 +85,22 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &ChatArgs) -> Result<Exi
     }
     let service = service::connect(global).await?;
     let flags = image_options(&args.options);
+    let client = service.client().clone();
     let mut chat = match saved {
-        Some(export) => {
-            let chat = Chat::from_export(service.client().clone(), export)
+        Some(Saved::Client(export)) => {
+            let chat = Chat::from_export(client, export)
                 .map_err(|error| Failure::refused(error.to_string()))?;
             let options = chat.options().merged_with(&flags);
-            chat.with_options(options)
+            Conversation::Client(chat.with_options(options))
         }
-        None => Chat::new(service.client().clone(), args.options.model()).with_options(flags),
+        Some(Saved::Server(session)) => {
+            let model = session.model.clone();
+            Conversation::Server(ServerChat::new(client, &model, flags, Some(session)))
+        }
+        None if server_side => {
+            Conversation::Server(ServerChat::new(client, args.options.model(), flags, None))
+        }
+        None => Conversation::Client(Chat::new(client, args.options.model()).with_options(flags)),
     };
     let mut session = Session {
         ui,
@@ -121,11 +142,35 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &ChatArgs) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+/// A session file: a conversation kept in the file, or one kept on the service.
+enum Saved {
+    Client(ChatExport),
+    Server(ServerSession),
+}
+
+impl Saved {
+    fn model(&self) -> &str {
+        match self {
+            Saved::Client(export) => &export.model,
+            Saved::Server(session) => &session.model,
+        }
+    }
+}
+
 /// Reads and checks a session file before anything else happens (exit code 2 when it is not a
 /// usable session: unreadable, another format, changed since it was saved, broken signatures).
-fn load_session(path: &Path) -> Result<ChatExport, Failure> {
+fn load_session(path: &Path) -> Result<Saved, Failure> {
     let text = crate::files::read_text(path, crate::files::MAX_TEXT_INPUT_BYTES, "--session")
         .map_err(Failure::refused)?;
+    if let Some(session) = ServerSession::parse(&text) {
+        return session.map(Saved::Server).map_err(|e| {
+            Failure::refused(format!(
+                "--session {}: not a usable interactions session ({e}); give another file name \
+                 to start a new session",
+                path.display()
+            ))
+        });
+    }
     let export: ChatExport = serde_json::from_str(&text).map_err(|e| {
         Failure::refused(format!(
             "--session {}: not a chat session saved by nanobanana ({e}); give another file name \
@@ -136,7 +181,91 @@ fn load_session(path: &Path) -> Result<ChatExport, Failure> {
     export
         .validate()
         .map_err(|error| Failure::refused(format!("--session {}: {error}", path.display())))?;
-    Ok(export)
+    Ok(Saved::Client(export))
+}
+
+/// The conversation of a chat: its history in this process (and the session file), or on the
+/// service (`--api interactions`).
+enum Conversation {
+    Client(Chat),
+    Server(ServerChat),
+}
+
+impl Conversation {
+    fn model(&self) -> &str {
+        match self {
+            Conversation::Client(chat) => chat.model(),
+            Conversation::Server(chat) => chat.model(),
+        }
+    }
+
+    fn turns(&self) -> usize {
+        match self {
+            Conversation::Client(chat) => chat.turns(),
+            Conversation::Server(chat) => chat.turns(),
+        }
+    }
+
+    fn options(&self) -> &ImageOptions {
+        match self {
+            Conversation::Client(chat) => chat.options(),
+            Conversation::Server(chat) => chat.options(),
+        }
+    }
+
+    fn set_options(&mut self, options: ImageOptions) {
+        match self {
+            Conversation::Client(chat) => chat.set_options(options),
+            Conversation::Server(chat) => chat.set_options(options),
+        }
+    }
+
+    fn undo(&mut self) -> bool {
+        match self {
+            Conversation::Client(chat) => chat.undo(),
+            Conversation::Server(chat) => chat.undo(),
+        }
+    }
+
+    fn export_json(&self) -> String {
+        match self {
+            Conversation::Client(chat) => chat.export_json(),
+            Conversation::Server(chat) => chat.export_json(),
+        }
+    }
+
+    /// Checks the next turn's request against the documented rules (nothing is sent when it
+    /// breaks one).
+    fn check(&self, ui: &Ui, message: &Message) -> Result<(), Failure> {
+        match self {
+            Conversation::Client(chat) => checked_history_request(ui, chat, message).map(|_| ()),
+            Conversation::Server(chat) => {
+                interactions::check_turn(ui, chat.conversation(), message)
+            }
+        }
+    }
+
+    /// Sends a turn; a turn that fails or brings no image leaves the conversation as it was.
+    async fn send(&mut self, message: Message) -> Result<Generation, Failure> {
+        let refused = |outcome: &nanobanana_workflows::Outcome| {
+            no_image(outcome).with_detail("the turn was not kept; try again or rephrase")
+        };
+        match self {
+            Conversation::Client(chat) => match chat.send(message).await {
+                Ok(generation) => Ok(generation),
+                Err(nanobanana_workflows::Error::Unusable { outcome }) => Err(refused(&outcome)),
+                Err(nanobanana_workflows::Error::Transport(error)) => {
+                    Err(Failure::from_client(&error))
+                }
+                Err(error) => Err(Failure::failed(error.to_string())),
+            },
+            Conversation::Server(chat) => match chat.send(message).await {
+                Ok(generation) => Ok(generation),
+                Err(SendError::Unusable(outcome)) => Err(refused(&outcome)),
+                Err(SendError::Failure(failure)) => Err(failure),
+            },
+        }
+    }
 }
 
 enum Step {
@@ -146,7 +275,7 @@ enum Step {
 
 struct Session<'a> {
     ui: &'a Ui,
-    chat: &'a mut Chat,
+    chat: &'a mut Conversation,
     path: Option<PathBuf>,
     output: PathBuf,
     /// `--show-thoughts DIR`.
@@ -255,7 +384,23 @@ impl Session<'_> {
             self.info("no turns yet");
             return;
         }
-        for (index, pair) in self.chat.history().chunks(2).enumerate() {
+        let chat = match &*self.chat {
+            Conversation::Client(chat) => chat,
+            Conversation::Server(chat) => {
+                // The service keeps the turns; the session knows their interactions.
+                for (index, id) in chat.ids().iter().enumerate() {
+                    let mut line = format!("{}. interaction {id}", index + 1);
+                    if let Some((_, file)) =
+                        self.turn_files.iter().find(|(turn, _)| *turn == index + 1)
+                    {
+                        line.push_str(&format!(" -> {file}"));
+                    }
+                    self.info(&line);
+                }
+                return;
+            }
+        };
+        for (index, pair) in chat.history().chunks(2).enumerate() {
             let prompt: String = pair[0]
                 .parts
                 .iter()
@@ -284,7 +429,7 @@ impl Session<'_> {
         for (_, image) in &self.pending {
             message = message.with_image(image.clone());
         }
-        checked_history_request(self.ui, self.chat, &message)?;
+        self.chat.check(self.ui, &message)?;
         let base = self.output.join(format!("turn-{number:03}"));
         let expected =
             files::with_default_extension(&base, files::expected_mime_type(self.chat.model()));
@@ -296,18 +441,7 @@ impl Session<'_> {
         ));
         let answer = self.chat.send(message).await;
         spinner.stop();
-        let generation = match answer {
-            Ok(generation) => generation,
-            Err(nanobanana_workflows::Error::Unusable { outcome }) => {
-                return Err(
-                    no_image(&outcome).with_detail("the turn was not kept; try again or rephrase")
-                );
-            }
-            Err(nanobanana_workflows::Error::Transport(error)) => {
-                return Err(Failure::from_client(&error));
-            }
-            Err(error) => return Err(Failure::failed(error.to_string())),
-        };
+        let generation = answer?;
         self.pending.clear();
         // The turn is in the history: save it before anything else can fail.
         self.save()?;

@@ -244,6 +244,26 @@ pub(crate) struct ImageOptions {
     /// Ground in Google Search (image: 3.1 Flash only); prints the sources to attribute
     #[arg(long, value_enum, value_name = "KIND", help_heading = "Image")]
     pub(crate) search: Option<SearchChoice>,
+
+    /// The service's API to call: generateContent, or the Interactions API (a chat then keeps
+    /// its history on the service and only the interaction id in its session file)
+    #[arg(
+        long,
+        value_enum,
+        value_name = "API",
+        default_value = "generate-content",
+        help_heading = "Image"
+    )]
+    pub(crate) api: ApiChoice,
+}
+
+/// `--api`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ApiChoice {
+    /// `models/{model}:generateContent` (the whole history sent each turn)
+    GenerateContent,
+    /// `interactions` (the service keeps the history: `previous_interaction_id`)
+    Interactions,
 }
 
 impl ImageOptions {

@@ -12,15 +12,17 @@ use std::process::ExitCode;
 use nanobanana_rules::{Options, validate_request_with};
 use nanobanana_wire::{GenerateContentRequest, ThinkingLevel};
 use nanobanana_workflows::{
-    Chat, Composition, Generation, Image, ImageOptions, InputImage, Message, Outcome, Search, Usage,
+    Chat, Composition, Generation, Image, ImageOptions, InputImage, InteractionConversation,
+    Message, Outcome, Search, Usage,
 };
 use serde_json::{Value, json};
 
 use crate::cli::{
-    ComposeArgs, EditArgs, GenerateArgs, Global, ImageOptions as ImageArgs, SearchChoice,
-    ThinkingChoice,
+    ApiChoice, ComposeArgs, EditArgs, GenerateArgs, Global, ImageOptions as ImageArgs,
+    SearchChoice, ThinkingChoice,
 };
 use crate::files::{self, Overwrite, WriteError};
+use crate::interactions;
 use crate::service;
 use crate::ui::{Failure, Ui, warn_report};
 
@@ -31,6 +33,7 @@ pub(crate) struct Job {
     options: ImageOptions,
     output: PathBuf,
     thoughts: Option<PathBuf>,
+    api: ApiChoice,
 }
 
 pub(crate) async fn generate(
@@ -42,12 +45,12 @@ pub(crate) async fn generate(
     for path in &args.images {
         message = message.with_image(read_image(path)?);
     }
-    run(ui, global, Job::new(&args.options, message, &args.output)).await
+    run(ui, global, Job::new(&args.options, message, &args.output)?).await
 }
 
 pub(crate) async fn edit(ui: &Ui, global: &Global, args: &EditArgs) -> Result<ExitCode, Failure> {
     let message = Message::text(&args.prompt).with_image(read_image(&args.image)?);
-    run(ui, global, Job::new(&args.options, message, &args.output)).await
+    run(ui, global, Job::new(&args.options, message, &args.output)?).await
 }
 
 pub(crate) async fn compose(
@@ -74,7 +77,7 @@ pub(crate) async fn compose(
         .check(args.options.model())
         .map_err(|error| Failure::refused(format!("--object/--character: {error}")))?;
     let message: Message = composition.into();
-    run(ui, global, Job::new(&args.options, message, &args.output)).await
+    run(ui, global, Job::new(&args.options, message, &args.output)?).await
 }
 
 /// Reads an input image; a missing file or an unknown type is a refusal (exit code 2).
@@ -83,14 +86,18 @@ pub(crate) fn read_image(path: &Path) -> Result<InputImage, Failure> {
 }
 
 impl Job {
-    fn new(args: &ImageArgs, message: Message, output: &Path) -> Self {
-        Self {
+    fn new(args: &ImageArgs, message: Message, output: &Path) -> Result<Self, Failure> {
+        if args.api == ApiChoice::Interactions {
+            interactions::check_flags(args)?;
+        }
+        Ok(Self {
             model: args.model().to_owned(),
             message,
             options: image_options(args),
             output: output.to_path_buf(),
             thoughts: args.show_thoughts.clone(),
-        }
+            api: args.api,
+        })
     }
 }
 
@@ -169,7 +176,16 @@ fn check_rules(ui: &Ui, model: &str, request: &GenerateContentRequest) -> Result
 async fn run(ui: &Ui, global: &Global, job: Job) -> Result<ExitCode, Failure> {
     let overwrite = Overwrite::from_force(global.force);
     files::check_output_name(&job.output, "-o").map_err(Failure::refused)?;
-    let request = checked_request(ui, &job.model, &job.message, &job.options)?;
+    // `--api interactions`: the same checks on the Interactions request (`None` here then).
+    let request = match job.api {
+        ApiChoice::GenerateContent => {
+            Some(checked_request(ui, &job.model, &job.message, &job.options)?)
+        }
+        ApiChoice::Interactions => {
+            interactions::check_request(ui, &job.model, &job.options, &job.message)?;
+            None
+        }
+    };
     // The name an image gets when `-o` has no extension (the extension of the model's output
     // type; batch and chat check their names the same way), so an existing `banana.jpg` is
     // refused for `-o banana` before the request, not after it.
@@ -183,12 +199,22 @@ async fn run(ui: &Ui, global: &Global, job: Job) -> Result<ExitCode, Failure> {
     let service = service::connect(global).await?;
 
     let spinner = ui.spinner(format!("generating with {}", job.model));
-    let answer = service
-        .client()
-        .generate_content(&job.model, &request)
-        .await;
+    let generation = match request {
+        Some(request) => service
+            .client()
+            .generate_content(&job.model, &request)
+            .await
+            .map(|answer| Generation::new(job.model.as_str(), &request, answer))
+            .map_err(Failure::from),
+        None => {
+            let mut conversation =
+                InteractionConversation::new(service.client().clone(), job.model.as_str())
+                    .with_options(job.options.clone());
+            interactions::send(&mut conversation, job.message).await
+        }
+    };
     spinner.stop();
-    let generation = Generation::new(job.model.as_str(), &request, answer?);
+    let generation = generation?;
 
     let mut report = Report::new(&generation);
     if let Some(dir) = &job.thoughts {

@@ -27,6 +27,7 @@ mod chat;
 mod cli;
 mod files;
 mod generate;
+mod interactions;
 mod mock_cmd;
 mod models;
 mod service;

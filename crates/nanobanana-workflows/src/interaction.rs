@@ -105,20 +105,19 @@ impl InteractionConversation {
     }
 
     /// The create request of the next turn: the message as a content list, the image
-    /// response format, and `previous_interaction_id` after the first turn.
+    /// response format, and `previous_interaction_id` after the first turn
+    /// ([`interaction_request`] with this conversation's settings).
     pub fn request_for(
         &self,
         message: impl Into<Message>,
     ) -> Result<CreateInteractionRequest, Error> {
-        let message = message.into();
-        message.check(&self.model)?;
-        let input: Vec<Value> = message.parts().iter().filter_map(content_of_part).collect();
-        let mut request = CreateInteractionRequest::new()
-            .with_model(self.model.as_str())
-            .with_input(Value::Array(input))
-            .with_response_format(self.response_format());
-        request.previous_interaction_id = self.last_id.clone();
-        Ok(request)
+        interaction_request(
+            &self.model,
+            &self.options,
+            self.delivery.as_ref(),
+            self.last_id.as_deref(),
+            message,
+        )
     }
 
     /// Sends a turn. The conversation moves on (the next turn continues from this
@@ -139,14 +138,34 @@ impl InteractionConversation {
         self.last = Some(interaction);
         Ok(generation)
     }
+}
 
-    fn response_format(&self) -> ImageResponseFormat {
-        let mut format = ImageResponseFormat::new();
-        format.aspect_ratio = self.options.aspect_ratio().cloned();
-        format.image_size = self.options.image_size().cloned();
-        format.delivery = self.delivery.clone();
-        format
-    }
+/// The create request of one Interactions turn for `model`: the message (checked for the model,
+/// as [`Message::into_request`] checks it) as a content list; the aspect ratio and image size of
+/// `options` and the `delivery` as the image `response_format` (the other settings of
+/// [`ImageOptions`] have no Interactions field here and are not sent); and the interaction it
+/// continues, if any. What [`InteractionConversation::request_for`] sends; usable without a
+/// client, e.g. to check a request before a key is at hand.
+pub fn interaction_request(
+    model: &str,
+    options: &ImageOptions,
+    delivery: Option<&ImageDelivery>,
+    previous_interaction_id: Option<&str>,
+    message: impl Into<Message>,
+) -> Result<CreateInteractionRequest, Error> {
+    let message = message.into();
+    message.check(model)?;
+    let input: Vec<Value> = message.parts().iter().filter_map(content_of_part).collect();
+    let mut format = ImageResponseFormat::new();
+    format.aspect_ratio = options.aspect_ratio().cloned();
+    format.image_size = options.image_size().cloned();
+    format.delivery = delivery.cloned();
+    let mut request = CreateInteractionRequest::new()
+        .with_model(model)
+        .with_input(Value::Array(input))
+        .with_response_format(format);
+    request.previous_interaction_id = previous_interaction_id.map(str::to_owned);
+    Ok(request)
 }
 
 /// An Interactions content for a request part (text, inline image or file reference).

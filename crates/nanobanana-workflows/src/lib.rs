@@ -119,7 +119,9 @@ pub use crate::error::Error;
 pub use crate::generation::{Generation, Image, Usage, assemble_stream};
 pub use crate::grounding::{Attribution, AttributionLink, Grounding, SourceKind};
 pub use crate::images::{ClientExt, Generate, Images, default_model};
-pub use crate::interaction::{InteractionConversation, generation_of, response_of};
+pub use crate::interaction::{
+    InteractionConversation, generation_of, interaction_request, response_of,
+};
 pub use crate::media::{Dimensions, ImageFormat, InputImage};
 pub use crate::message::{Composition, Message, Reference, ReferenceKind};
 pub use crate::options::{ImageOptions, Modalities, Search};
