@@ -242,7 +242,6 @@ pub(crate) fn status_fault(code: u16, model: Option<&str>, retry_delay_secs: u64
 /// The Interactions API's string error code of an HTTP status (INTERACTIONS.md §6).
 pub(crate) fn interactions_code(status: u16) -> &'static str {
     match status {
-        400 => "invalid_request",
         401 => "authentication",
         402 => "payment_required",
         403 => "permission_denied",
@@ -254,6 +253,7 @@ pub(crate) fn interactions_code(status: u16) -> &'static str {
         501 => "unimplemented",
         503 => "service_unavailable",
         408 | 504 => "deadline_exceeded",
+        // 400 and the other client errors.
         400..=499 => "invalid_request",
         _ => "api_error",
     }
@@ -286,8 +286,7 @@ pub(crate) fn into_interactions_error(reply: Reply) -> Reply {
     else {
         return reply;
     };
-    let mut converted =
-        interactions_error(reply.status, interactions_code(reply.status), message);
+    let mut converted = interactions_error(reply.status, interactions_code(reply.status), message);
     converted.headers = reply.headers;
     converted.reset_connection = reply.reset_connection;
     converted

@@ -148,9 +148,17 @@ fn create_reply(ctx: &Ctx<'_>) -> Result<Reply, Reply> {
             &format!("Model {model} is not found or is not supported for interactions."),
         ));
     }
-    let request = <CreateInteractionRequest as serde::Deserialize>::deserialize(&body)
-        .map_err(|e| invalid(&format!("Invalid JSON payload received. {}.", capitalize_first(&e.to_string()))))?;
-    let (keep, background) = (request.store != Some(false), request.background == Some(true));
+    let request =
+        <CreateInteractionRequest as serde::Deserialize>::deserialize(&body).map_err(|e| {
+            invalid(&format!(
+                "Invalid JSON payload received. {}.",
+                capitalize_first(&e.to_string())
+            ))
+        })?;
+    let (keep, background) = (
+        request.store != Some(false),
+        request.background == Some(true),
+    );
     if background && !keep {
         return Err(invalid(
             "background: true needs store: true (a background interaction is read with get).",
@@ -227,7 +235,11 @@ fn run_create(
         updated: created,
         previous: request.previous_interaction_id.clone(),
         input: turn.steps,
-        turn: turn.contents.into_iter().chain([answered.model_turn]).collect(),
+        turn: turn
+            .contents
+            .into_iter()
+            .chain([answered.model_turn])
+            .collect(),
         output: answered.output,
         run: Run::Completed,
         files: Vec::new(),
@@ -253,7 +265,11 @@ fn delivers_by_uri(body: &Value) -> bool {
 
 /// `delivery: uri`: each output image is stored as a file of this server, and its content gets
 /// the download URI (`/download/{v}/files/{id}:download?alt=media`) instead of `data`.
-fn deliver_by_uri(shared: &Shared, version: &str, stored: &mut StoredInteraction) -> Result<(), Reply> {
+fn deliver_by_uri(
+    shared: &Shared,
+    version: &str,
+    stored: &mut StoredInteraction,
+) -> Result<(), Reply> {
     let mut store = lock(&shared.store);
     for step in &mut stored.output.steps {
         let Step::ModelOutput(output) = step else {
@@ -271,8 +287,17 @@ fn deliver_by_uri(shared: &Shared, version: &str, stored: &mut StoredInteraction
                 .check_room(bytes.len())
                 .map_err(|e| reply::interactions_error(429, "quota_exceeded", &e))?;
             let file_id = store.new_id(&format!("{}/interaction-image", shared.uri));
-            let mime = image.mime_type.clone().unwrap_or_else(|| "image/jpeg".to_owned());
-            store.add_file(&shared.uri, file_id.clone(), Some(format!("{}-image", stored.id)), &mime, bytes);
+            let mime = image
+                .mime_type
+                .clone()
+                .unwrap_or_else(|| "image/jpeg".to_owned());
+            store.add_file(
+                &shared.uri,
+                file_id.clone(),
+                Some(format!("{}-image", stored.id)),
+                &mime,
+                bytes,
+            );
             image.uri = Some(format!(
                 "{}/download/{version}/files/{file_id}:download?alt=media",
                 shared.uri
@@ -348,5 +373,9 @@ fn invalid(message: &str) -> Reply {
 /// The API's 404 for an interaction this server does not hold (never stored, `store: false`,
 /// deleted, or evicted).
 fn not_found(id: &str) -> Reply {
-    reply::interactions_error(404, "not_found", &format!("Interaction {id} was not found."))
+    reply::interactions_error(
+        404,
+        "not_found",
+        &format!("Interaction {id} was not found."),
+    )
 }

@@ -110,7 +110,10 @@ pub(crate) async fn send_events(
             break;
         }
         // Sent as three shared buffers: the event itself is never copied per request.
-        let name = names.as_ref().and_then(|n| n.get(index)).map(String::as_str);
+        let name = names
+            .as_ref()
+            .and_then(|n| n.get(index))
+            .map(String::as_str);
         let framed = reply::frame_event_parts(name, event, line_ending);
         if fault.truncate_after.map(|n| n.min(last)) == Some(index) {
             let mut half = framed.iter().map(Bytes::len).sum::<usize>() / 2;
@@ -166,7 +169,10 @@ fn named_error_event(code: u16, number: usize, line_ending: LineEnding) -> Bytes
         LineEnding::Crlf => "\r\n",
     };
     let mut framed = format!("event: error{newline}").into_bytes();
-    framed.extend_from_slice(&reply::frame_event(error.to_string().as_bytes(), line_ending));
+    framed.extend_from_slice(&reply::frame_event(
+        error.to_string().as_bytes(),
+        line_ending,
+    ));
     Bytes::from(framed)
 }
 

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use nanobanana_wire::{
     Base64Bytes, FinishReason, GenerateContentResponse, ImageContent, InteractionContent,
-    InteractionUsage, ModalityTokenCount, ModalityTokens, ModelOutputStep, Part, Step,
-    TextContent, ThoughtStep, UsageMetadata,
+    InteractionUsage, ModalityTokenCount, ModalityTokens, ModelOutputStep, Part, Step, TextContent,
+    ThoughtStep, UsageMetadata,
 };
 
 use crate::signature::{Signed, Signer};
@@ -38,9 +38,10 @@ pub(super) fn answered(response: &GenerateContentResponse, signer: &Signer) -> A
     let mut output_step = ModelOutputStep::new().with_content(content);
     let failure = failure(response);
     if let Some((code, message)) = &failure {
-        output_step
-            .unknown_fields
-            .insert("error".to_owned(), json!({"code": code, "message": message}));
+        output_step.unknown_fields.insert(
+            "error".to_owned(),
+            json!({"code": code, "message": message}),
+        );
     }
     let mut steps = Vec::new();
     if let Some(signature) = signature {
@@ -85,7 +86,10 @@ fn failure(response: &GenerateContentResponse) -> Option<(String, String)> {
         return None;
     }
     let message = candidate.finish_message.clone().unwrap_or_else(|| {
-        format!("The model made no image (finish reason {}).", reason.as_str())
+        format!(
+            "The model made no image (finish reason {}).",
+            reason.as_str()
+        )
     });
     Some((reason.as_str().to_owned(), message))
 }
@@ -97,8 +101,12 @@ fn usage(metadata: &UsageMetadata) -> InteractionUsage {
         details
             .iter()
             .map(|d| {
-                let mut tokens = ModalityTokens::new()
-                    .with_modality(d.modality.as_ref().map_or("text", |m| m.as_str()).to_ascii_lowercase());
+                let mut tokens = ModalityTokens::new().with_modality(
+                    d.modality
+                        .as_ref()
+                        .map_or("text", |m| m.as_str())
+                        .to_ascii_lowercase(),
+                );
                 tokens.tokens = d.token_count;
                 tokens
             })

@@ -47,7 +47,11 @@ pub(super) fn timeline(stored: &StoredInteraction) -> Vec<InteractionEvent> {
     }
     let mut last = snapshot(status).with_updated(stored.updated.as_str());
     last.usage = stored.output.usage.clone();
-    events.push(InteractionCompletedEvent::new().with_interaction(last).into());
+    events.push(
+        InteractionCompletedEvent::new()
+            .with_interaction(last)
+            .into(),
+    );
     for (number, event) in events.iter_mut().enumerate() {
         set_event_id(event, &format!("evt_{:04}", number + 1));
     }
@@ -62,13 +66,18 @@ fn step_events(index: i64, step: &Step, events: &mut Vec<InteractionEvent>) {
             thought
                 .signature
                 .iter()
-                .map(|s| Delta::ThoughtSignature(ThoughtSignatureDelta::new().with_signature(s.clone())))
+                .map(|s| {
+                    Delta::ThoughtSignature(ThoughtSignatureDelta::new().with_signature(s.clone()))
+                })
                 .collect(),
         ),
         Step::ModelOutput(output) => {
             let mut bare = ModelOutputStep::new();
             bare.unknown_fields = output.unknown_fields.clone();
-            (Step::ModelOutput(bare), output.content.iter().flat_map(deltas_of).collect())
+            (
+                Step::ModelOutput(bare),
+                output.content.iter().flat_map(deltas_of).collect(),
+            )
         }
         other => (other.clone(), Vec::new()),
     };
@@ -91,7 +100,9 @@ fn deltas_of(content: &InteractionContent) -> Vec<Delta> {
             delta.data = image.data.clone();
             delta.mime_type = image.mime_type.clone();
             if let Some(uri) = &image.uri {
-                delta.unknown_fields.insert("uri".to_owned(), uri.as_str().into());
+                delta
+                    .unknown_fields
+                    .insert("uri".to_owned(), uri.as_str().into());
             }
             vec![Delta::Image(delta)]
         }

@@ -43,7 +43,10 @@ pub(super) fn read_input(input: Option<&Value>, signer: &Signer) -> Result<Turn,
     };
     let items: Vec<&Value> = match input {
         Value::String(text) => {
-            return Ok(user_turn(vec![json!({"text": text})], vec![text_content(text)]));
+            return Ok(user_turn(
+                vec![json!({"text": text})],
+                vec![text_content(text)],
+            ));
         }
         Value::Array(items) => items.iter().collect(),
         Value::Object(_) => vec![input],
@@ -100,7 +103,12 @@ fn read_steps(items: &[&Value], signer: &Signer) -> Result<Turn, String> {
             _ => {}
         }
     }
-    if contents.last().and_then(|c| c.get("role")).and_then(Value::as_str) != Some("user") {
+    if contents
+        .last()
+        .and_then(|c| c.get("role"))
+        .and_then(Value::as_str)
+        != Some("user")
+    {
         return Err(
             "Invalid input: a list of steps must end with a user_input step (the new turn)."
                 .to_owned(),
@@ -184,7 +192,12 @@ pub(super) fn generate_body(
         Some(format @ Value::Object(_)) => vec![format],
         _ => Vec::new(),
     };
-    let of_type = |t: &str| formats.iter().copied().find(|f| f.get("type").and_then(Value::as_str) == Some(t));
+    let of_type = |t: &str| {
+        formats
+            .iter()
+            .copied()
+            .find(|f| f.get("type").and_then(Value::as_str) == Some(t))
+    };
     let image = of_type("image").or_else(|| body.pointer("/generation_config/image_config"));
     let mut config = Map::new();
     let mut image_config = Map::new();
@@ -209,7 +222,10 @@ pub(super) fn generate_body(
         config.insert("responseModalities".to_owned(), json!(modalities));
     }
     let mut out = Map::new();
-    out.insert("contents".to_owned(), Value::Array(std::mem::take(&mut contents)));
+    out.insert(
+        "contents".to_owned(),
+        Value::Array(std::mem::take(&mut contents)),
+    );
     if !config.is_empty() {
         out.insert("generationConfig".to_owned(), Value::Object(config));
     }
