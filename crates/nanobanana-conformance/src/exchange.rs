@@ -315,6 +315,13 @@ pub fn prepare(
     })
 }
 
+/// `text` (an expected error message, say) with the ids the earlier recorded answers of `case`
+/// gave replaced by the ones the server under test gave (`Interaction {id} was not found.`).
+pub(crate) fn bind_ids_in(case: &Case, index: usize, earlier: &[Answer], text: &str) -> String {
+    let recorded: Vec<&Interaction> = case.interactions.iter().take(index).collect();
+    Bindings::new(&recorded, earlier).substitute_ids(text)
+}
+
 fn query_pairs(url: &str) -> Vec<(String, String)> {
     let Some((_, query)) = url.split_once('?') else {
         return Vec::new();
