@@ -26,6 +26,8 @@ use nanobanana_wire::Route;
 use nanobanana_wire::corpus::Interaction;
 use nanobanana_wire::routes::route;
 
+mod interactions;
+
 use crate::exchange::{Outgoing, prepare};
 use crate::http::INVALID_KEY;
 use crate::observe::{Answer, Payload, observe};
@@ -327,12 +329,12 @@ async fn call(
         Route::FileDelete { file } => Ok(empty_answer(client.files().delete(file).await)),
         Route::FileUpload => upload_call(case, step, request, &client, suite).await,
         Route::FileDownload { .. } => Err(no_call(request)),
-        // The Interactions API vectors (fixtures/interactions/) are not part of the suite yet
-        // (issue 16, item 7): no case reaches these.
         Route::InteractionCreate
         | Route::InteractionGet { .. }
         | Route::InteractionDelete { .. }
-        | Route::InteractionCancel { .. } => Err(no_call(request)),
+        | Route::InteractionCancel { .. } => {
+            interactions::call(&client, matched.route, request).await
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! A server other than the recording's answers with its own ids and its own model turns, so a
 //! later request that refers to an earlier answer must refer to the actual one:
 //!
-//! - **Ids**: strings at `name`, `uri`, `fileUri`, `fileName`, `responsesFile` and
+//! - **Ids**: strings at `id` (an interaction's), `name`, `uri`, `fileUri`, `fileName`, `responsesFile` and
 //!   `nextPageToken` of an earlier recorded answer, and the `x-goog-upload-url` header with its
 //!   query values (the resumable `upload_id`), are bound to what the actual answer holds at the
 //!   same place; the later request's path, query and body get the actual values.
@@ -34,6 +34,7 @@ use crate::suite::Auth;
 
 /// Fields whose string values are ids a later request may refer to.
 const ID_FIELDS: &[&str] = &[
+    "id",
     "name",
     "uri",
     "fileUri",
@@ -312,6 +313,13 @@ pub fn prepare(
         json,
         body,
     })
+}
+
+/// `text` (an expected error message, say) with the ids the earlier recorded answers of `case`
+/// gave replaced by the ones the server under test gave (`Interaction {id} was not found.`).
+pub(crate) fn bind_ids_in(case: &Case, index: usize, earlier: &[Answer], text: &str) -> String {
+    let recorded: Vec<&Interaction> = case.interactions.iter().take(index).collect();
+    Bindings::new(&recorded, earlier).substitute_ids(text)
 }
 
 fn query_pairs(url: &str) -> Vec<(String, String)> {

@@ -7,6 +7,8 @@
 //! alike (and the suite's tidy test holds them equal to the case files' `expect` blocks, which
 //! `fixtures/tools/expect.py` derives independently in Python).
 
+mod interactions;
+
 use nanobanana_wire::names::snake_case;
 use std::collections::BTreeMap;
 
@@ -185,8 +187,12 @@ pub struct Observation {
     pub problems: Vec<String>,
 }
 
-/// Reads what a client can observe in an answer.
+/// Reads what a client can observe in an answer (of generateContent and the resources, or of
+/// the Interactions API).
 pub fn observe(answer: &Answer) -> Observation {
+    if interactions::is_interactions(answer) {
+        return interactions::observe(answer);
+    }
     let mut problems = Vec::new();
     if let (0, Payload::Text(text)) = (answer.status, &answer.payload) {
         problems.push(format!("no answer: {text}"));

@@ -101,7 +101,8 @@ async fn start(corpus: Corpus, options: &ServeOptions) -> Result<MockGemini, Sui
 fn case_corpus(suite: &Suite, case: &SuiteCase) -> Result<Corpus, SuiteError> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let root = suite.corpus().root();
-    let file = root.join("cases").join(format!("{}.json", case.id()));
+    let file = suite.corpus().case_path(case.id());
+    let relative = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
     let text = fs::read(&file).map_err(|e| SuiteError(format!("{}: {e}", file.display())))?;
     let value: Value = serde_json::from_slice(&text)
         .map_err(|e| SuiteError(format!("{}: {e}", file.display())))?;
@@ -113,17 +114,17 @@ fn case_corpus(suite: &Suite, case: &SuiteCase) -> Result<Corpus, SuiteError> {
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        copy(
-            &file,
-            &scratch.join("cases").join(format!("{}.json", case.id())),
-        )?;
+        copy(&file, &scratch.join(&relative))?;
+        // Corpus::load_all needs `cases/`, present even for an Interactions API vector.
+        fs::create_dir_all(scratch.join("cases"))
+            .map_err(|e| SuiteError(format!("{}: {e}", scratch.display())))?;
         for blob in &blobs {
             copy(
                 &root.join("blobs").join(blob),
                 &scratch.join("blobs").join(blob),
             )?;
         }
-        Corpus::load(&scratch).map_err(|e| SuiteError(e.to_string()))
+        Corpus::load_all(&scratch).map_err(|e| SuiteError(e.to_string()))
     })();
     let _ = fs::remove_dir_all(&scratch);
     result

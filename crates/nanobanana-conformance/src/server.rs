@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::exchange::{Outgoing, prepare};
+use crate::exchange::{Outgoing, bind_ids_in, prepare};
 use crate::http::{Sender, Target};
 use crate::observe::{Answer, observe};
 use crate::report::{CaseResult, Report, Verdict};
@@ -151,11 +151,15 @@ pub(crate) async fn exchange_case(sender: &Sender, suite: &Suite, case: &SuiteCa
         let mut observation = observe(&answer);
         observation.problems.extend(wire_problems);
         let recorded = observe(&Answer::from_recorded(&interaction.response));
-        let expected = if index == last {
+        let mut expected = if index == last {
             Expected::from_expect(case.expect(), index, &recorded)
         } else {
             Expected::from_observation(&recorded)
         };
+        // A message that names an earlier answer's id names the id this server gave.
+        if let Some(message) = expected.error.as_mut().and_then(|e| e.message.as_mut()) {
+            *message = bind_ids_in(case.case(), index, &out.answers, message);
+        }
         let mut findings = compare(&expected, &observation, Level::Server);
         let status_differs = observation.status != expected.status;
         if status_differs && matches!(case.auth(index), Auth::Invalid) {

@@ -340,16 +340,17 @@ impl Suite {
         Corpus::repository_dir()
     }
 
-    /// Loads every case under `root/cases/` (sorted by id) and `root/VERSION`.
+    /// Loads every case under `root/cases/` and the Interactions API vectors under
+    /// `root/interactions/` (sorted by id), and `root/VERSION`.
     pub fn load(root: impl AsRef<Path>) -> Result<Self, SuiteError> {
         let root = root.as_ref();
-        let corpus = Corpus::load(root).map_err(|e| SuiteError(e.to_string()))?;
+        let corpus = Corpus::load_all(root).map_err(|e| SuiteError(e.to_string()))?;
         let version = fs::read_to_string(root.join("VERSION"))
             .map(|v| v.trim().to_owned())
             .unwrap_or_else(|_| "unversioned".to_owned());
         let mut cases = Vec::with_capacity(corpus.cases().len());
         for case in corpus.cases() {
-            let path = root.join("cases").join(format!("{}.json", case.id));
+            let path = corpus.case_path(&case.id);
             let bytes =
                 fs::read(&path).map_err(|e| SuiteError(format!("{}: {e}", path.display())))?;
             cases.push(SuiteCase::from_parts(case.clone(), &bytes, &path)?);

@@ -104,6 +104,8 @@ pub struct MockGeminiBuilder {
     pub(crate) max_files: usize,
     pub(crate) max_stored_bytes: usize,
     pub(crate) max_batches: usize,
+    pub(crate) interaction_polls: u32,
+    pub(crate) max_interactions: usize,
     pub(crate) signature_secret: String,
     pub(crate) on_request: Option<RequestHook>,
     pub(crate) admin_token: Option<String>,
@@ -153,6 +155,8 @@ impl Default for MockGeminiBuilder {
             max_files: 1000,
             max_stored_bytes: 512 << 20,
             max_batches: 1000,
+            interaction_polls: 1,
+            max_interactions: 1000,
             signature_secret: DEFAULT_SIGNATURE_SECRET.to_owned(),
             on_request: None,
             admin_token: None,
@@ -184,7 +188,8 @@ impl MockGeminiBuilder {
         self
     }
 
-    /// Loads the fixture corpus from this directory (the one holding `cases/` and `blobs/`).
+    /// Loads the fixture corpus from this directory (the one holding `cases/` and `blobs/`, and
+    /// the Interactions API vectors under `interactions/` when it has them).
     pub fn fixtures(mut self, dir: impl AsRef<Path>) -> Self {
         self.fixtures = Some(dir.as_ref().to_path_buf());
         self
@@ -295,6 +300,20 @@ impl MockGeminiBuilder {
     /// (default 1; 0 finishes at once).
     pub fn batch_polls(mut self, polls: u32) -> Self {
         self.batch_polls = polls;
+        self
+    }
+
+    /// How many gets a `background: true` interaction answers as `in_progress` before it is
+    /// `completed` (default 1; 0 completes on the first get).
+    pub fn interaction_polls(mut self, polls: u32) -> Self {
+        self.interaction_polls = polls;
+        self
+    }
+
+    /// How many interactions the server keeps (default 1000); storing one more evicts the
+    /// oldest, which later gets and `previous_interaction_id`s then do not find.
+    pub fn max_interactions(mut self, max: usize) -> Self {
+        self.max_interactions = max.max(1);
         self
     }
 

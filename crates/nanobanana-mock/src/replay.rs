@@ -17,7 +17,7 @@ use serde_json::Value;
 use nanobanana_wire::Base64Bytes;
 
 use crate::json::Json;
-use nanobanana_wire::corpus::{Corpus, LineEnding, RecordedResponse};
+use nanobanana_wire::corpus::{Corpus, LineEnding, RecordedResponse, SseFraming};
 use nanobanana_wire::routes::{PathParts, Prefix, split_path};
 
 use crate::reply::{JSON, Reply, ReplyBody};
@@ -318,9 +318,22 @@ fn recorded_reply(response: &RecordedResponse, base_uri: &str) -> Reply {
         if !headers.iter().any(|(k, _)| k == "content-type") {
             headers.push(("content-type".into(), "text/event-stream".into()));
         }
+        // Named events (the Interactions API) keep their `event:` line: the item's event_type.
+        let names = (response.sse == Some(SseFraming::Named)).then(|| {
+            events
+                .iter()
+                .map(|e| {
+                    e.get("event_type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("message")
+                        .to_owned()
+                })
+                .collect()
+        });
         ReplyBody::Events {
             events: events.iter().map(|e| Bytes::from(e.to_string())).collect(),
             line_ending: response.line_ending.unwrap_or(LineEnding::Lf),
+            names,
         }
     } else if let Some(body) = &response.body {
         if !headers.iter().any(|(k, _)| k == "content-type") {
@@ -337,6 +350,7 @@ fn recorded_reply(response: &RecordedResponse, base_uri: &str) -> Reply {
         headers,
         body,
         reset_connection: false,
+        fixed: false,
     }
 }
 

@@ -19,6 +19,8 @@ pub(crate) struct Reply {
     pub(crate) body: ReplyBody,
     /// Drop the connection instead of answering (an upload cut by a fault).
     pub(crate) reset_connection: bool,
+    /// A mounted mock's fixed answer: sent as written, never reshaped.
+    pub(crate) fixed: bool,
 }
 
 /// The body of an answer.
@@ -30,6 +32,9 @@ pub(crate) enum ReplyBody {
     Events {
         events: Vec<Bytes>,
         line_ending: LineEnding,
+        /// The `event:` line of each event (the Interactions API's named events), or `None`
+        /// for data-only events (generateContent's `alt=sse`).
+        names: Option<Vec<String>>,
     },
 }
 
@@ -46,6 +51,7 @@ impl Reply {
             headers: vec![("content-type".into(), JSON.into())],
             body: ReplyBody::Full(body),
             reset_connection: false,
+            fixed: false,
         }
     }
 
@@ -62,9 +68,22 @@ impl Reply {
             body: ReplyBody::Events {
                 events,
                 line_ending,
+                names: None,
             },
             reset_connection: false,
+            fixed: false,
         }
+    }
+
+    /// A stream of named server-sent events (`event: <name>` before each `data:` line), as the
+    /// Interactions API sends them.
+    pub(crate) fn named_events(events: Vec<(String, Bytes)>, line_ending: LineEnding) -> Self {
+        let (names, events) = events.into_iter().unzip();
+        let mut reply = Self::events(events, line_ending);
+        if let ReplyBody::Events { names: slot, .. } = &mut reply.body {
+            *slot = Some(names);
+        }
+        reply
     }
 
     /// Adds a header.
@@ -87,18 +106,28 @@ pub(crate) fn frame_event(json: &[u8], line_ending: LineEnding) -> Bytes {
     out.freeze()
 }
 
-/// Frames one event without copying it: `data: `, the event's JSON (shared) and the blank line,
-/// as three buffers sent one after the other (a recorded or simulated 4K image event is 28 MB).
-pub(crate) fn frame_event_parts(json: &Bytes, line_ending: LineEnding) -> [Bytes; 3] {
-    let end: &'static [u8] = match line_ending {
-        LineEnding::Lf => b"\n\n",
-        LineEnding::Crlf => b"\r\n\r\n",
+/// Frames one event without copying it: its `event:` line when it is named, `data: `, the
+/// event's JSON (shared) and the blank line, as buffers sent one after the other (a recorded or
+/// simulated 4K image event is 28 MB).
+pub(crate) fn frame_event_parts(
+    name: Option<&str>,
+    json: &Bytes,
+    line_ending: LineEnding,
+) -> Vec<Bytes> {
+    let (newline, end): (&'static str, &'static [u8]) = match line_ending {
+        LineEnding::Lf => ("\n", b"\n\n"),
+        LineEnding::Crlf => ("\r\n", b"\r\n\r\n"),
     };
-    [
+    let mut parts = Vec::with_capacity(4);
+    if let Some(name) = name {
+        parts.push(Bytes::from(format!("event: {name}{newline}")));
+    }
+    parts.extend([
         Bytes::from_static(b"data: "),
         json.clone(),
         Bytes::from_static(end),
-    ]
+    ]);
+    parts
 }
 
 /// The canonical status name of an HTTP status, as Google APIs spell it.
@@ -208,4 +237,57 @@ pub(crate) fn status_fault(code: u16, model: Option<&str>, retry_delay_secs: u64
         ),
         _ => error(code, "nanobanana-mock: injected status fault.", Vec::new()),
     }
+}
+
+/// The Interactions API's string error code of an HTTP status (INTERACTIONS.md §6).
+pub(crate) fn interactions_code(status: u16) -> &'static str {
+    match status {
+        401 => "authentication",
+        402 => "payment_required",
+        403 => "permission_denied",
+        404 => "not_found",
+        409 => "aborted",
+        416 => "out_of_range",
+        429 => "rate_limit_exceeded",
+        499 => "cancelled",
+        501 => "unimplemented",
+        503 => "service_unavailable",
+        408 | 504 => "deadline_exceeded",
+        // 400 and the other client errors.
+        400..=499 => "invalid_request",
+        _ => "api_error",
+    }
+}
+
+/// An Interactions API error answer: `{"error": {"code": "<string code>", "message"}}`, no
+/// `status` or `details` (INTERACTIONS.md §6).
+pub(crate) fn interactions_error(status: u16, code: &str, message: &str) -> Reply {
+    Reply::json(
+        status,
+        &json!({"error": {"code": code, "message": message}}),
+    )
+}
+
+/// A Google-style error answer (`generateContent`'s shape, which the shared checks in front of
+/// every endpoint give) in the Interactions API's shape: the same status, message and headers,
+/// the code as the API's string. Other answers are returned unchanged.
+pub(crate) fn into_interactions_error(reply: Reply) -> Reply {
+    let ReplyBody::Full(body) = &reply.body else {
+        return reply;
+    };
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return reply;
+    };
+    let Some(message) = value
+        .get("error")
+        .filter(|e| e.get("code").is_some_and(Value::is_number))
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+    else {
+        return reply;
+    };
+    let mut converted = interactions_error(reply.status, interactions_code(reply.status), message);
+    converted.headers = reply.headers;
+    converted.reset_connection = reply.reset_connection;
+    converted
 }

@@ -79,6 +79,7 @@ pub(crate) fn into_response(
         ReplyBody::Events {
             events,
             line_ending: recorded,
+            names,
         } => {
             // A recorded CRLF stream stays CRLF; otherwise the server's setting applies.
             let line_ending = if recorded == LineEnding::Crlf {
@@ -87,7 +88,13 @@ pub(crate) fn into_response(
                 line_ending
             };
             let (tx, rx) = mpsc::channel(2);
-            tokio::spawn(apply::send_events(tx, events, line_ending, fault.clone()));
+            tokio::spawn(apply::send_events(
+                tx,
+                events,
+                names,
+                line_ending,
+                fault.clone(),
+            ));
             OutBody {
                 inner: OutInner::Channel(rx),
             }

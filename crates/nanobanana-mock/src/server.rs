@@ -43,7 +43,7 @@ impl MockGeminiBuilder {
         let corpus = match (self.corpus.take(), &self.fixtures) {
             (Some(corpus), _) => Some(corpus),
             (None, Some(dir)) => Some(
-                Corpus::load(dir)
+                Corpus::load_all(dir)
                     .map_err(|e| MockError(format!("cannot load the fixture corpus: {e}")))?,
             ),
             (None, None) => None,
@@ -80,6 +80,7 @@ impl MockGeminiBuilder {
                 self.max_files,
                 self.max_stored_bytes,
                 self.max_batches,
+                self.max_interactions,
             )),
             journal: Mutex::new(Journal::new(self.journal_capacity, self.journal_byte_limit)),
             unmatched: Mutex::new(Vec::new()),

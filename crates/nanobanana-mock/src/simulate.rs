@@ -370,7 +370,7 @@ fn summarize(prompt: &str) -> String {
 }
 
 /// Text split into up to three small chunks at word boundaries, as the service streams it.
-fn split_text(text: &str) -> Vec<String> {
+pub(crate) fn split_text(text: &str) -> Vec<String> {
     let words: Vec<&str> = text.split_inclusive(' ').collect();
     if words.len() < 3 {
         return vec![text.to_owned()];

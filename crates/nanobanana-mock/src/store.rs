@@ -1,4 +1,9 @@
-//! Per-server state: uploaded files (and uploads in progress) and batches, bounded.
+//! Per-server state: uploaded files (and uploads in progress), batches and interactions
+//! ([`interactions`]), bounded.
+
+mod interactions;
+
+pub(crate) use self::interactions::{Interactions, Output, Run, StoredInteraction};
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -129,6 +134,7 @@ pub(crate) struct Store {
     pub(crate) uploads: HashMap<String, PendingUpload>,
     finished_uploads: HashMap<String, FinishedUpload>,
     pub(crate) batches: BTreeMap<String, Batch>,
+    pub(crate) interactions: Interactions,
     stored_bytes: usize,
     counter: u64,
     max_files: usize,
@@ -137,12 +143,18 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    pub(crate) fn new(max_files: usize, max_stored_bytes: usize, max_batches: usize) -> Self {
+    pub(crate) fn new(
+        max_files: usize,
+        max_stored_bytes: usize,
+        max_batches: usize,
+        max_interactions: usize,
+    ) -> Self {
         Self {
             files: BTreeMap::new(),
             uploads: HashMap::new(),
             finished_uploads: HashMap::new(),
             batches: BTreeMap::new(),
+            interactions: Interactions::new(max_interactions),
             stored_bytes: 0,
             counter: 0,
             max_files,
@@ -156,6 +168,7 @@ impl Store {
         self.uploads.clear();
         self.finished_uploads.clear();
         self.batches.clear();
+        self.interactions.clear();
         self.stored_bytes = 0;
     }
 
@@ -356,7 +369,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_base36() {
-        let mut store = Store::new(10, 100, 10);
+        let mut store = Store::new(10, 100, 10, 10);
         let a = store.new_id("s");
         let b = store.new_id("s");
         assert_ne!(a, b);

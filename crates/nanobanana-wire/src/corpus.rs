@@ -213,6 +213,28 @@ impl Corpus {
         Self::load_from(root.as_ref(), "interactions", "interactions/")
     }
 
+    /// Loads the cases under `root/cases/` and the Interactions API vectors under
+    /// `root/interactions/` (when that directory exists) as one corpus, sorted by id: what a
+    /// replaying server serves and the conformance suite runs.
+    pub fn load_all(root: impl AsRef<Path>) -> Result<Self, CorpusError> {
+        let root = root.as_ref();
+        let mut corpus = Self::load(root)?;
+        if root.join("interactions").is_dir() {
+            corpus.cases.extend(Self::load_interactions(root)?.cases);
+            corpus.cases.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        Ok(corpus)
+    }
+
+    /// The file a case of this corpus was loaded from: `cases/<id>.json`, or
+    /// `interactions/<slug>.json` for an Interactions API vector (id `interactions/<slug>`).
+    pub fn case_path(&self, id: &str) -> PathBuf {
+        match id.strip_prefix("interactions/") {
+            Some(slug) => self.root.join("interactions").join(format!("{slug}.json")),
+            None => self.root.join("cases").join(format!("{id}.json")),
+        }
+    }
+
     fn load_from(root: &Path, dir: &str, id_prefix: &str) -> Result<Self, CorpusError> {
         let root = root.to_path_buf();
         let mut files = Vec::new();

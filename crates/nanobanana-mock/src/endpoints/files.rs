@@ -38,6 +38,7 @@ pub(super) fn download(ctx: &Ctx<'_>, id: &str) -> Reply {
             )],
             body: ReplyBody::Full(file.bytes.clone()),
             reset_connection: false,
+            fixed: false,
         },
         None => file_not_found(id),
     }

@@ -11,6 +11,7 @@ mod batches;
 mod controls;
 mod files;
 mod generate;
+mod interactions;
 mod models;
 mod uploads;
 
@@ -57,12 +58,47 @@ pub(crate) async fn handle<'r>(
 }
 
 fn answer(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) -> (Reply, Fault) {
+    let (reply, fault) = answer_any(shared, request, matched);
+    // The Interactions API has its own error shape (INTERACTIONS.md §6): the checks shared by
+    // every endpoint (key, control headers, status faults, replay misses) answer in it there.
+    // A mock's fixed JSON answer is the user's and stays as written.
+    match matched.map(|m| m.endpoint()) {
+        Some(endpoint) if is_interactions(endpoint) && !reply.fixed => {
+            (reply::into_interactions_error(reply), fault)
+        }
+        _ => (reply, fault),
+    }
+}
+
+/// Whether an endpoint is one of the Interactions API's.
+fn is_interactions(endpoint: Endpoint) -> bool {
+    matches!(
+        endpoint,
+        Endpoint::InteractionCreate
+            | Endpoint::InteractionGet
+            | Endpoint::InteractionDelete
+            | Endpoint::InteractionCancel
+    )
+}
+
+fn answer_any(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) -> (Reply, Fault) {
     let endpoint = matched.map(|m| m.endpoint());
     let model = matched.and_then(|m| m.model());
     // Resumable upload chunks carry no API key (WIRE.md): the upload id is the credential.
     let is_upload_chunk =
         endpoint == Some(Endpoint::FileUpload) && request.query("upload_id").is_some();
     if !is_upload_chunk && let Some(reply) = controls::check_auth(shared, request) {
+        if endpoint.is_some_and(is_interactions) {
+            // INTERACTIONS.md §6: no key (or a wrong one) is 401 `authentication`.
+            return (
+                reply::interactions_error(
+                    401,
+                    "authentication",
+                    "API key not valid. Please pass a valid API key.",
+                ),
+                Fault::none(),
+            );
+        }
         return (reply, Fault::none());
     }
     let controls = match controls::Controls::read(shared, request) {
@@ -73,7 +109,11 @@ fn answer(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) -> (
     let mut fault = shared.config.fault.clone();
     match crate::mock::matched_action(shared, request, endpoint, model) {
         Some(Action::Fault(f)) => fault = fault.merged_with(&f),
-        Some(Action::Json(status, body)) => return (Reply::json(status, &body), fault),
+        Some(Action::Json(status, body)) => {
+            let mut reply = Reply::json(status, &body);
+            reply.fixed = true;
+            return (reply, fault);
+        }
         Some(Action::Mode(m)) => mode = m,
         Some(Action::Pass) | None => {}
     }
@@ -127,21 +167,10 @@ fn dispatch(ctx: &Ctx<'_>, route: Option<Route<'_>>) -> Reply {
         Route::FileDownload { file } => files::download(ctx, file),
         Route::ModelGet { model } => models::get(ctx, model),
         Route::ModelList => models::list(ctx),
-        // The Interactions API (docs/service/INTERACTIONS.md) is not served yet (issue 16,
-        // item 5): the service's 501 in that API's error shape.
-        Route::InteractionCreate
-        | Route::InteractionGet { .. }
-        | Route::InteractionDelete { .. }
-        | Route::InteractionCancel { .. } => Reply::json(
-            501,
-            &json!({"error": {
-                "code": "unimplemented",
-                "message": format!(
-                    "{} is not implemented in nanobanana-mock yet.",
-                    route.endpoint().name()
-                ),
-            }}),
-        ),
+        Route::InteractionCreate => interactions::create(ctx),
+        Route::InteractionGet { interaction } => interactions::get(ctx, interaction),
+        Route::InteractionDelete { interaction } => interactions::delete(ctx, interaction),
+        Route::InteractionCancel { interaction } => interactions::cancel(ctx, interaction),
     }
 }
 

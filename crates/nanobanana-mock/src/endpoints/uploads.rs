@@ -323,6 +323,7 @@ fn cut(
         Some(code) => with_received(with(apply::status_reply(code, fault, None), ACTIVE), kept),
         None => Reply {
             reset_connection: true,
+            fixed: false,
             ..Reply::json_bytes(502, Bytes::new())
         },
     })

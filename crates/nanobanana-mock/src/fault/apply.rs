@@ -89,6 +89,7 @@ pub(crate) async fn send_cut(tx: BodySender, data: Bytes, after: u64) {
 pub(crate) async fn send_events(
     tx: BodySender,
     events: Vec<Bytes>,
+    names: Option<Vec<String>>,
     line_ending: LineEnding,
     fault: Fault,
 ) {
@@ -109,7 +110,11 @@ pub(crate) async fn send_events(
             break;
         }
         // Sent as three shared buffers: the event itself is never copied per request.
-        let framed = reply::frame_event_parts(event, line_ending);
+        let name = names
+            .as_ref()
+            .and_then(|n| n.get(index))
+            .map(String::as_str);
+        let framed = reply::frame_event_parts(name, event, line_ending);
         if fault.truncate_after.map(|n| n.min(last)) == Some(index) {
             let mut half = framed.iter().map(Bytes::len).sum::<usize>() / 2;
             for part in framed {
@@ -129,18 +134,46 @@ pub(crate) async fn send_events(
     }
     // `error-after=N`: the loop stopped after N events (or sent them all, when there are
     // fewer); the error event, then the end of the stream.
-    if fault.error_after.is_some() {
+    if let Some(after) = fault.error_after {
         let code = fault.status.unwrap_or(503);
-        let _ = out.send(error_event(code, line_ending)).await;
+        let event = match names {
+            // Named events (the Interactions API): an `error` event with the next event id.
+            Some(_) => named_error_event(code, after.min(events.len()) + 1, line_ending),
+            None => error_event(code, line_ending),
+        };
+        let _ = out.send(event).await;
     }
 }
+
+/// The message of the error event of a stream that breaks.
+const STREAM_ERROR: &str = "The model is overloaded. Please try again later.";
 
 /// The `data: {"error": ...}` event of a stream that breaks.
 fn error_event(code: u16, line_ending: LineEnding) -> Bytes {
     let error = serde_json::json!({
-        "error": reply::error_object(code, "The model is overloaded. Please try again later.", Vec::new())
+        "error": reply::error_object(code, STREAM_ERROR, Vec::new())
     });
     reply::frame_event(error.to_string().as_bytes(), line_ending)
+}
+
+/// The `error` event of an Interactions API stream that breaks (INTERACTIONS.md §5, §6): named,
+/// with `event_type`, an `event_id` after the last one sent, and a string code.
+fn named_error_event(code: u16, number: usize, line_ending: LineEnding) -> Bytes {
+    let error = serde_json::json!({
+        "event_type": "error",
+        "event_id": format!("evt_{number:04}"),
+        "error": {"code": reply::interactions_code(code), "message": STREAM_ERROR},
+    });
+    let newline = match line_ending {
+        LineEnding::Lf => "\n",
+        LineEnding::Crlf => "\r\n",
+    };
+    let mut framed = format!("event: error{newline}").into_bytes();
+    framed.extend_from_slice(&reply::frame_event(
+        error.to_string().as_bytes(),
+        line_ending,
+    ));
+    Bytes::from(framed)
 }
 
 /// A body sender that resets the connection once a byte budget is spent.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod interactions;
+
 use std::sync::OnceLock;
 
 use base64::Engine as _;

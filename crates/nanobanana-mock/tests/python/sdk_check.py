@@ -9,7 +9,10 @@ them with `http_options={"base_url": ...}` and runs the scenarios below: text-to
 default model with the SDK's 2026 fields (store, service_tier), image config, a three-turn chat
 (signatures sent back, URL-safe re-encoded by the SDK), streaming, a streamed chat, an upload
 referenced by URI, a shut-down id's 404, an unsigned image turn and the dummy signature accepted,
-the current models' refusals, the preview ids on the early-2026 server, and an injected 429.
+the current models' refusals, the preview ids on the early-2026 server, an injected 429, and
+the Interactions API through `client.interactions` (sdk_interactions.py): create with an inline
+image and with `delivery: uri`, a continuation, a resumed stream, a background run, cancel,
+delete and an error.
 Prints one line per scenario and a summary `N passed, N failed`; exits 1 when any failed.
 """
 
@@ -22,6 +25,8 @@ import traceback
 
 from google import genai
 from google.genai import errors, types
+
+import sdk_interactions
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "..", "nanobanana-rules", "data")
@@ -285,6 +290,7 @@ def main(argv):
             ("2.1 512, Lite 2K, Pro 1:8 refused with 400", lambda: current_models_refuse_what_they_lack(client)),
             ("--as-of 2026-03-01 serves the preview ids", lambda: early_service(early_url)),
             ("injected 429 surfaces as ClientError", lambda: rate_limited(url)),
+            *sdk_interactions.scenarios(client, url, expected_size, image_size),
         ]
         passed = failed = 0
         for name, run in scenarios:
