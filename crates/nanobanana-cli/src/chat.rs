@@ -1,4 +1,5 @@
-//! `chat`: an editing conversation, one prompt per line of input.
+//! `chat`: an editing conversation, one prompt per line of input (history in the session file, or
+//! with `--api interactions` kept on the service: the file then holds only interaction ids).
 //!
 //! Each turn sends the whole history (model turns exactly as received, thought signatures
 //! included: the workflows' `Chat`), saves the turn's images as `turn-001.jpg`, ... in the output
@@ -186,6 +187,7 @@ fn load_session(path: &Path) -> Result<Saved, Failure> {
 
 /// The conversation of a chat: its history in this process (and the session file), or on the
 /// service (`--api interactions`).
+#[allow(clippy::large_enum_variant)] // one per chat process; never moved in a loop
 enum Conversation {
     Client(Chat),
     Server(ServerChat),

@@ -2373,3 +2373,226 @@ async fn upload_streams_resumes_after_a_cut_and_stores_the_file() {
     assert!(refused.stderr.contains("--mime"), "{refused:#?}");
     assert_eq!(server.received_requests().len(), before);
 }
+
+/// The bodies of the Interactions API create requests the server received, in order.
+fn interaction_requests(server: &MockGemini) -> Vec<Value> {
+    server
+        .received_for(Endpoint::InteractionCreate)
+        .iter()
+        .map(|r| r.json().expect("a JSON body"))
+        .collect()
+}
+
+/// `--api interactions` (issue 16): generate and edit send one Interactions create request each
+/// (the message as content, the ratio and size as the image response format), write the image
+/// the model answered (JPEG at the table's size); the flags with no Interactions field are
+/// refused by name before anything is sent, and so is a broken rule (exit code 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_and_edit_through_the_interactions_api() {
+    let dir = scratch("interactions-generate");
+    let server = MockGemini::builder().allow_unmatched().start().await;
+    let made = run_async(against(
+        &server,
+        &dir,
+        &[
+            "generate",
+            "--api",
+            "interactions",
+            "a nano banana dish",
+            "-a",
+            "16:9",
+            "-s",
+            "2K",
+            "-o",
+            "dish",
+        ],
+    ))
+    .await
+    .ok();
+    assert!(made.stdout.contains("wrote dish.jpg"), "{made:#?}");
+    assert_eq!(
+        image_size(&dir.join("dish.jpg")),
+        (ImageFormat::Jpeg, 2752, 1536),
+        "the 2K row of 16:9"
+    );
+    let edited = run_async(against(
+        &server,
+        &dir,
+        &[
+            "edit",
+            "--api",
+            "interactions",
+            "dish.jpg",
+            "add a spoon",
+            "-o",
+            "spoon.jpg",
+        ],
+    ))
+    .await
+    .ok();
+    assert!(edited.stdout.contains("wrote spoon.jpg"), "{edited:#?}");
+    let requests = interaction_requests(&server);
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert_eq!(requests[0]["model"], "gemini-nano-banana-2.1");
+    assert_eq!(requests[0]["input"][0]["text"], "a nano banana dish");
+    assert_eq!(requests[0]["response_format"]["aspect_ratio"], "16:9");
+    assert_eq!(requests[0]["response_format"]["image_size"], "2K");
+    assert!(requests[0].get("previous_interaction_id").is_none());
+    assert_eq!(requests[1]["input"][1]["type"], "image");
+    assert_eq!(requests[1]["input"][1]["mime_type"], "image/jpeg");
+    assert!(
+        generate_requests(&server).is_empty(),
+        "nothing went to generateContent"
+    );
+
+    let refused = run_async(against(
+        &server,
+        &dir,
+        &[
+            "generate",
+            "--api",
+            "interactions",
+            "--search",
+            "web",
+            "--image-only",
+            "x",
+            "-o",
+            "x.jpg",
+        ],
+    ))
+    .await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(
+        refused
+            .stderr
+            .contains("--search, --image-only cannot be used with --api interactions"),
+        "{refused:#?}"
+    );
+    let broken = run_async(against(
+        &server,
+        &dir,
+        &[
+            "generate",
+            "--api",
+            "interactions",
+            "x",
+            "-s",
+            "512",
+            "-o",
+            "y.jpg",
+        ],
+    ))
+    .await;
+    assert_eq!(broken.code, 2, "{broken:#?}");
+    assert!(broken.stderr.contains("512"), "{broken:#?}");
+    assert_eq!(
+        interaction_requests(&server).len(),
+        2,
+        "nothing more was sent"
+    );
+}
+
+/// `chat --api interactions`: each turn sends only its message and continues the last
+/// interaction (`previous_interaction_id`); the session file holds the model and the chain of
+/// interaction ids, nothing of the images; a later run resumes from the file, `/undo` goes back
+/// one interaction; a file-kept session cannot move to the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_through_the_interactions_api_keeps_only_interaction_ids() {
+    let dir = scratch("interactions-chat");
+    let server = MockGemini::builder().allow_unmatched().start().await;
+    let chat = |input: &'static str, extra: &'static [&'static str]| {
+        let mut args = vec!["chat", "--session", "server.chat.json", "-o", "turns"];
+        args.extend_from_slice(extra);
+        let command = against(&server, &dir, &args);
+        tokio::task::spawn_blocking(move || run_with_input(command, input))
+    };
+    let first = chat(
+        "a nano banana dish\n/ratio 16:9\nnow in the sun\n/history\n",
+        &["--api", "interactions"],
+    )
+    .await
+    .unwrap()
+    .ok();
+    assert!(
+        first
+            .stdout
+            .contains("wrote turns/turn-002.jpg (1376x768 image/jpeg"),
+        "{first:#?}"
+    );
+    let session: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("server.chat.json")).unwrap()).unwrap();
+    assert_eq!(session["format"], "nanobanana-interaction-session");
+    assert_eq!(session["model"], "gemini-nano-banana-2.1");
+    let ids: Vec<String> = session["interactionIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "{session}");
+    assert!(
+        first.stdout.contains(&format!("2. interaction {}", ids[1])),
+        "{first:#?}"
+    );
+    let requests = interaction_requests(&server);
+    assert_eq!(requests.len(), 2);
+    assert!(requests[0].get("previous_interaction_id").is_none());
+    assert_eq!(requests[1]["previous_interaction_id"], ids[0].as_str());
+    assert_eq!(
+        requests[1]["input"].as_array().unwrap().len(),
+        1,
+        "only the new message goes"
+    );
+
+    // Resumed from the file alone (no --api: the session says where its history is); /undo
+    // goes back to the first interaction (its new turn 2 is written where the old one was).
+    std::fs::remove_file(dir.join("turns/turn-002.jpg")).unwrap();
+    let second = chat("/undo\na tiny chef's hat\n", &[]).await.unwrap().ok();
+    assert!(second.stdout.contains("turn 2:"), "{second:#?}");
+    let requests = interaction_requests(&server);
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[2]["previous_interaction_id"], ids[0].as_str());
+    let session: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("server.chat.json")).unwrap()).unwrap();
+    let resumed = session["interactionIds"].as_array().unwrap();
+    assert_eq!(resumed.len(), 2);
+    assert_eq!(resumed[0], ids[0].as_str());
+    assert_ne!(resumed[1], ids[1].as_str());
+
+    // A session kept in the file stays there.
+    let client_side = tokio::task::spawn_blocking({
+        let command = against(
+            &server,
+            &dir,
+            &["chat", "--session", "local.chat.json", "-o", "local"],
+        );
+        move || run_with_input(command, "one\n")
+    })
+    .await
+    .unwrap()
+    .ok();
+    assert!(client_side.stdout.contains("turn 1:"), "{client_side:#?}");
+    let moved = tokio::task::spawn_blocking({
+        let command = against(
+            &server,
+            &dir,
+            &[
+                "chat",
+                "--api",
+                "interactions",
+                "--session",
+                "local.chat.json",
+                "-o",
+                "local",
+            ],
+        );
+        move || run_with_input(command, "two\n")
+    })
+    .await
+    .unwrap();
+    assert_eq!(moved.code, 2, "{moved:#?}");
+    assert!(
+        moved.stderr.contains("keeps its history in the file"),
+        "{moved:#?}"
+    );
+}

@@ -130,7 +130,10 @@ impl InteractionConversation {
             .interactions()
             .create_with(&request, &self.request_options)
             .await?;
-        let generation = generation_of(&self.model, &self.options, &interaction);
+        let mut request = GenerateContentRequest::new();
+        self.options.apply_to(&mut request);
+        let response = with_downloaded_images(&self.client, response_of(&interaction)).await?;
+        let generation = Generation::new(self.model.as_str(), &request, response);
         if interaction.status == Some(InteractionStatus::Completed) {
             self.last_id.clone_from(&interaction.id);
             self.turns += 1;
@@ -166,6 +169,48 @@ pub fn interaction_request(
         .with_response_format(format);
     request.previous_interaction_id = previous_interaction_id.map(str::to_owned);
     Ok(request)
+}
+
+/// `response` with each image delivered as a download `uri` of this service's Files API
+/// (`delivery: uri`) fetched and put inline, so the [`Generation`] has the bytes to show, check and
+/// save as with inline delivery. A `uri` elsewhere (not a `files/{id}` download) stays a file
+/// reference: the key is only ever sent to the client's own service.
+async fn with_downloaded_images(
+    client: &Client,
+    mut response: GenerateContentResponse,
+) -> Result<GenerateContentResponse, Error> {
+    let parts = response
+        .candidates
+        .iter_mut()
+        .filter_map(|candidate| candidate.content.as_mut())
+        .flat_map(|content| content.parts.iter_mut());
+    for part in parts {
+        let Some(file) = &part.file_data else {
+            continue;
+        };
+        let Some(name) = file.file_uri.as_deref().and_then(files_download_name) else {
+            continue;
+        };
+        let bytes = client.files().download(&name).await?;
+        let mut blob = Blob::new().with_data(bytes);
+        blob.mime_type = file.mime_type.clone();
+        part.file_data = None;
+        part.inline_data = Some(blob);
+    }
+    Ok(response)
+}
+
+/// `files/{id}` for a Files API download URI of the client's service
+/// (`…/files/{id}:download?alt=media`), `None` for any other URI.
+fn files_download_name(uri: &str) -> Option<String> {
+    let path = uri.split(['?', '#']).next()?;
+    let (_, rest) = path.rsplit_once("/files/")?;
+    let id = rest.strip_suffix(":download")?;
+    let plain = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plain.then(|| format!("files/{id}"))
 }
 
 /// An Interactions content for a request part (text, inline image or file reference).
@@ -279,5 +324,37 @@ fn part_of(content: &InteractionContent) -> Option<Part> {
             (None, None) => None,
         },
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::files_download_name;
+
+    #[test]
+    fn only_files_api_downloads_are_fetched() {
+        assert_eq!(
+            files_download_name(
+                "http://127.0.0.1:9/download/v1beta/files/abc-1_x:download?alt=media"
+            )
+            .as_deref(),
+            Some("files/abc-1_x")
+        );
+        assert_eq!(
+            files_download_name(
+                "https://generativelanguage.googleapis.com/v1beta/files/f1:download?alt=media"
+            )
+            .as_deref(),
+            Some("files/f1")
+        );
+        for other in [
+            "https://example.com/image.jpg",
+            "https://example.com/files/a/b:download",
+            "https://example.com/files/:download",
+            "gs://bucket/files/x",
+            "files/x",
+        ] {
+            assert_eq!(files_download_name(other), None, "{other}");
+        }
     }
 }

@@ -57,7 +57,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The examples (`cargo run -p nanobanana --example generate`, and `edit`, `chat`, `compose`,
+//! The examples (`cargo run -p nanobanana --example generate`, and `edit`, `chat`, `interaction_chat`, `compose`,
 //! `grounding`, `outcomes`, `batch`, `cost_preview`) each start the fake server in-process, or
 //! use the real service when `GEMINI_API_KEY` is set.
 //!
