@@ -245,8 +245,8 @@ pub(crate) struct ImageOptions {
     #[arg(long, value_enum, value_name = "KIND", help_heading = "Image")]
     pub(crate) search: Option<SearchChoice>,
 
-    /// The service's API to call: generateContent, or the Interactions API (a chat then keeps
-    /// its history on the service and only the interaction id in its session file)
+    /// The service's API to call (with interactions, a chat keeps its history on the service and
+    /// only interaction ids in its session file)
     #[arg(
         long,
         value_enum,
@@ -260,9 +260,9 @@ pub(crate) struct ImageOptions {
 /// `--api`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ApiChoice {
-    /// `models/{model}:generateContent` (the whole history sent each turn)
+    /// generateContent (a chat sends its whole history each turn)
     GenerateContent,
-    /// `interactions` (the service keeps the history: `previous_interaction_id`)
+    /// The Interactions API (the service keeps a chat's history: previous_interaction_id)
     Interactions,
 }
 
