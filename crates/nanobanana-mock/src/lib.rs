@@ -129,6 +129,8 @@ pub mod image;
 mod journal;
 mod json;
 mod mock;
+mod outbound;
+mod record;
 mod replay;
 mod reply;
 mod request;
@@ -137,6 +139,7 @@ mod server;
 mod signature;
 mod simulate;
 mod store;
+pub mod webhooks;
 
 pub use crate::config::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_JOURNAL_BYTE_LIMIT, DEFAULT_MAX_CONNECTIONS,
@@ -145,7 +148,9 @@ pub use crate::config::{
 pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, UploadCut};
 pub use crate::journal::ReceivedRequest;
 pub use crate::mock::{Mock, MockGuard, Times};
+pub use crate::record::RecordMode;
 pub use crate::server::{MockGemini, shutdown_signal};
+pub use crate::webhooks::WebhookDelivery;
 /// The kinds of answer a fault can ask for (the rules crate's, as the client classifies them).
 pub use nanobanana_rules::OutcomeKind;
 pub use nanobanana_wire::Endpoint;
