@@ -227,6 +227,37 @@ pub(crate) fn batch_ended(shared: &Shared, batch: &crate::store::Batch, operatio
     deliver(shared, &config.uris, event(kind, data, config));
 }
 
+/// `GET /__admin/webhooks`: `{secret, deliveries: [{uri, type, webhookId, attempt, status?,
+/// error?, delivered, body}]}`, oldest first.
+pub(crate) fn admin_list(shared: &Shared) -> crate::reply::Reply {
+    let deliveries: Vec<Value> = shared
+        .webhooks
+        .deliveries()
+        .iter()
+        .map(|d| {
+            let mut out = json!({
+                "uri": d.uri,
+                "type": d.event_type,
+                "webhookId": d.webhook_id,
+                "attempt": d.attempt,
+                "delivered": d.delivered(),
+                "body": serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),
+            });
+            if let Some(status) = d.status {
+                out["status"] = json!(status);
+            }
+            if let Some(error) = &d.error {
+                out["error"] = json!(error);
+            }
+            out
+        })
+        .collect();
+    crate::reply::Reply::json(
+        200,
+        &json!({"secret": shared.webhooks.secret(), "deliveries": deliveries}),
+    )
+}
+
 /// The webhook side of a running server: the key, the receivers allowed, the journal of
 /// attempts.
 #[derive(Clone)]

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 
-use common::{FLASH31, get, post_json, prompt};
+use common::{FLASH31, client, get, post_json, prompt};
 use nanobanana_mock::MockGemini;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -323,4 +323,29 @@ async fn every_server_has_its_own_secret_unless_given_one() {
     assert!(a.webhook_secret().starts_with("whsec_"));
     assert_ne!(a.webhook_secret(), b.webhook_secret());
     assert_eq!(server().await.webhook_secret(), SECRET);
+}
+
+#[tokio::test]
+async fn the_admin_api_lists_the_secret_and_the_deliveries() {
+    let receiver = Receiver::start(&[500]).await;
+    let server = server().await;
+    let id = create_batch(&server, json!({"uris": [receiver.uri]})).await;
+    let _ = get(&server, &format!("/v1beta/batches/{id}")).await;
+    receiver.wait_for(2).await;
+    let listed = get(&server, "/__admin/webhooks").await.json();
+    assert_eq!(listed["secret"], SECRET);
+    let deliveries = listed["deliveries"].as_array().expect("deliveries");
+    assert_eq!(deliveries.len(), 2, "{listed}");
+    assert_eq!(deliveries[0]["status"], 500);
+    assert_eq!(deliveries[0]["delivered"], false);
+    assert_eq!(deliveries[1]["attempt"], 2);
+    assert_eq!(deliveries[1]["delivered"], true);
+    assert_eq!(deliveries[1]["body"]["type"], "batch.succeeded");
+    let reset = client()
+        .post(format!("{}/__admin/reset", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+    assert!(server.webhook_deliveries().is_empty());
 }
