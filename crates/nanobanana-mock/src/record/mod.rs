@@ -40,6 +40,26 @@ use crate::reply::{self, Reply};
 use crate::server::{Request, Shared};
 
 /// What a recording server does with a request (`--record-mode`).
+///
+/// - `None`: replay only; the server runs in [`Mode::Replay`] over its fixtures and the
+///   directory's recordings, and a request no recording matches gets replay mode's `501`
+///   naming the closest recording.
+/// - `New`: a request that matches a recording (the fixtures, the directory's, or one made
+///   earlier in this run) is replayed; any other is forwarded to the upstream, its answer
+///   returned to the client, written into the directory and replayed from then on.
+/// - `All`: every request is forwarded and recorded.
+///
+/// Each forwarded exchange becomes one case file `DIR/cases/recorded/<endpoint>-<hash>-<nnn>.json`
+/// in the corpus format (`fixtures/README.md`, `fixtures/schema/case.schema.json`:
+/// `provenance: recorded`, `targets: [client]`; images under `DIR/blobs/sha256/`, event
+/// streams as `events`), so the directory loads back as fixtures. The headers
+/// `x-goog-api-key`, `authorization`, `proxy-authorization` and `cookie` and the `key` query
+/// parameter are left out (the case's `auth` says how the key travelled) and their values are
+/// replaced by `REDACTED` wherever else they appear. While forwarding (`New`, `All`), the mode
+/// and the `x-nanobanana-mode` header are not consulted; the key check, mounted mocks and
+/// faults still come first. An unreachable upstream is a `502` (`504` after
+/// [`MockGeminiBuilder::upstream_timeout`]), a recording that cannot be written a `500`;
+/// neither is recorded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum RecordMode {
     /// Replay only: nothing is forwarded.
