@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use nanobanana_wire::corpus::extract_image_blobs;
+use nanobanana_wire::corpus::{extract_image_blobs, recorded_query};
 
 use crate::exchange::Outgoing;
 use crate::http::{PUBLIC_BASE_URL, Sender, Target};
@@ -211,14 +211,8 @@ fn interaction_json(name: Option<String>, request: &Outgoing, answer: &Answer) -
     let mut req = Map::new();
     req.insert("method".into(), json!(request.method));
     req.insert("path".into(), json!(request.path));
-    if !request.query.is_empty() {
-        let query: Map<String, Value> = request
-            .query
-            .iter()
-            .filter(|(k, _)| k != "key")
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
-        req.insert("query".into(), Value::Object(query));
+    if let Some(query) = recorded_query(&request.query) {
+        req.insert("query".into(), query);
     }
     let headers: Map<String, Value> = request
         .headers

@@ -361,3 +361,42 @@ async fn run(args: Args) -> ExitCode {
     drop(server);
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> Result<Option<Args>, String> {
+        parse(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn recording_and_webhook_options() {
+        let args = parsed(&[
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--record-into=rec",
+            "--record-mode",
+            "all",
+            "--webhook-secret",
+            "whsec_abc",
+            "--webhook-allow-host",
+            "hooks.test",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(args.upstream.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(args.record_into, Some(PathBuf::from("rec")));
+        assert_eq!(args.record_mode, Some(RecordMode::All));
+        assert_eq!(args.webhook_secret.as_deref(), Some("whsec_abc"));
+        assert_eq!(args.webhook_hosts, ["hooks.test"]);
+        assert_eq!(
+            parsed(&["--record-mode", "once"]).err().unwrap(),
+            "--record-mode: unknown record mode \"once\": allowed are none, new, all"
+        );
+        assert_eq!(
+            parsed(&["--upstream"]).err().unwrap(),
+            "--upstream needs a value (URL)"
+        );
+    }
+}

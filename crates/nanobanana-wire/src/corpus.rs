@@ -330,6 +330,17 @@ fn read_blob(root: &Path, path: &str) -> Result<Vec<u8>, String> {
     fs::read(root.join("blobs").join(path)).map_err(|e| format!("blob {path}: {e}"))
 }
 
+/// The `query` of a recorded request (a JSON object of strings): every parameter but the API
+/// key (`key`), which no case may hold; `None` when nothing is left.
+pub fn recorded_query(query: &[(String, String)]) -> Option<Value> {
+    let map: serde_json::Map<String, Value> = query
+        .iter()
+        .filter(|(k, _)| k != "key")
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    (!map.is_empty()).then_some(Value::Object(map))
+}
+
 /// The inverse of [`expand_blobs`]: replaces every base64 image below `value` (an
 /// `inlineData`/`inline_data` whose `data` decodes to a PNG or JPEG with a readable size) with a
 /// `{"$blob": "<path>"}` reference, where `store` keeps the bytes and returns their blob path

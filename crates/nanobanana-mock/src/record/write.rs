@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use nanobanana_rules::Date;
-use nanobanana_wire::corpus::{Case, extract_image_blobs};
+use nanobanana_wire::corpus::{Case, extract_image_blobs, recorded_query};
 use nanobanana_wire::routes::route;
 
 use super::RecordMode;
@@ -193,14 +193,8 @@ impl<'a> Exchange<'a> {
         let mut out = Map::new();
         out.insert("method".into(), json!(request.method.to_ascii_uppercase()));
         out.insert("path".into(), json!(request.path));
-        let query: Map<String, Value> = request
-            .query
-            .iter()
-            .filter(|(k, _)| k != "key")
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
-        if !query.is_empty() {
-            out.insert("query".into(), Value::Object(query));
+        if let Some(query) = recorded_query(&request.query) {
+            out.insert("query".into(), query);
         }
         let headers: Map<String, Value> = request
             .headers
