@@ -384,3 +384,75 @@ async fn settings_that_cannot_record_are_refused_at_start() {
         "unknown record mode \"sometimes\": allowed are none, new, all"
     );
 }
+
+/// A resumable upload through the recorder: the upload URL points at the recorder, the chunk
+/// (binary, no key) is recorded as a blob, and both steps replay after a restart.
+async fn upload(server: &MockGemini, bytes: &[u8]) -> (common::Answer, common::Answer) {
+    let start = send(
+        client()
+            .post(url(server, "/upload/v1beta/files"))
+            .header("x-goog-api-key", CANARY)
+            .header("x-goog-upload-protocol", "resumable")
+            .header("x-goog-upload-command", "start")
+            .header(
+                "x-goog-upload-header-content-length",
+                bytes.len().to_string(),
+            )
+            .header("x-goog-upload-header-content-type", "image/png")
+            .header("content-type", "application/json")
+            .body(r#"{"file": {"display_name": "recorded.png"}}"#),
+    )
+    .await;
+    assert_eq!(start.status, 200, "{}", start.text_head());
+    let upload_url = start.header("x-goog-upload-url").expect("an upload URL");
+    assert!(upload_url.starts_with(&server.uri()), "{upload_url}");
+    let last = send(
+        client()
+            .post(upload_url)
+            .header("x-goog-upload-command", "upload, finalize")
+            .header("x-goog-upload-offset", "0")
+            .body(bytes.to_vec()),
+    )
+    .await;
+    (start, last)
+}
+
+#[tokio::test]
+async fn a_resumable_upload_is_recorded_and_replayed() {
+    use nanobanana_mock::image::{ImageFormat, Style, render};
+    let dir = fresh_dir("upload");
+    let bytes = render(ImageFormat::Png, Style::Final, 40, 30, b"recorded upload").unwrap();
+    let (start, last) = {
+        let upstream = upstream().await;
+        let server = recorder(&upstream, &dir, RecordMode::New).await;
+        let answers = upload(&server, &bytes).await;
+        assert_eq!(upstream.received_for(Endpoint::FileUpload).len(), 2);
+        answers
+    };
+    assert_eq!(last.status, 200, "{}", last.text_head());
+    assert_eq!(last.header("x-goog-upload-status"), Some("final"));
+    assert_eq!(last.json()["file"]["displayName"], "recorded.png");
+    let cases = case_files(&dir);
+    assert_eq!(cases.len(), 2, "{cases:?}");
+    let chunk = cases
+        .iter()
+        .map(|p| serde_json::from_slice::<Value>(&std::fs::read(p).unwrap()).unwrap())
+        .find(|c| c["interactions"][0]["request"].get("bodyBlob").is_some())
+        .expect("the chunk's bytes as a blob");
+    assert_eq!(chunk["interactions"][0]["request"]["auth"], "none");
+    let blob = chunk["interactions"][0]["request"]["bodyBlob"]
+        .as_str()
+        .unwrap();
+    assert_eq!(std::fs::read(dir.join("blobs").join(blob)).unwrap(), bytes);
+    assert_no_canary(&dir);
+
+    let fresh_upstream = upstream().await;
+    let server = recorder(&fresh_upstream, &dir, RecordMode::New).await;
+    let (start_again, last_again) = upload(&server, &bytes).await;
+    assert_eq!(
+        start_again.header("x-goog-upload-status"),
+        start.header("x-goog-upload-status")
+    );
+    assert_eq!(last_again.json(), last.json());
+    assert!(fresh_upstream.received_requests().is_empty());
+}
