@@ -41,7 +41,8 @@
 //!   the corpus format (images as blobs, streams as events, API keys and other credentials left
 //!   out and scrubbed) and replayed from then on, in this run and after a restart.
 //! - **Webhooks** ([`webhooks`]): a batch created with `webhookConfig {uris, user_metadata}`
-//!   POSTs its completion event (`batch.succeeded`, `batch.cancelled`, ...) to each loopback URI,
+//!   (an interaction with `webhook_config`) POSTs its completion event (`batch.succeeded`,
+//!   `batch.cancelled`, `interaction.completed`, ...) to each loopback URI,
 //!   signed the Standard Webhooks way with the server's secret
 //!   ([`MockGeminiBuilder::webhook_secret`], `--webhook-secret`), retried with backoff; every
 //!   attempt is in [`MockGemini::webhook_deliveries`].

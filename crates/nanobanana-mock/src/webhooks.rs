@@ -21,9 +21,14 @@
 //! ```
 //!
 //! Types: `batch.succeeded`, `batch.failed`, `batch.expired` (the service's), and
-//! `batch.cancelled` (the fake's choice: the service lists no event for a cancelled batch);
-//! `interaction.completed` and `interaction.failed` for interactions. `data.userMetadata` is the
-//! `user_metadata` given at creation, absent when none was.
+//! `batch.cancelled` (the fake's choice: the service lists no event for a cancelled batch).
+//! `data.userMetadata` is the `user_metadata` given at creation, absent when none was.
+//!
+//! An interaction created with `webhook_config` gets `interaction.completed` or
+//! `interaction.failed` (the service's) or `interaction.cancelled` (the fake's choice) when it
+//! ends (at once, or for a `background` run when a get or a stream plays it to its end), in the
+//! Interactions API's snake_case: `data` holds `id`, `status`, `model`, `created`, `updated`
+//! and `user_metadata`.
 //!
 //! **Delivery**: only `http://` URIs whose host is loopback (`127.0.0.0/8`, `::1`,
 //! `localhost`) or allowed by [`MockGeminiBuilder::webhook_allow_host`] are POSTed to (tests
@@ -182,10 +187,17 @@ impl WebhookConfig {
     }
 }
 
-/// An event: `{type, timestamp, data}`, with `data.userMetadata` from the config.
-pub(crate) fn event(kind: &str, mut data: Map<String, Value>, config: &WebhookConfig) -> Value {
+/// An event: `{type, timestamp, data}`, with the config's user metadata in `data` under
+/// `metadata_key` (`userMetadata` in the Gemini API's camelCase, `user_metadata` in the
+/// Interactions API's snake_case).
+pub(crate) fn event(
+    kind: &str,
+    mut data: Map<String, Value>,
+    config: &WebhookConfig,
+    metadata_key: &str,
+) -> Value {
     if let Some(metadata) = &config.user_metadata {
-        data.insert("userMetadata".into(), metadata.clone());
+        data.insert(metadata_key.into(), metadata.clone());
     }
     json!({
         "type": kind,
@@ -224,7 +236,11 @@ pub(crate) fn batch_ended(shared: &Shared, batch: &crate::store::Batch, operatio
             }
         }
     }
-    deliver(shared, &config.uris, event(kind, data, config));
+    deliver(
+        shared,
+        &config.uris,
+        event(kind, data, config, "userMetadata"),
+    );
 }
 
 /// `GET /__admin/webhooks`: `{secret, deliveries: [{uri, type, webhookId, attempt, status?,

@@ -349,3 +349,84 @@ async fn the_admin_api_lists_the_secret_and_the_deliveries() {
     assert_eq!(reset.status(), 200);
     assert!(server.webhook_deliveries().is_empty());
 }
+
+#[tokio::test]
+async fn an_interaction_posts_interaction_completed_in_snake_case() {
+    use common::interactions::{CREATE, MODEL, create, id_of};
+    let receiver = Receiver::start(&[]).await;
+    let server = MockGemini::builder().webhook_secret(SECRET).start().await;
+    let answer = create(
+        &server,
+        json!({"webhook_config": {"uris": [receiver.uri], "user_metadata": {"run": "7"}}}),
+    )
+    .await;
+    let id = id_of(&answer);
+    let request = &receiver.wait_for(1).await[0];
+    assert_eq!(
+        request.header("webhook-signature"),
+        expected_signature(request)
+    );
+    let event = request.json();
+    assert_eq!(event["type"], "interaction.completed");
+    assert_eq!(event["data"]["id"], id);
+    assert_eq!(event["data"]["status"], "completed");
+    assert_eq!(event["data"]["model"], MODEL);
+    assert_eq!(event["data"]["user_metadata"], json!({"run": "7"}));
+    // A get of the finished interaction sends nothing more.
+    let _ = get(&server, &format!("{CREATE}/{id}")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_background_interaction_posts_when_a_get_ends_it_and_when_cancelled() {
+    use common::interactions::{CREATE, create, id_of};
+    let receiver = Receiver::start(&[]).await;
+    let server = MockGemini::builder().interaction_polls(0).start().await;
+    let hook = json!({"uris": [receiver.uri]});
+    let finished =
+        id_of(&create(&server, json!({"background": true, "webhook_config": hook})).await);
+    let cancelled =
+        id_of(&create(&server, json!({"background": true, "webhook_config": hook})).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(receiver.received().is_empty(), "running: no event yet");
+    let _ = get(&server, &format!("{CREATE}/{finished}")).await;
+    let answer = post_json(&server, &format!("{CREATE}/{cancelled}/cancel"), &json!({})).await;
+    assert_eq!(answer.status, 200, "{}", answer.text_head());
+    let received = receiver.wait_for(2).await;
+    let mut events: Vec<(String, String)> = received
+        .iter()
+        .map(|r| {
+            let event = r.json();
+            (
+                event["data"]["id"].as_str().unwrap().to_owned(),
+                event["type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    events.sort();
+    let mut expected = vec![
+        (finished, "interaction.completed".to_owned()),
+        (cancelled, "interaction.cancelled".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(events, expected);
+}
+
+#[tokio::test]
+async fn a_bad_interaction_webhook_config_is_refused_in_the_apis_shape() {
+    use common::interactions::{api_error, create};
+    let server = MockGemini::start().await;
+    let answer = create(
+        &server,
+        json!({"webhook_config": {"uris": "http://127.0.0.1:1"}}),
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    let (_, code, message) = api_error(&answer);
+    assert_eq!(code, "invalid_request");
+    assert_eq!(
+        message,
+        "webhook_config.uris must be a non-empty list of URLs."
+    );
+}
