@@ -166,21 +166,12 @@ fn create_reply(ctx: &Ctx<'_>) -> Result<Reply, Reply> {
             "background: true needs store: true (a background interaction is read with get).",
         ));
     }
-    let webhook = match body.get("webhook_config") {
-        Some(config) => Some(
-            crate::webhooks::WebhookConfig::from_json(config, "webhook_config")
-                .map_err(|m| invalid(&m))?,
-        ),
-        None => None,
-    };
     let mut stored = run_create(ctx, model, &request, &body)?;
-    stored.webhook = webhook;
     if background {
         stored.run = Run::Running {
             polls_left: shared.config.interaction_polls,
         };
-    }
-    if !background {
+    } else {
         notify(shared, &stored);
     }
     let reply = if request.stream == Some(true) {
@@ -256,7 +247,7 @@ fn run_create(
         output: answered.output,
         run: Run::Completed,
         files: Vec::new(),
-        webhook: None,
+        webhook: webhook_of(body)?,
     };
     if delivers_by_uri(body) {
         deliver_by_uri(shared, ctx.version, &mut stored)?;
@@ -374,6 +365,14 @@ fn stream_reply(
         Ok(named) => Reply::named_events(named, ctx.shared.config.line_ending),
         Err(e) => reply::interactions_error(500, "api_error", &e),
     }
+}
+
+/// `webhook_config`, read (a bad one is the API's 400).
+fn webhook_of(body: &Value) -> Result<Option<crate::webhooks::WebhookConfig>, Reply> {
+    body.get("webhook_config")
+        .map(|config| crate::webhooks::WebhookConfig::from_json(config, "webhook_config"))
+        .transpose()
+        .map_err(|m| invalid(&m))
 }
 
 /// Sends the interaction's end event (`interaction.completed`, `interaction.failed`,
