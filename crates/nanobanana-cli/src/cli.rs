@@ -585,6 +585,26 @@ pub(crate) struct MockArgs {
     /// Require `Authorization: Bearer TOKEN` on the admin API (/__admin/...)
     #[arg(long, value_name = "TOKEN")]
     pub(crate) admin_token: Option<String>,
+
+    /// Forward what is recorded to this server (http:// only)
+    #[arg(long, value_name = "URL")]
+    pub(crate) upstream: Option<String>,
+
+    /// Write forwarded exchanges into DIR as corpus cases (credentials redacted) and replay them
+    #[arg(long, value_name = "DIR")]
+    pub(crate) record_into: Option<std::path::PathBuf>,
+
+    /// none (replay only) | new (forward and record what matches no recording) | all
+    #[arg(long, value_name = "MODE", default_value = "new")]
+    pub(crate) record_mode: String,
+
+    /// Sign webhook events with this secret (whsec_<base64> or text) [default: random, printed]
+    #[arg(long, value_name = "SECRET")]
+    pub(crate) webhook_secret: Option<String>,
+
+    /// Also deliver webhooks to HOST (loopback is always allowed)
+    #[arg(long, value_name = "HOST")]
+    pub(crate) webhook_allow_host: Vec<String>,
 }
 
 impl std::fmt::Debug for MockArgs {
@@ -601,7 +621,11 @@ impl std::fmt::Debug for MockArgs {
             .field("signature_secret", &hidden(&self.signature_secret))
             .field("batch_polls", &self.batch_polls)
             .field("admin_token", &hidden(&self.admin_token))
-            .finish()
+            .field("upstream", &self.upstream)
+            .field("record_into", &self.record_into)
+            .field("record_mode", &self.record_mode)
+            .field("webhook_secret", &hidden(&self.webhook_secret))
+            .finish_non_exhaustive()
     }
 }
 

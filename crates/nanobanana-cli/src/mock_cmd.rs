@@ -3,7 +3,9 @@
 //! per request on stderr (unless `--quiet`), and stops on Ctrl-C or SIGTERM.
 
 use nanobanana_mock::image::ImageFormat;
-use nanobanana_mock::{LineEnding, MockGemini, Mode};
+use nanobanana_mock::{LineEnding, MockGemini, Mode, RecordMode};
+use std::io::Write as _;
+
 use serde_json::json;
 
 use crate::cli::{Global, MockArgs};
@@ -78,6 +80,7 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
     if let Some(spec) = &global.mock_fault {
         builder = builder.fault(service::parse_fault(spec)?);
     }
+    builder = outbound(builder, args)?;
     if !global.quiet {
         builder = builder.log_requests_to_stderr();
     }
@@ -86,11 +89,49 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
         .await
         .map_err(|e| Failure::failed(format!("the fake server could not start: {e}")))?;
     if ui.json() {
-        ui.document(&json!({"ok": true, "listening": server.uri(), "mode": mode.as_str()}));
+        ui.document(&json!({
+            "ok": true,
+            "listening": server.uri(),
+            "mode": mode.as_str(),
+            "webhookSecret": server.webhook_secret(),
+        }));
     } else {
         ui.say(&format!("listening on {}", server.uri()));
+        if args.webhook_secret.is_none() {
+            // The fake server's test secret, needed to check its webhooks' signatures.
+            let _ = writeln!(
+                std::io::stderr(),
+                "webhook signing secret: {}",
+                server.webhook_secret()
+            );
+        }
     }
     nanobanana_mock::shutdown_signal().await;
     drop(server);
     Ok(())
+}
+
+/// The recording and webhook flags on the builder.
+fn outbound(
+    mut builder: nanobanana_mock::MockGeminiBuilder,
+    args: &MockArgs,
+) -> Result<nanobanana_mock::MockGeminiBuilder, Failure> {
+    let record_mode: RecordMode = args
+        .record_mode
+        .parse()
+        .map_err(|e| Failure::refused(format!("--record-mode: {e}")))?;
+    builder = builder.record_mode(record_mode);
+    if let Some(url) = &args.upstream {
+        builder = builder.upstream(url);
+    }
+    if let Some(dir) = &args.record_into {
+        builder = builder.record_into(dir);
+    }
+    if let Some(secret) = &args.webhook_secret {
+        builder = builder.webhook_secret(secret);
+    }
+    for host in &args.webhook_allow_host {
+        builder = builder.webhook_allow_host(host);
+    }
+    Ok(builder)
 }

@@ -35,11 +35,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use nanobanana_wire::Base64Bytes;
+use nanobanana_wire::corpus::{extract_image_blobs, recorded_query};
 
 use crate::exchange::Outgoing;
 use crate::http::{PUBLIC_BASE_URL, Sender, Target};
-use crate::observe::{Answer, Payload, derive_expect, png_or_jpeg};
+use crate::observe::{Answer, Payload, derive_expect};
 use crate::server::exchange_case;
 use crate::suite::{Auth, Suite, SuiteError};
 
@@ -108,7 +108,15 @@ pub async fn record_case(
     redactor.apply(&mut interactions);
 
     let mut blobs = BTreeMap::new();
-    extract_blobs(&mut interactions, &mut blobs);
+    extract_image_blobs(&mut interactions, &mut |bytes| {
+        let hex: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let path = format!("sha256/{hex}");
+        blobs.insert(hex, bytes);
+        path
+    });
     for (index, interaction) in case.case().interactions.iter().enumerate() {
         if let Some(reference) = &interaction.request.body_blob
             && index < exchanged.requests.len()
@@ -203,14 +211,8 @@ fn interaction_json(name: Option<String>, request: &Outgoing, answer: &Answer) -
     let mut req = Map::new();
     req.insert("method".into(), json!(request.method));
     req.insert("path".into(), json!(request.path));
-    if !request.query.is_empty() {
-        let query: Map<String, Value> = request
-            .query
-            .iter()
-            .filter(|(k, _)| k != "key")
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
-        req.insert("query".into(), Value::Object(query));
+    if let Some(query) = recorded_query(&request.query) {
+        req.insert("query".into(), query);
     }
     let headers: Map<String, Value> = request
         .headers
@@ -468,32 +470,6 @@ fn walk_strings(value: &Value, f: &mut impl FnMut(&str, &str)) {
         }
     }
     go(value, "", f);
-}
-
-/// Replaces base64 images (`inlineData.data` that decodes to PNG or JPEG) with `$blob`
-/// references, collecting the bytes by their SHA-256.
-fn extract_blobs(value: &mut Value, blobs: &mut BTreeMap<String, Vec<u8>>) {
-    match value {
-        Value::Object(map) => {
-            for key in ["inlineData", "inline_data"] {
-                if let Some(Value::Object(blob)) = map.get_mut(key)
-                    && let Some(Value::String(text)) = blob.get("data")
-                    && let Ok(bytes) = Base64Bytes::from_base64(text)
-                    && png_or_jpeg(bytes.as_slice()).is_some()
-                {
-                    let hex: String = Sha256::digest(bytes.as_slice())
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
-                    blob.insert("data".into(), json!({"$blob": format!("sha256/{hex}")}));
-                    blobs.insert(hex, bytes.into_vec());
-                }
-            }
-            map.values_mut().for_each(|v| extract_blobs(v, blobs));
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| extract_blobs(v, blobs)),
-        _ => {}
-    }
 }
 
 fn origin_of(url: &str) -> String {

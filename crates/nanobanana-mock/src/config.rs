@@ -109,6 +109,8 @@ pub struct MockGeminiBuilder {
     pub(crate) signature_secret: String,
     pub(crate) on_request: Option<RequestHook>,
     pub(crate) admin_token: Option<String>,
+    pub(crate) record: crate::record::RecordSettings,
+    pub(crate) webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl fmt::Debug for MockGeminiBuilder {
@@ -160,6 +162,8 @@ impl Default for MockGeminiBuilder {
             signature_secret: DEFAULT_SIGNATURE_SECRET.to_owned(),
             on_request: None,
             admin_token: None,
+            record: crate::record::RecordSettings::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 }

@@ -132,6 +132,7 @@ impl Shared {
         lock(&self.unmatched).clear();
         lock(&self.header_faults).clear();
         lock(&self.store).clear();
+        self.webhooks.clear();
         if let Some(replay) = &self.replay {
             replay.reset();
         }

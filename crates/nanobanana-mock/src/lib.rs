@@ -35,6 +35,17 @@
 //!   directives), under `x-nanobanana-fault` in its `metadata` (inline batches) or beside its
 //!   `request` (JSONL lines), so a batch can mix successes, outcomes and errors; `batchStats`
 //!   counts them.
+//! - **Record on miss** ([`MockGeminiBuilder::upstream`], [`MockGeminiBuilder::record_into`],
+//!   [`RecordMode`]; `--upstream URL --record-into DIR --record-mode none|new|all`): what no
+//!   recording matches is forwarded to an upstream, answered, written into `DIR` as a case of
+//!   the corpus format (images as blobs, streams as events, API keys and other credentials left
+//!   out and scrubbed) and replayed from then on, in this run and after a restart.
+//! - **Webhooks** ([`webhooks`]): a batch created with `webhookConfig {uris, user_metadata}`
+//!   (an interaction with `webhook_config`) POSTs its completion event (`batch.succeeded`,
+//!   `batch.cancelled`, `interaction.completed`, ...) to each loopback URI,
+//!   signed the Standard Webhooks way with the server's secret
+//!   ([`MockGeminiBuilder::webhook_secret`], `--webhook-secret`), retried with backoff; every
+//!   attempt is in [`MockGemini::webhook_deliveries`].
 //!
 //! # Quickstart
 //!
@@ -109,10 +120,30 @@
 //! policy). `ADMIN.md` beside this crate documents every call with curl examples;
 //! [`MockGeminiBuilder::admin_token`] (`--admin-token`) requires a bearer token on it.
 //!
+//! # Record on miss
+//!
+//! ```no_run
+//! # async fn run() {
+//! use nanobanana_mock::{MockGemini, RecordMode};
+//!
+//! // Forward what no recording in `recordings/` matches to another server (http:// only; for
+//! // the real service, a local TLS-terminating proxy), record it there, replay it next time.
+//! let server = MockGemini::builder()
+//!     .upstream("http://127.0.0.1:8080")
+//!     .record_into("recordings")
+//!     .record_mode(RecordMode::New)
+//!     .start()
+//!     .await;
+//! # }
+//! ```
+//!
+//! See [`RecordMode`] for the modes and what a recording holds.
+//!
 //! # Invariants
 //!
 //! Depends on the wire types and the rules only, never on the client (transport, workflows), so
-//! one bug cannot hide on both sides of the wire. Nothing a client sends panics a handler or
+//! one bug cannot hide on both sides of the wire: the requests it sends itself (forwarding,
+//! webhooks) go through hyper's own client (`outbound`). Nothing a client sends panics a handler or
 //! stops the server; state (files, batches, the journal, the answer cache) is bounded and per
 //! server, and so are connections (a cap, and a timeout for reading request headers). hyper
 //! types stay out of the public API.
@@ -129,6 +160,8 @@ pub mod image;
 mod journal;
 mod json;
 mod mock;
+mod outbound;
+mod record;
 mod replay;
 mod reply;
 mod request;
@@ -137,6 +170,7 @@ mod server;
 mod signature;
 mod simulate;
 mod store;
+pub mod webhooks;
 
 pub use crate::config::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_JOURNAL_BYTE_LIMIT, DEFAULT_MAX_CONNECTIONS,
@@ -145,7 +179,9 @@ pub use crate::config::{
 pub use crate::fault::{FAULT_HEADER, Fault, FaultParseError, UploadCut};
 pub use crate::journal::ReceivedRequest;
 pub use crate::mock::{Mock, MockGuard, Times};
+pub use crate::record::RecordMode;
 pub use crate::server::{MockGemini, shutdown_signal};
+pub use crate::webhooks::WebhookDelivery;
 /// The kinds of answer a fault can ask for (the rules crate's, as the client classifies them).
 pub use nanobanana_rules::OutcomeKind;
 pub use nanobanana_wire::Endpoint;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use nanobanana_mock::image::ImageFormat;
-use nanobanana_mock::{LineEnding, MockGemini, Mode};
+use nanobanana_mock::{LineEnding, MockGemini, Mode, RecordMode};
 use nanobanana_rules::{Date, SignaturePolicy};
 
 const USAGE: &str = "\
@@ -42,6 +42,15 @@ OPTIONS:
                               stays idle longer between requests [default: 30000]
     --journal-byte-limit BYTES  bytes of request bodies the journal keeps [default: 33554432]
     --admin-token TOKEN       require `Authorization: Bearer TOKEN` on the admin API (/__admin/...)
+    --upstream URL            forward what is recorded to this server (http:// only), e.g. a
+                              local TLS-terminating proxy in front of the real service
+    --record-into DIR         write forwarded exchanges into DIR as corpus cases (cases/,
+                              blobs/; credentials redacted) and replay them
+    --record-mode MODE        none (replay only) | new (forward and record what matches no
+                              recording) | all (forward and record everything) [default: new]
+    --webhook-secret SECRET   sign webhook events with this secret (whsec_<base64> or text)
+                              [default: a random whsec_ secret, printed to stderr]
+    --webhook-allow-host HOST also deliver webhooks to HOST (loopback is always allowed)
     --quiet                   do not log requests to stderr
     -h, --help                print this help
 
@@ -65,6 +74,11 @@ struct Args {
     header_read_timeout_ms: Option<u64>,
     journal_byte_limit: Option<usize>,
     admin_token: Option<String>,
+    upstream: Option<String>,
+    record_into: Option<PathBuf>,
+    record_mode: Option<RecordMode>,
+    webhook_secret: Option<String>,
+    webhook_hosts: Vec<String>,
     quiet: bool,
 }
 
@@ -86,6 +100,11 @@ impl Default for Args {
             header_read_timeout_ms: None,
             journal_byte_limit: None,
             admin_token: None,
+            upstream: None,
+            record_into: None,
+            record_mode: None,
+            webhook_secret: None,
+            webhook_hosts: Vec::new(),
             quiet: false,
         }
     }
@@ -146,7 +165,9 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
                     .map_err(|e| format!("--signatures: {e}"))?;
             }
             _ => {
-                if !parse_number(&mut args, &name, &mut value)? {
+                if !parse_number(&mut args, &name, &mut value)?
+                    && !parse_outbound(&mut args, &name, &mut value)?
+                {
                     return Err(format!("unknown option {name:?}; see --help"));
                 }
             }
@@ -207,6 +228,29 @@ fn parse_number(
                 || format!("--journal-byte-limit {text:?} is not a number of bytes"),
             )?);
         }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// The options of recording and webhooks; false for a name that is none of them.
+fn parse_outbound(
+    args: &mut Args,
+    name: &str,
+    value: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Result<bool, String> {
+    match name {
+        "--upstream" => args.upstream = Some(value("URL")?),
+        "--record-into" => args.record_into = Some(PathBuf::from(value("DIR")?)),
+        "--record-mode" => {
+            args.record_mode = Some(
+                value("MODE")?
+                    .parse()
+                    .map_err(|e| format!("--record-mode: {e}"))?,
+            );
+        }
+        "--webhook-secret" => args.webhook_secret = Some(value("SECRET")?),
+        "--webhook-allow-host" => args.webhook_hosts.push(value("HOST")?),
         _ => return Ok(false),
     }
     Ok(true)
@@ -279,6 +323,21 @@ async fn run(args: Args) -> ExitCode {
     if let Some(token) = &args.admin_token {
         builder = builder.admin_token(token);
     }
+    if let Some(url) = &args.upstream {
+        builder = builder.upstream(url);
+    }
+    if let Some(dir) = &args.record_into {
+        builder = builder.record_into(dir);
+    }
+    if let Some(mode) = args.record_mode {
+        builder = builder.record_mode(mode);
+    }
+    if let Some(secret) = &args.webhook_secret {
+        builder = builder.webhook_secret(secret);
+    }
+    for host in &args.webhook_hosts {
+        builder = builder.webhook_allow_host(host);
+    }
     if !args.quiet {
         builder = builder.log_requests_to_stderr();
     }
@@ -294,7 +353,50 @@ async fn run(args: Args) -> ExitCode {
         let _ = writeln!(out, "listening on {}", server.uri());
         let _ = out.flush();
     }
+    if args.webhook_secret.is_none() {
+        // The test secret of this fake server, needed to check its webhooks' signatures.
+        eprintln!("webhook signing secret: {}", server.webhook_secret());
+    }
     nanobanana_mock::shutdown_signal().await;
     drop(server);
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> Result<Option<Args>, String> {
+        parse(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn recording_and_webhook_options() {
+        let args = parsed(&[
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--record-into=rec",
+            "--record-mode",
+            "all",
+            "--webhook-secret",
+            "whsec_abc",
+            "--webhook-allow-host",
+            "hooks.test",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(args.upstream.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(args.record_into, Some(PathBuf::from("rec")));
+        assert_eq!(args.record_mode, Some(RecordMode::All));
+        assert_eq!(args.webhook_secret.as_deref(), Some("whsec_abc"));
+        assert_eq!(args.webhook_hosts, ["hooks.test"]);
+        assert_eq!(
+            parsed(&["--record-mode", "once"]).err().unwrap(),
+            "--record-mode: unknown record mode \"once\": allowed are none, new, all"
+        );
+        assert_eq!(
+            parsed(&["--upstream"]).err().unwrap(),
+            "--upstream needs a value (URL)"
+        );
+    }
 }

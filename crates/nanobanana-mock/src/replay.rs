@@ -17,7 +17,7 @@ use serde_json::Value;
 use nanobanana_wire::Base64Bytes;
 
 use crate::json::Json;
-use nanobanana_wire::corpus::{Corpus, LineEnding, RecordedResponse, SseFraming};
+use nanobanana_wire::corpus::{Case, LineEnding, RecordedResponse, SseFraming};
 use nanobanana_wire::routes::{PathParts, Prefix, split_path};
 
 use crate::reply::{JSON, Reply, ReplyBody};
@@ -53,60 +53,67 @@ pub(crate) enum Lookup {
 }
 
 impl ReplayIndex {
-    pub(crate) fn new(corpus: &Corpus, base_uri: &str) -> Self {
-        let mut entries = Vec::new();
-        let mut by_route: HashMap<(String, String), Vec<usize>> = HashMap::new();
-        let mut signatures = HashSet::new();
-        for case in corpus.cases() {
-            for (index, interaction) in case.interactions.iter().enumerate() {
-                if is_auth_failure(&interaction.response) {
-                    continue;
-                }
-                let request = &interaction.request;
-                let route = route_key(&request.path);
-                let ignore = interaction.ignore.clone();
-                let body = request.body.as_ref().map(|b| {
-                    let mut normal = normalize(b);
-                    remove_pointers(&mut normal, &ignore);
-                    normal
-                });
-                for value in [&interaction.response.body]
-                    .into_iter()
-                    .flatten()
-                    .chain(interaction.response.events.iter().flatten())
-                {
-                    collect_signatures(value, &mut signatures);
-                }
-                let entry = Entry {
-                    case: case.id.clone(),
-                    index,
-                    name: interaction.name.clone(),
-                    method: request.method.to_ascii_uppercase(),
-                    route: route.clone(),
-                    query: request
-                        .query
-                        .iter()
-                        .filter(|(k, _)| k.as_str() != "key")
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
-                    body,
-                    body_text: request.body_text.clone(),
-                    ignore,
-                    reply: recorded_reply(&interaction.response, base_uri),
-                };
-                by_route
-                    .entry((entry.method.clone(), route))
-                    .or_default()
-                    .push(entries.len());
-                entries.push(entry);
-            }
+    /// An index of these cases, in this order.
+    pub(crate) fn from_cases<'a>(
+        cases: impl IntoIterator<Item = &'a Case>,
+        base_uri: &str,
+    ) -> Self {
+        let mut index = Self {
+            entries: Vec::new(),
+            by_route: HashMap::new(),
+            served: Vec::new(),
+            recorded_signatures: HashSet::new(),
+        };
+        for case in cases {
+            index.push_case(case, base_uri);
         }
-        let served = entries.iter().map(|_| AtomicU64::new(0)).collect();
-        Self {
-            entries,
-            by_route,
-            served,
-            recorded_signatures: signatures,
+        index
+    }
+
+    /// Adds a case's interactions after the ones indexed (a recording made while serving).
+    pub(crate) fn push_case(&mut self, case: &Case, base_uri: &str) {
+        for (index, interaction) in case.interactions.iter().enumerate() {
+            if is_auth_failure(&interaction.response) {
+                continue;
+            }
+            let request = &interaction.request;
+            let route = route_key(&request.path);
+            let ignore = interaction.ignore.clone();
+            let body = request.body.as_ref().map(|b| {
+                let mut normal = normalize(b);
+                remove_pointers(&mut normal, &ignore);
+                normal
+            });
+            for value in [&interaction.response.body]
+                .into_iter()
+                .flatten()
+                .chain(interaction.response.events.iter().flatten())
+            {
+                collect_signatures(value, &mut self.recorded_signatures);
+            }
+            let entry = Entry {
+                case: case.id.clone(),
+                index,
+                name: interaction.name.clone(),
+                method: request.method.to_ascii_uppercase(),
+                route: route.clone(),
+                query: request
+                    .query
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "key")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                body,
+                body_text: request.body_text.clone(),
+                ignore,
+                reply: recorded_reply(&interaction.response, base_uri),
+            };
+            self.by_route
+                .entry((entry.method.clone(), route))
+                .or_default()
+                .push(self.entries.len());
+            self.entries.push(entry);
+            self.served.push(AtomicU64::new(0));
         }
     }
 

@@ -40,6 +40,7 @@ use crate::store::Store;
 impl MockGeminiBuilder {
     /// Binds and starts serving on the current tokio runtime.
     pub async fn try_start(mut self) -> Result<MockGemini, MockError> {
+        let recordings = crate::record::prepare(&mut self)?;
         let corpus = match (self.corpus.take(), &self.fixtures) {
             (Some(corpus), _) => Some(corpus),
             (None, Some(dir)) => Some(
@@ -48,7 +49,7 @@ impl MockGeminiBuilder {
             ),
             (None, None) => None,
         };
-        if self.mode == Mode::Replay && corpus.is_none() {
+        if self.mode == Mode::Replay && corpus.is_none() && recordings.is_none() {
             return Err(MockError(
                 "replay mode needs fixtures: call .fixtures(dir) or .corpus(corpus)".to_owned(),
             ));
@@ -60,7 +61,10 @@ impl MockGeminiBuilder {
             .local_addr()
             .map_err(|e| MockError(format!("cannot read the bound address: {e}")))?;
         let uri = format!("http://{addr}");
-        let replay = corpus.as_ref().map(|c| ReplayIndex::new(c, &uri));
+        let replay = (corpus.is_some() || recordings.is_some()).then(|| {
+            let cases = [&corpus, &recordings].into_iter().flatten();
+            ReplayIndex::from_cases(cases.flat_map(|c| c.cases()), &uri)
+        });
         let recorded = replay
             .as_ref()
             .map(ReplayIndex::recorded_signatures)
@@ -71,6 +75,8 @@ impl MockGeminiBuilder {
             as_of: self.as_of,
             signatures: self.signatures,
         });
+        let recorder = crate::record::Recorder::new(&self, &uri);
+        let webhooks = crate::webhooks::Webhooks::new(&self, &uri);
         let shared = Arc::new(Shared {
             uri,
             settings,
@@ -88,6 +94,8 @@ impl MockGeminiBuilder {
             next_mount: AtomicU64::new(1),
             header_faults: Mutex::new(HashMap::new()),
             cache: Mutex::new(crate::simulate::Cache::new()),
+            recorder,
+            webhooks,
             config: self,
         });
         let (shutdown, _) = watch::channel(false);
@@ -125,6 +133,9 @@ pub(crate) struct Shared {
     /// How often each `x-nanobanana-fault` header value with `times=` has been applied.
     pub(crate) header_faults: Mutex<HashMap<String, u64>>,
     pub(crate) cache: Mutex<crate::simulate::Cache>,
+    /// Record on miss (modes `new` and `all`).
+    pub(crate) recorder: Option<crate::record::Recorder>,
+    pub(crate) webhooks: crate::webhooks::Webhooks,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (a handler never
@@ -252,9 +263,20 @@ impl MockGemini {
         lock(&self.shared.unmatched).clone()
     }
 
-    /// Forgets mounted mocks, the journal, unmatched reports, replay progress and stored files
-    /// and batches, and restores the settings the server started with (the admin API can change
-    /// them).
+    /// The secret webhooks are signed with (`whsec_...`; see [`webhooks`](crate::webhooks)).
+    pub fn webhook_secret(&self) -> String {
+        self.shared.webhooks.secret().to_owned()
+    }
+
+    /// Every webhook delivery attempt so far, oldest first (the last 1000), including URIs
+    /// refused without an attempt.
+    pub fn webhook_deliveries(&self) -> Vec<crate::webhooks::WebhookDelivery> {
+        self.shared.webhooks.deliveries()
+    }
+
+    /// Forgets mounted mocks, the journal, unmatched reports, replay progress, stored files,
+    /// batches and webhook deliveries, and restores the settings the server started with (the
+    /// admin API can change them).
     pub fn reset(&self) {
         self.shared.reset();
     }

@@ -15,7 +15,6 @@ use std::collections::HashSet;
 use sha2::{Digest, Sha256};
 
 const MAGIC: &[u8; 4] = b"NBS1";
-const BLOCK: usize = 64;
 
 /// What a signature was issued on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,19 +90,18 @@ impl Signer {
     }
 }
 
-/// HMAC-SHA256 (RFC 2104) over the concatenation of `parts`, for a key of at most 64 bytes.
-fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
-    let mut padded = [0u8; BLOCK];
-    padded[..key.len()].copy_from_slice(key);
-    let mut inner = Sha256::new();
-    inner.update(padded.map(|b| b ^ 0x36));
+/// HMAC-SHA256 (RFC 2104, the `hmac` crate) over the concatenation of `parts`, for a key of
+/// any length: the signatures here and the webhooks' (`webhooks`).
+pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{KeyInit as _, Mac as _};
+    // HMAC takes keys of any length: the error case cannot happen.
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
     for part in parts {
-        inner.update(part);
+        mac.update(part);
     }
-    let mut outer = Sha256::new();
-    outer.update(padded.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    mac.finalize().into_bytes().into()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -63,6 +63,8 @@ pub(crate) struct Batch {
     pub(crate) request_count: usize,
     /// Items that ended in an error (known once the batch has run).
     pub(crate) failed_count: usize,
+    /// Where the batch's completion event goes (`batch.webhookConfig`).
+    pub(crate) webhook: Option<crate::webhooks::WebhookConfig>,
 }
 
 /// Where a batch is in its life: pending, running while it is polled, then succeeded (run on

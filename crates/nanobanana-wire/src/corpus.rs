@@ -330,6 +330,49 @@ fn read_blob(root: &Path, path: &str) -> Result<Vec<u8>, String> {
     fs::read(root.join("blobs").join(path)).map_err(|e| format!("blob {path}: {e}"))
 }
 
+/// The `query` of a recorded request (a JSON object of strings): every parameter but the API
+/// key (`key`), which no case may hold; `None` when nothing is left.
+pub fn recorded_query(query: &[(String, String)]) -> Option<Value> {
+    let map: serde_json::Map<String, Value> = query
+        .iter()
+        .filter(|(k, _)| k != "key")
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    (!map.is_empty()).then_some(Value::Object(map))
+}
+
+/// The inverse of [`expand_blobs`]: replaces every base64 image below `value` (an
+/// `inlineData`/`inline_data` whose `data` decodes to a PNG or JPEG with a readable size) with a
+/// `{"$blob": "<path>"}` reference, where `store` keeps the bytes and returns their blob path
+/// (`sha256/<hex>`, the SHA-256 of the bytes). What recorders write.
+pub fn extract_image_blobs(value: &mut Value, store: &mut dyn FnMut(Vec<u8>) -> String) {
+    match value {
+        Value::Object(map) => {
+            for key in ["inlineData", "inline_data"] {
+                if let Some(Value::Object(blob)) = map.get_mut(key)
+                    && let Some(Value::String(text)) = blob.get("data")
+                    && let Ok(bytes) = Base64Bytes::from_base64(text)
+                    && is_png_or_jpeg(bytes.as_slice())
+                {
+                    let path = store(bytes.into_vec());
+                    blob.insert("data".into(), serde_json::json!({ "$blob": path }));
+                }
+            }
+            map.values_mut().for_each(|v| extract_image_blobs(v, store));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| extract_image_blobs(v, store)),
+        _ => {}
+    }
+}
+
+fn is_png_or_jpeg(bytes: &[u8]) -> bool {
+    use crate::media::{ImageFormat, dimensions};
+    matches!(
+        ImageFormat::detect(bytes),
+        Some(ImageFormat::Png | ImageFormat::Jpeg)
+    ) && dimensions(bytes).is_some()
+}
+
 /// Replaces every `{"$blob": "sha256/<hex>"}` below `value` with the blob's standard base64.
 pub fn expand_blobs(value: &mut Value, root: &Path) -> Result<(), String> {
     match value {

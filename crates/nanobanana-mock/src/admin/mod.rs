@@ -49,6 +49,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/__admin/settings", "mode, asOf, signatures"),
     (
+        "GET",
+        "/__admin/webhooks",
+        "the webhook signing secret and every delivery attempt",
+    ),
+    (
         "PATCH",
         "/__admin/settings",
         "change mode, asOf or signatures",
@@ -89,6 +94,7 @@ pub(crate) fn answer(shared: &Arc<Shared>, request: &Request, body_ok: bool) -> 
             _ => only(method, &["GET", "POST", "DELETE"], || mounts::list(shared)),
         },
         (_, "/verify") => only(method, &["GET", "POST"], || mounts::verify(shared)),
+        (_, "/webhooks") => only(method, &["GET"], || crate::webhooks::admin_list(shared)),
         (_, "/settings") => match method {
             "PATCH" => settings::patch(shared, &request.body),
             _ => only(method, &["GET", "PATCH"], || settings::get(shared)),

@@ -35,6 +35,14 @@ pub(super) fn create(ctx: &Ctx<'_>, model: &str) -> Reply {
         Ok(input) => input,
         Err(reply) => return reply,
     };
+    let webhook = match batch
+        .get("webhookConfig")
+        .map(|config| crate::webhooks::WebhookConfig::from_json(config, "batch.webhookConfig"))
+    {
+        Some(Err(message)) => return reply::invalid_argument(&message),
+        Some(Ok(config)) => Some(config),
+        None => None,
+    };
     let mut store = lock(&shared.store);
     if let Err(e) = store.room_for_batch() {
         return reply::error(429, &e, Vec::new());
@@ -56,6 +64,7 @@ pub(super) fn create(ctx: &Ctx<'_>, model: &str) -> Reply {
         output: None,
         request_count,
         failed_count: 0,
+        webhook,
     };
     let reply = Reply::json(200, &operation(&batch));
     store.batches.insert(id, batch);
@@ -192,6 +201,7 @@ pub(super) fn get(ctx: &Ctx<'_>, id: &str) -> Reply {
         batch.state = batch.state.finished();
         batch.update_time = store::rfc3339(std::time::SystemTime::now());
         batch.output = Some(output);
+        crate::webhooks::batch_ended(shared, batch, &operation(batch));
     }
     Reply::json(200, &operation(batch))
 }
@@ -307,6 +317,7 @@ pub(super) fn cancel(ctx: &Ctx<'_>, id: &str) -> Reply {
         Ok(state) => {
             batch.state = state;
             batch.update_time = store::rfc3339(std::time::SystemTime::now());
+            crate::webhooks::batch_ended(ctx.shared, batch, &operation(batch));
             Reply::empty()
         }
         Err(done) => reply::error(

@@ -61,6 +61,7 @@ pub(super) fn get(ctx: &Ctx<'_>, id: &str) -> Reply {
     if run != stored.run {
         stored.run = run;
         stored.updated = now();
+        notify(ctx.shared, stored);
     }
     if !streamed {
         return interaction_reply(&full_timeline(stored));
@@ -93,6 +94,7 @@ pub(super) fn cancel(ctx: &Ctx<'_>, id: &str) -> Reply {
         Ok(run) => {
             stored.run = run;
             stored.updated = now();
+            notify(ctx.shared, stored);
             interaction_reply(&summary(stored))
         }
         Err(_) => reply::interactions_error(
@@ -169,6 +171,8 @@ fn create_reply(ctx: &Ctx<'_>) -> Result<Reply, Reply> {
         stored.run = Run::Running {
             polls_left: shared.config.interaction_polls,
         };
+    } else {
+        notify(shared, &stored);
     }
     let reply = if request.stream == Some(true) {
         let events = events::timeline(&stored);
@@ -243,6 +247,7 @@ fn run_create(
         output: answered.output,
         run: Run::Completed,
         files: Vec::new(),
+        webhook: webhook_of(body)?,
     };
     if delivers_by_uri(body) {
         deliver_by_uri(shared, ctx.version, &mut stored)?;
@@ -360,6 +365,37 @@ fn stream_reply(
         Ok(named) => Reply::named_events(named, ctx.shared.config.line_ending),
         Err(e) => reply::interactions_error(500, "api_error", &e),
     }
+}
+
+/// `webhook_config`, read (a bad one is the API's 400).
+fn webhook_of(body: &Value) -> Result<Option<crate::webhooks::WebhookConfig>, Reply> {
+    body.get("webhook_config")
+        .map(|config| crate::webhooks::WebhookConfig::from_json(config, "webhook_config"))
+        .transpose()
+        .map_err(|m| invalid(&m))
+}
+
+/// Sends the interaction's end event (`interaction.completed`, `interaction.failed`,
+/// `interaction.cancelled`) to its `webhook_config` URIs, if it has them and has ended.
+fn notify(shared: &Shared, stored: &StoredInteraction) {
+    let Some(config) = &stored.webhook else {
+        return;
+    };
+    let status = status_of(stored);
+    let kind = match status {
+        InteractionStatus::Completed => "interaction.completed",
+        InteractionStatus::Failed => "interaction.failed",
+        InteractionStatus::Cancelled => "interaction.cancelled",
+        _ => return,
+    };
+    let mut data = serde_json::Map::new();
+    data.insert("id".into(), Value::from(stored.id.as_str()));
+    data.insert("status".into(), Value::from(status.as_str()));
+    data.insert("model".into(), Value::from(stored.model.as_str()));
+    data.insert("created".into(), Value::from(stored.created.as_str()));
+    data.insert("updated".into(), Value::from(stored.updated.as_str()));
+    let event = crate::webhooks::event(kind, data, config, "user_metadata");
+    crate::webhooks::deliver(shared, &config.uris, event);
 }
 
 fn now() -> String {

@@ -53,20 +53,24 @@ pub(crate) async fn handle<'r>(
     request: &'r Request,
 ) -> (Reply, Fault, Option<Matched<'r>>) {
     let matched = route(&request.method, &request.path);
-    let (reply, fault) = answer(shared, request, matched);
-    (reply, fault, matched)
+    let (reply, fault) = answer_any(shared, request, matched);
+    // `None`: a request to forward to the upstream (record on miss, [`crate::record`]).
+    let reply = match reply {
+        Some(reply) => reply,
+        None => crate::record::forward(shared, request).await,
+    };
+    (shaped(reply, matched), fault, matched)
 }
 
-fn answer(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) -> (Reply, Fault) {
-    let (reply, fault) = answer_any(shared, request, matched);
-    // The Interactions API has its own error shape (INTERACTIONS.md §6): the checks shared by
-    // every endpoint (key, control headers, status faults, replay misses) answer in it there.
-    // A mock's fixed JSON answer is the user's and stays as written.
+/// The Interactions API has its own error shape (INTERACTIONS.md §6): the checks shared by
+/// every endpoint (key, control headers, status faults, replay misses) answer in it there.
+/// A mock's fixed JSON answer is the user's and stays as written, and so does an upstream's.
+fn shaped(reply: Reply, matched: Option<Matched<'_>>) -> Reply {
     match matched.map(|m| m.endpoint()) {
         Some(endpoint) if is_interactions(endpoint) && !reply.fixed => {
-            (reply::into_interactions_error(reply), fault)
+            reply::into_interactions_error(reply)
         }
-        _ => (reply, fault),
+        _ => reply,
     }
 }
 
@@ -81,7 +85,12 @@ fn is_interactions(endpoint: Endpoint) -> bool {
     )
 }
 
-fn answer_any(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) -> (Reply, Fault) {
+/// The answer and the fault to apply; `None` for a request to forward to the upstream.
+fn answer_any(
+    shared: &Shared,
+    request: &Request,
+    matched: Option<Matched<'_>>,
+) -> (Option<Reply>, Fault) {
     let endpoint = matched.map(|m| m.endpoint());
     let model = matched.and_then(|m| m.model());
     // Resumable upload chunks carry no API key (WIRE.md): the upload id is the credential.
@@ -91,19 +100,19 @@ fn answer_any(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) 
         if endpoint.is_some_and(is_interactions) {
             // INTERACTIONS.md §6: no key (or a wrong one) is 401 `authentication`.
             return (
-                reply::interactions_error(
+                Some(reply::interactions_error(
                     401,
                     "authentication",
                     "API key not valid. Please pass a valid API key.",
-                ),
+                )),
                 Fault::none(),
             );
         }
-        return (reply, Fault::none());
+        return (Some(reply), Fault::none());
     }
     let controls = match controls::Controls::read(shared, request) {
         Ok(controls) => controls,
-        Err(reply) => return (reply, Fault::none()),
+        Err(reply) => return (Some(reply), Fault::none()),
     };
     let mut mode = controls.mode;
     let mut fault = shared.config.fault.clone();
@@ -112,7 +121,7 @@ fn answer_any(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) 
         Some(Action::Json(status, body)) => {
             let mut reply = Reply::json(status, &body);
             reply.fixed = true;
-            return (reply, fault);
+            return (Some(reply), fault);
         }
         Some(Action::Mode(m)) => mode = m,
         Some(Action::Pass) | None => {}
@@ -123,7 +132,10 @@ fn answer_any(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) 
         fault = fault.merged_with(&header);
     }
     if let Some(reply) = apply::status_answer(&fault, endpoint, model) {
-        return (reply, fault);
+        return (Some(reply), fault);
+    }
+    if let Some(recorder) = &shared.recorder {
+        return (recorder.replay(shared, request), fault);
     }
     let ctx = Ctx {
         shared,
@@ -137,7 +149,7 @@ fn answer_any(shared: &Shared, request: &Request, matched: Option<Matched<'_>>) 
     if reply.reset_connection {
         fault.reset_after = Some(0);
     }
-    (reply, fault)
+    (Some(reply), fault)
 }
 
 /// Replay first (by the mode), then the endpoint's handler: one arm per endpoint, no

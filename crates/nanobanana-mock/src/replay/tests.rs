@@ -4,6 +4,7 @@ use serde_json::Map;
 
 use super::compare::{canonical_base64_len, diff, remove_pointers};
 use super::*;
+use nanobanana_wire::corpus::Corpus;
 use nanobanana_wire::names::snake_case;
 use serde_json::json;
 

@@ -84,6 +84,8 @@ pub(crate) struct StoredInteraction {
     pub(crate) run: Run,
     /// Files holding the images of a `delivery: uri` answer (removed with the interaction).
     pub(crate) files: Vec<String>,
+    /// Where the interaction's completion event goes (`webhook_config`).
+    pub(crate) webhook: Option<crate::webhooks::WebhookConfig>,
 }
 
 /// The stored interactions of one server, at most `capacity`, the oldest evicted first.
@@ -187,6 +189,7 @@ mod tests {
             },
             run: Run::Completed,
             files: Vec::new(),
+            webhook: None,
         }
     }
 
