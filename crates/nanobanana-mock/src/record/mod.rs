@@ -1,24 +1,7 @@
-//! Record on miss: the server as a recording proxy in front of an upstream (the real service,
-//! or another fake), as vcrpy and WireMock record.
-//!
-//! - [`RecordMode::None`]: replay only. The server runs in [`Mode::Replay`] over its fixtures
-//!   and the recordings of the directory; a request no recording matches gets replay mode's
-//!   `501` naming the closest recording.
-//! - [`RecordMode::New`]: a request that matches a recording (the fixtures, the directory's
-//!   recordings, or one made earlier in this run) is replayed; any other is forwarded to the
-//!   upstream, its answer returned to the client and written into the directory, and replayed
-//!   from then on (in this run, and after a restart with the directory).
-//! - [`RecordMode::All`]: every request is forwarded and recorded.
-//!
-//! Each forwarded exchange becomes one case file `DIR/cases/recorded/<endpoint>-<hash>-<n>.json`
-//! in the corpus format (`fixtures/README.md`; images as blobs under `DIR/blobs/sha256/`,
-//! streams as `events`), so the directory loads back with
-//! [`MockGeminiBuilder::fixtures`] or [`nanobanana_wire::corpus::Corpus::load`]. Credentials
-//! never reach a file: the `x-goog-api-key`, `authorization`, `cookie` and
-//! `proxy-authorization` headers and the `key` query parameter are left out (the case's `auth`
-//! says how the key travelled), and their values are replaced by `REDACTED` wherever else they
-//! appear. In modes `new` and `all` the mode setting and the `x-nanobanana-mode` header are not
-//! consulted; mounted mocks, faults and the key check still apply first.
+//! Record on miss: the server as a recording proxy in front of an upstream (the real service
+//! behind a local proxy, or another fake), as vcrpy and WireMock record. [`RecordMode`] says
+//! what is forwarded, what a recording holds and what is redacted; [`write`](mod@write) writes one
+//! exchange as a case of the corpus format.
 
 mod write;
 
@@ -118,9 +101,10 @@ const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(300);
 const UPSTREAM_BODY_LIMIT: usize = 256 << 20;
 
 impl MockGeminiBuilder {
-    /// The server to forward requests to when recording, e.g.
-    /// `https://generativelanguage.googleapis.com` or another fake's [`MockGemini::uri`]
-    /// (`--upstream`). Only `http://` URLs are served by this build's client.
+    /// The server to forward requests to when recording (`--upstream`): an `http://` URL, e.g.
+    /// another fake's [`MockGemini::uri`] or a local TLS-terminating proxy in front of the real
+    /// service (the fake server's own client speaks no TLS; an `https://` upstream is refused
+    /// at start).
     ///
     /// [`MockGemini::uri`]: crate::MockGemini::uri
     pub fn upstream(mut self, url: &str) -> Self {

@@ -275,10 +275,10 @@ impl<'a> Exchange<'a> {
             if events.named {
                 out.insert("sse".into(), json!("named"));
             }
-        } else if answer.body.is_empty() {
         } else if let Ok(body) = serde_json::from_slice::<Value>(&answer.body) {
             out.insert("body".into(), body);
-        } else {
+        } else if !answer.body.is_empty() {
+            // Not JSON (and an empty body is no body at all).
             out.insert(
                 "bodyText".into(),
                 json!(String::from_utf8_lossy(&answer.body)),
