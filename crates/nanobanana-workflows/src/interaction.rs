@@ -22,9 +22,12 @@ use crate::generation::Generation;
 use crate::message::Message;
 use crate::options::ImageOptions;
 
-/// A conversation whose history the service keeps (`previous_interaction_id`); see the
-/// [module docs](self). Only the id of the last interaction is held here, so a conversation can
-/// be picked up later from that id alone ([`InteractionConversation::resume`]).
+/// A conversation whose history the service keeps (the Interactions API's
+/// `previous_interaction_id`, beside the client-side [`Chat`](crate::Chat)). Each turn sends only
+/// the new message; the answer comes back as the same [`Generation`] a `generateContent` turn
+/// gives (thought signatures kept on the first answer part, images delivered by `uri` fetched).
+/// Only the id of the last interaction is held here, so a conversation can be picked up later
+/// from that id alone ([`InteractionConversation::resume`]).
 #[derive(Clone, Debug)]
 pub struct InteractionConversation {
     client: Client,
