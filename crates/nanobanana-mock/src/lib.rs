@@ -99,7 +99,27 @@
 //! resumable protocol the official SDKs use), `files` (get, list, delete),
 //! `/download/{version}/files/{id}:download`, and `models` (list, get). The API key comes from
 //! `x-goog-api-key` or `?key=`. Hybrid mode never replays batch creation, uploads or the list
-//! endpoints, which must reflect what this server stored. Routing is the workspace's one route
+//! endpoints, which must reflect what this server stored.
+//!
+//! The Interactions API (`docs/service/INTERACTIONS.md`), under any `/{version}/`:
+//! `interactions` (create: validated by the same rules and catalogue at the server's date,
+//! answered by the same simulation as a signed `thought` step and a `model_output` step, JPEG or
+//! PNG by the model's catalogue format; `stream: true` answers the named events
+//! `interaction.created` ... `interaction.completed`, each with an `event_id` and its type both
+//! in the `event:` line and in `event_type`), `interactions/{id}` (get: the full timeline, or
+//! with `stream=true&last_event_id=` the event stream after that event; delete),
+//! `interactions/{id}/cancel`. Interactions are stored per server (at most
+//! [`MockGeminiBuilder::max_interactions`], the oldest evicted) unless `store: false`, so a later
+//! get or `previous_interaction_id` of an unstored, deleted or evicted one is the service's 404
+//! `not_found`; `background: true` answers `in_progress` and completes after
+//! [`MockGeminiBuilder::interaction_polls`] gets; cancel moves a running one to `cancelled`;
+//! `delivery: uri` stores the image as a file of this server and answers its download URI.
+//! Errors there, the key check's and faults' included, have the API's shape
+//! (`{"error": {"code": "not_found", "message": ...}}`); an `error-after` fault ends a stream
+//! with a named `error` event. Hybrid mode does not replay the Interactions API (its ids must be
+//! this server's); replay mode serves the vectors of `fixtures/interactions/` as recorded.
+//!
+//! Routing is the workspace's one route
 //! table ([`nanobanana_wire::routes`]); [`Endpoint`] is its endpoint enum, the one
 //! [`ReceivedRequest::endpoint`] and [`Mock::endpoint`] use.
 //!
@@ -143,10 +163,10 @@
 //!
 //! Depends on the wire types and the rules only, never on the client (transport, workflows), so
 //! one bug cannot hide on both sides of the wire: the requests it sends itself (forwarding,
-//! webhooks) go through hyper's own client (`outbound`). Nothing a client sends panics a handler or
-//! stops the server; state (files, batches, the journal, the answer cache) is bounded and per
-//! server, and so are connections (a cap, and a timeout for reading request headers). hyper
-//! types stay out of the public API.
+//! webhooks) go through hyper's own client (`outbound`). Nothing a client sends panics a handler
+//! or stops the server; state (files, batches, interactions, the journal, the answer cache) is
+//! bounded and per server, and so are connections (a cap, and a timeout for reading request
+//! headers). hyper types stay out of the public API.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

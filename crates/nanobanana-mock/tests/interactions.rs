@@ -99,6 +99,20 @@ async fn delivery_uri_serves_the_image_from_the_servers_download_route() {
     let id = created.id.expect("an id");
     assert_eq!(delete(&server, &format!("{CREATE}/{id}")).await.status, 200);
     assert_eq!(get(&server, path).await.status, 403);
+    // With store: false the interaction is not kept, but its image still downloads.
+    let unstored = create(
+        &server,
+        json!({"store": false, "response_format": {"type": "image", "delivery": "uri"}}),
+    )
+    .await;
+    let uri = output_images(&interaction(&unstored))[0]
+        .uri
+        .clone()
+        .expect("a uri");
+    let path = uri
+        .strip_prefix(&server.uri())
+        .expect("a uri of this server");
+    assert_eq!(get(&server, path).await.status, 200);
 }
 
 #[tokio::test]

@@ -207,8 +207,7 @@ impl Corpus {
     }
 
     /// Loads the Interactions API vectors under `root/interactions/` (ids `interactions/<slug>`),
-    /// the same way. They are kept apart from the conformance suite's cases until the fake
-    /// server and the conformance runners speak the Interactions API (`fixtures/README.md`).
+    /// the same way ([`Corpus::load_all`] reads them with the cases).
     pub fn load_interactions(root: impl AsRef<Path>) -> Result<Self, CorpusError> {
         Self::load_from(root.as_ref(), "interactions", "interactions/")
     }

@@ -182,16 +182,14 @@ fn create_reply(ctx: &Ctx<'_>) -> Result<Reply, Reply> {
     } else {
         interaction_reply(&output_answer(&stored))
     };
-    let mut store = lock(&shared.store);
+    // With `store: false` nothing is kept but the images of a `delivery: uri` answer: their URIs
+    // must download (they stay files of this server, within its file quota).
     if keep {
+        let mut store = lock(&shared.store);
         for evicted in store.interactions.insert(stored) {
             for file in &evicted.files {
                 store.remove_file(file);
             }
-        }
-    } else {
-        for file in &stored.files {
-            store.remove_file(file);
         }
     }
     Ok(reply)
