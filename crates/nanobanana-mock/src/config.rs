@@ -12,9 +12,11 @@ use std::time::Duration;
 use nanobanana_rules::{Date, SignaturePolicy};
 use nanobanana_wire::corpus::{Corpus, LineEnding};
 
+use crate::chaos::Chaos;
 use crate::fault::Fault;
 use crate::image::ImageFormat;
 use crate::journal::ReceivedRequest;
+use crate::quota::{Clock, ManualClock, Quotas};
 
 /// How the server answers `generateContent` and the other endpoints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -111,6 +113,9 @@ pub struct MockGeminiBuilder {
     pub(crate) admin_token: Option<String>,
     pub(crate) record: crate::record::RecordSettings,
     pub(crate) webhooks: crate::webhooks::WebhookSettings,
+    pub(crate) chaos: Option<Chaos>,
+    pub(crate) quotas: Option<Quotas>,
+    pub(crate) clock: Clock,
 }
 
 impl fmt::Debug for MockGeminiBuilder {
@@ -129,6 +134,8 @@ impl fmt::Debug for MockGeminiBuilder {
             .field("as_of", &self.as_of)
             .field("signatures", &self.signatures)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "***"))
+            .field("chaos", &self.chaos)
+            .field("quotas", &self.quotas)
             .finish_non_exhaustive()
     }
 }
@@ -164,6 +171,9 @@ impl Default for MockGeminiBuilder {
             admin_token: None,
             record: crate::record::RecordSettings::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            chaos: None,
+            quotas: None,
+            clock: Clock::System,
         }
     }
 }
@@ -290,6 +300,29 @@ impl MockGeminiBuilder {
     /// A fault applied to every request (mounted mocks and the fault header add to it).
     pub fn fault(mut self, fault: Fault) -> Self {
         self.fault = fault;
+        self
+    }
+
+    /// Seeded random faults and delays per endpoint (see [`chaos`](crate::chaos) for the
+    /// `--chaos` syntax): the same seed and request order give the same faults on every run.
+    /// Explicit faults (this builder's, mounted mocks', the fault header's) win over drawn ones.
+    pub fn chaos(mut self, chaos: Chaos) -> Self {
+        self.chaos = Some(chaos);
+        self
+    }
+
+    /// Per-model rate limits (requests per minute and per day, input tokens per minute; see
+    /// [`quota`](crate::quota)): past one, `generateContent` and `streamGenerateContent` get the
+    /// service's `429 RESOURCE_EXHAUSTED` with `QuotaFailure` and `RetryInfo`.
+    pub fn quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = Some(quotas);
+        self
+    }
+
+    /// Reads quota windows from this clock instead of the system's, so a test moves time on
+    /// ([`ManualClock::advance`]) instead of sleeping.
+    pub fn clock(mut self, clock: ManualClock) -> Self {
+        self.clock = Clock::Manual(clock);
         self
     }
 

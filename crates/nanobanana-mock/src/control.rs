@@ -136,6 +136,9 @@ impl Shared {
         if let Some(replay) = &self.replay {
             replay.reset();
         }
+        if let Some(conditions) = &self.conditions {
+            conditions.reset();
+        }
         self.settings.set(self.initial_settings());
     }
 

@@ -344,7 +344,38 @@ impl Fault {
     }
 }
 
-fn parse_duration(text: &str) -> Option<Duration> {
+impl fmt::Display for Fault {
+    /// The fault in the header syntax, e.g. `status=429; retry-delay=2000ms` (empty: none).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |d: &Duration| format!("{}ms", d.as_millis());
+        let cut = |c: &UploadCut| match c {
+            UploadCut::Percent(p) => format!("cut-upload-at={p}%"),
+            UploadCut::Bytes(b) => format!("cut-upload-after={b}"),
+        };
+        let directives = [
+            self.status.map(|v| format!("status={v}")),
+            self.retry_delay
+                .as_ref()
+                .map(|d| format!("retry-delay={}", ms(d))),
+            self.retry_after.map(|v| format!("retry-after={v}")),
+            self.delay.as_ref().map(|d| format!("delay={}", ms(d))),
+            self.event_delay
+                .as_ref()
+                .map(|d| format!("event-delay={}", ms(d))),
+            self.reset_after.map(|v| format!("reset-after={v}")),
+            self.truncate_after.map(|v| format!("truncate-after={v}")),
+            self.error_after.map(|v| format!("error-after={v}")),
+            self.outcome.map(|o| format!("outcome={o}")),
+            self.cut_upload.as_ref().map(cut),
+            self.times.map(|v| format!("times={v}")),
+        ];
+        let texts: Vec<String> = directives.into_iter().flatten().collect();
+        f.write_str(&texts.join("; "))
+    }
+}
+
+/// A duration of the header syntax: `250ms`, `1.5s`, or plain milliseconds.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     if let Some(ms) = text.strip_suffix("ms") {
         return ms.trim().parse().ok().map(Duration::from_millis);
@@ -408,6 +439,9 @@ mod tests {
             assert_eq!(fault.outcome, Some(kind), "{name}");
         }
         assert_eq!(fault.times, Some(2));
+        // Written back in the same syntax, it reads as the same fault.
+        assert_eq!(Fault::parse(&fault.to_string()).unwrap(), fault);
+        assert_eq!(Fault::none().to_string(), "");
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! The journal: what the server received, decoded, bounded in size.
 
 use std::collections::VecDeque;
-use std::fmt;
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+use bytes::Bytes;
 
 use serde_json::Value;
 
 use nanobanana_wire::routes::Matched;
 use nanobanana_wire::{Endpoint, GenerateContentRequest};
 
+use crate::fault::Fault;
+use crate::reply::{Reply, ReplyBody};
 use crate::server::{Request, Shared, lock};
 
 /// One request the server received, as it arrived (the API key redacted).
@@ -26,6 +31,14 @@ pub struct ReceivedRequest {
     pub(crate) endpoint: Option<Endpoint>,
     pub(crate) model: Option<String>,
     pub(crate) status: u16,
+    /// From the request's first byte read to its answer's headers (delays included).
+    pub(crate) latency: Duration,
+    /// The fault in force, in the header syntax, and what chaos or quotas did.
+    pub(crate) fault: String,
+    pub(crate) replayed: bool,
+    /// The answer's body of a successful `generateContent` (one buffer) or stream (its events),
+    /// shared with the answer (never copied); for the journal page's images.
+    pub(crate) answer: Vec<Bytes>,
 }
 
 impl ReceivedRequest {
@@ -70,6 +83,25 @@ impl ReceivedRequest {
     /// The HTTP status the server answered with (after faults).
     pub fn status(&self) -> u16 {
         self.status
+    }
+
+    /// How long the server took: from reading the request to sending its answer's headers,
+    /// injected delays included.
+    pub fn latency(&self) -> Duration {
+        self.latency
+    }
+
+    /// The fault applied to this request, in the `x-nanobanana-fault` syntax
+    /// (`status=503; delay=120ms`), with what chaos drew or a quota refused
+    /// (`chaos 503`, `quota exceeded`); `None` when it was served normally.
+    pub fn fault(&self) -> Option<&str> {
+        (!self.fault.is_empty()).then_some(self.fault.as_str())
+    }
+
+    /// Whether the answer was replayed from a recording of the fixture corpus (else simulated
+    /// or served from the server's state).
+    pub fn replayed(&self) -> bool {
+        self.replayed
     }
 
     /// The body, when it was within the journal's body limit (see
@@ -176,6 +208,8 @@ pub(crate) struct Journal {
     byte_limit: usize,
     /// Bytes held by the kept entries' bodies (their allocations, not only their lengths).
     body_bytes: usize,
+    /// Bytes of the answers the kept entries hold alive (shared with the answers).
+    answer_bytes: usize,
     entries: VecDeque<ReceivedRequest>,
     total: u64,
     /// Bodies dropped for the byte limit so far.
@@ -190,6 +224,7 @@ impl Journal {
             capacity,
             byte_limit,
             body_bytes: 0,
+            answer_bytes: 0,
             entries: VecDeque::with_capacity(capacity.min(1024)),
             total: 0,
             dropped_bodies: 0,
@@ -213,6 +248,8 @@ impl Journal {
             && let Some(mut old) = self.entries.pop_front()
         {
             self.body_bytes = self.body_bytes.saturating_sub(old.body.capacity());
+            self.answer_bytes = self.answer_bytes.saturating_sub(answer_len(&old));
+            old.answer.clear();
             // The recycled entry keeps a small body buffer at most: a big one would be held
             // outside the byte limit's count.
             if old.body.capacity() > SPARE_BODY_CAPACITY {
@@ -223,11 +260,13 @@ impl Journal {
         entry.body_dropped = false;
         if !entry.body_kept {
             entry.body = Vec::new();
-        } else if entry.body.capacity() > self.byte_limit {
+        }
+        if entry.body.capacity() > self.byte_limit {
             drop_body(&mut entry);
             self.dropped_bodies += 1;
         }
         self.body_bytes = self.body_bytes.saturating_add(entry.body.capacity());
+        self.keep_answer(&mut entry);
         // Oldest first: the bodies most likely needed are the latest ones.
         for old in self.entries.iter_mut() {
             if self.body_bytes <= self.byte_limit {
@@ -240,6 +279,22 @@ impl Journal {
             }
         }
         self.entries.push_back(entry);
+    }
+
+    /// Counts the answer `entry` keeps within the byte limit (a budget of its own, beside the
+    /// bodies'): past it, the oldest kept answers are let go first.
+    fn keep_answer(&mut self, entry: &mut ReceivedRequest) {
+        if answer_len(entry) > self.byte_limit {
+            entry.answer = Vec::new();
+        }
+        self.answer_bytes = self.answer_bytes.saturating_add(answer_len(entry));
+        for old in self.entries.iter_mut() {
+            if self.answer_bytes <= self.byte_limit {
+                break;
+            }
+            self.answer_bytes = self.answer_bytes.saturating_sub(answer_len(old));
+            old.answer = Vec::new();
+        }
     }
 
     pub(crate) fn entries(&self) -> Vec<ReceivedRequest> {
@@ -273,6 +328,7 @@ impl Journal {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.body_bytes = 0;
+        self.answer_bytes = 0;
         self.total = 0;
         self.dropped_bodies = 0;
     }
@@ -281,10 +337,24 @@ impl Journal {
 /// The body buffer a recycled entry may keep (small bodies are refilled without allocating).
 const SPARE_BODY_CAPACITY: usize = 64 << 10;
 
+/// The bytes of the answer an entry keeps alive.
+fn answer_len(entry: &ReceivedRequest) -> usize {
+    entry.answer.iter().map(Bytes::len).sum()
+}
+
 fn drop_body(entry: &mut ReceivedRequest) {
     entry.body = Vec::new();
     entry.body_kept = false;
     entry.body_dropped = true;
+}
+
+/// How a request was answered, for the journal.
+pub(crate) struct Answered<'a> {
+    /// The status sent (0: the connection was dropped).
+    pub(crate) status: u16,
+    pub(crate) reply: &'a Reply,
+    pub(crate) fault: &'a Fault,
+    pub(crate) latency: Duration,
 }
 
 /// Journals a request with its route and the status it was answered with (0: the connection
@@ -293,7 +363,7 @@ pub(crate) fn record(
     shared: &Shared,
     request: &Request,
     matched: Option<Matched<'_>>,
-    status: u16,
+    answered: &Answered<'_>,
 ) {
     fn redact<'a>(name: &str, value: &'a str) -> &'a str {
         if name.eq_ignore_ascii_case("x-goog-api-key") || name.eq_ignore_ascii_case("key") {
@@ -340,11 +410,38 @@ pub(crate) fn record(
         }
         (kept, model) => *kept = model.map(str::to_owned),
     }
-    entry.status = status;
+    entry.status = answered.status;
+    fill_answer(&mut entry, answered);
     if let Some(hook) = &shared.config.on_request {
         hook(&entry);
     }
     lock(&shared.journal).push(entry);
+}
+
+/// Fills in what the journal page shows of the answer: latency, fault, replayed, and the
+/// body of a successful generate call (shared, not copied).
+fn fill_answer(entry: &mut ReceivedRequest, answered: &Answered<'_>) {
+    entry.latency = answered.latency;
+    entry.replayed = answered.reply.replayed;
+    entry.fault.clear();
+    if let Some(note) = &answered.reply.note {
+        entry.fault.push_str(note);
+    }
+    if !answered.fault.is_none() {
+        let sep = if entry.fault.is_empty() { "" } else { "; " };
+        let _ = write!(entry.fault, "{sep}{}", answered.fault);
+    }
+    entry.answer.clear();
+    let generate = matches!(
+        entry.endpoint,
+        Some(Endpoint::GenerateContent | Endpoint::StreamGenerateContent)
+    );
+    if generate && answered.status == 200 {
+        match &answered.reply.body {
+            ReplyBody::Full(data) => entry.answer.push(data.clone()),
+            ReplyBody::Events { events, .. } => entry.answer.extend(events.iter().cloned()),
+        }
+    }
 }
 
 #[cfg(test)]

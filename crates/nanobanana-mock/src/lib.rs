@@ -46,6 +46,11 @@
 //!   signed the Standard Webhooks way with the server's secret
 //!   ([`MockGeminiBuilder::webhook_secret`], `--webhook-secret`), retried with backoff; every
 //!   attempt is in [`MockGemini::webhook_deliveries`].
+//! - **Chaos and quotas**: seeded random faults and delay distributions per endpoint
+//!   ([`chaos`], `--chaos`; the same seed and request order give the same run) and per-model
+//!   rate limits (requests per minute and per day, input tokens per minute; [`quota`],
+//!   `--quota`) answered with the service's `429 RESOURCE_EXHAUSTED`, `QuotaFailure` and
+//!   `RetryInfo`, with windows on a clock a test can move ([`quota::ManualClock`]).
 //!
 //! # Quickstart
 //!
@@ -172,6 +177,8 @@
 #![deny(missing_docs)]
 
 mod admin;
+pub mod chaos;
+mod conditions;
 mod config;
 mod control;
 mod endpoints;
@@ -181,6 +188,7 @@ mod journal;
 mod json;
 mod mock;
 mod outbound;
+pub mod quota;
 mod record;
 mod replay;
 mod reply;

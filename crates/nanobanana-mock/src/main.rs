@@ -11,8 +11,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use nanobanana_mock::chaos::Chaos;
 use nanobanana_mock::image::ImageFormat;
-use nanobanana_mock::{LineEnding, MockGemini, Mode, RecordMode};
+use nanobanana_mock::quota::Quotas;
+use nanobanana_mock::{LineEnding, MockGemini, MockGeminiBuilder, Mode, RecordMode};
 use nanobanana_rules::{Date, SignaturePolicy};
 
 const USAGE: &str = "\
@@ -51,6 +53,11 @@ OPTIONS:
     --webhook-secret SECRET   sign webhook events with this secret (whsec_<base64> or text)
                               [default: a random whsec_ secret, printed to stderr]
     --webhook-allow-host HOST also deliver webhooks to HOST (loopback is always allowed)
+    --chaos TEXT              seeded random faults and delays per endpoint, e.g.
+                              'seed=42; generateContent: rate=0.1, faults=503|429|cut-body,
+                              delay=lognormal(300ms, 0.5)' (the crate's chaos module docs)
+    --quota TEXT              per-model rate limits answered with the service's 429, e.g.
+                              'gemini-3.1-flash-image-preview: rpm=5, rpd=100, tpm=100000'
     --quiet                   do not log requests to stderr
     -h, --help                print this help
 
@@ -79,6 +86,8 @@ struct Args {
     record_mode: Option<RecordMode>,
     webhook_secret: Option<String>,
     webhook_hosts: Vec<String>,
+    chaos: Option<Chaos>,
+    quotas: Option<Quotas>,
     quiet: bool,
 }
 
@@ -105,6 +114,8 @@ impl Default for Args {
             record_mode: None,
             webhook_secret: None,
             webhook_hosts: Vec::new(),
+            chaos: None,
+            quotas: None,
             quiet: false,
         }
     }
@@ -144,6 +155,14 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--mode" => args.mode = value("MODE")?.parse().map_err(|e| format!("--mode: {e}"))?,
             "--api-key" => args.api_key = Some(value("KEY")?),
             "--admin-token" => args.admin_token = Some(value("TOKEN")?),
+            "--chaos" => {
+                args.chaos =
+                    Some(Chaos::parse(&value("TEXT")?).map_err(|e| format!("--chaos: {e}"))?);
+            }
+            "--quota" => {
+                args.quotas =
+                    Some(Quotas::parse(&value("TEXT")?).map_err(|e| format!("--quota: {e}"))?);
+            }
             "--crlf" => args.crlf = true,
             "--quiet" => args.quiet = true,
             "--image-format" => {
@@ -338,6 +357,7 @@ async fn run(args: Args) -> ExitCode {
     for host in &args.webhook_hosts {
         builder = builder.webhook_allow_host(host);
     }
+    builder = with_conditions(builder, args.chaos, args.quotas);
     if !args.quiet {
         builder = builder.log_requests_to_stderr();
     }
@@ -360,6 +380,21 @@ async fn run(args: Args) -> ExitCode {
     nanobanana_mock::shutdown_signal().await;
     drop(server);
     ExitCode::SUCCESS
+}
+
+/// `--chaos` and `--quota`, already read.
+fn with_conditions(
+    mut builder: MockGeminiBuilder,
+    chaos: Option<Chaos>,
+    quotas: Option<Quotas>,
+) -> MockGeminiBuilder {
+    if let Some(chaos) = chaos {
+        builder = builder.chaos(chaos);
+    }
+    if let Some(quotas) = quotas {
+        builder = builder.quotas(quotas);
+    }
+    builder
 }
 
 #[cfg(test)]

@@ -358,6 +358,8 @@ fn recorded_reply(response: &RecordedResponse, base_uri: &str) -> Reply {
         body,
         reset_connection: false,
         fixed: false,
+        note: None,
+        replayed: true,
     }
 }
 

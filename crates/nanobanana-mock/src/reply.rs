@@ -21,6 +21,10 @@ pub(crate) struct Reply {
     pub(crate) reset_connection: bool,
     /// A mounted mock's fixed answer: sent as written, never reshaped.
     pub(crate) fixed: bool,
+    /// What the journal says was done to this answer (a chaos fault, a quota refusal).
+    pub(crate) note: Option<String>,
+    /// Served from a recording of the fixture corpus (else simulated or served live).
+    pub(crate) replayed: bool,
 }
 
 /// The body of an answer.
@@ -52,6 +56,8 @@ impl Reply {
             body: ReplyBody::Full(body),
             reset_connection: false,
             fixed: false,
+            note: None,
+            replayed: false,
         }
     }
 
@@ -72,6 +78,25 @@ impl Reply {
             },
             reset_connection: false,
             fixed: false,
+            note: None,
+            replayed: false,
+        }
+    }
+
+    /// The body's length in bytes (the events' JSON, without their framing).
+    pub(crate) fn body_len(&self) -> usize {
+        match &self.body {
+            ReplyBody::Full(data) => data.len(),
+            ReplyBody::Events { events, .. } => events.iter().map(Bytes::len).sum(),
+        }
+    }
+
+    /// The body of a one-buffer answer as JSON (tests).
+    #[cfg(test)]
+    pub(crate) fn body_json(&self) -> Value {
+        match &self.body {
+            ReplyBody::Full(data) => serde_json::from_slice(data).unwrap_or(Value::Null),
+            ReplyBody::Events { .. } => Value::Null,
         }
     }
 
@@ -181,6 +206,21 @@ pub(crate) fn not_found(message: &str) -> Reply {
     error(404, message, Vec::new())
 }
 
+/// The first sentence of the service's quota error (WIRE.md "Errors").
+pub(crate) const QUOTA_MESSAGE: &str =
+    "You exceeded your current quota, please check your plan and billing details.";
+
+/// The `google.rpc.Help` detail of the quota error.
+pub(crate) fn quota_help() -> Value {
+    json!({
+        "@type": "type.googleapis.com/google.rpc.Help",
+        "links": [{
+            "description": "Learn more about Gemini API quotas",
+            "url": "https://ai.google.dev/gemini-api/docs/rate-limits"
+        }]
+    })
+}
+
 /// The quota error of WIRE.md: `429 RESOURCE_EXHAUSTED` with `QuotaFailure`, `Help` and
 /// `RetryInfo` details.
 pub(crate) fn quota_exhausted(model: Option<&str>, retry_delay_secs: u64) -> Reply {
@@ -189,7 +229,7 @@ pub(crate) fn quota_exhausted(model: Option<&str>, retry_delay_secs: u64) -> Rep
         .trim_end_matches("-preview");
     error(
         429,
-        "You exceeded your current quota, please check your plan and billing details.",
+        QUOTA_MESSAGE,
         vec![
             json!({
                 "@type": "type.googleapis.com/google.rpc.QuotaFailure",
@@ -200,13 +240,7 @@ pub(crate) fn quota_exhausted(model: Option<&str>, retry_delay_secs: u64) -> Rep
                     "quotaValue": "10"
                 }]
             }),
-            json!({
-                "@type": "type.googleapis.com/google.rpc.Help",
-                "links": [{
-                    "description": "Learn more about Gemini API quotas",
-                    "url": "https://ai.google.dev/gemini-api/docs/rate-limits"
-                }]
-            }),
+            quota_help(),
             json!({
                 "@type": "type.googleapis.com/google.rpc.RetryInfo",
                 "retryDelay": format!("{retry_delay_secs}s")

@@ -7,7 +7,7 @@ use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use hyper::body::Incoming;
@@ -22,12 +22,13 @@ use nanobanana_wire::Endpoint;
 use nanobanana_wire::corpus::{Corpus, LineEnding};
 
 use crate::admin;
+use crate::conditions::Conditions;
 pub(crate) use crate::config::{IMAGE_FORMAT_HEADER, MODE_HEADER, Mode};
 use crate::config::{MockError, MockGeminiBuilder};
 use crate::control::{LiveSettings, Settings};
 use crate::endpoints;
 use crate::fault::Fault;
-use crate::journal::{self, Journal, ReceivedRequest};
+use crate::journal::{self, Answered, Journal, ReceivedRequest};
 use crate::mock::{Mock, Mounted};
 use crate::replay::ReplayIndex;
 use crate::reply::{self, ReplyBody};
@@ -96,6 +97,7 @@ impl MockGeminiBuilder {
             cache: Mutex::new(crate::simulate::Cache::new()),
             recorder,
             webhooks,
+            conditions: Conditions::new(self.chaos.take(), self.quotas.take(), self.clock.clone()),
             config: self,
         });
         let (shutdown, _) = watch::channel(false);
@@ -136,6 +138,8 @@ pub(crate) struct Shared {
     /// Record on miss (modes `new` and `all`).
     pub(crate) recorder: Option<crate::record::Recorder>,
     pub(crate) webhooks: crate::webhooks::Webhooks,
+    /// Chaos and quotas; `None` when neither is configured.
+    pub(crate) conditions: Option<Conditions>,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (a handler never
@@ -338,7 +342,13 @@ impl MockGemini {
         } else {
             reply.status
         };
-        journal::record(&self.shared, &request, info, status);
+        let answered = Answered {
+            status,
+            reply: &reply,
+            fault: &fault,
+            latency: Duration::ZERO,
+        };
+        journal::record(&self.shared, &request, info, &answered);
         let body = match reply.body {
             ReplyBody::Full(data) => data,
             ReplyBody::Events { events, .. } => {
@@ -460,6 +470,7 @@ async fn serve(
     shared: Arc<Shared>,
     request: http::Request<Incoming>,
 ) -> Result<http::Response<OutBody>, ResetConnection> {
+    let started = Instant::now();
     let (parts, body) = request.into_parts();
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
@@ -515,7 +526,13 @@ async fn serve(
     } else {
         reply.status
     };
-    journal::record(&shared, &request, info, status);
+    let answered = Answered {
+        status,
+        reply: &reply,
+        fault: &fault,
+        latency: started.elapsed(),
+    };
+    journal::record(&shared, &request, info, &answered);
     if fault.reset_after == Some(0) {
         return Err(ResetConnection);
     }

@@ -320,6 +320,29 @@ fn last_user_text(body: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// The input tokens of a request as the simulated usage counts them (its
+/// `promptTokenCount`): text about four characters a token, each input image 258 tokens (1120
+/// for a thinking model). For quotas on tokens per minute; `body` as the client sent it.
+pub(crate) fn input_tokens(model: &str, body: &Value) -> u64 {
+    let normal = crate::replay::normalize(body);
+    let rules_model = match catalogue::lookup(model) {
+        Lookup::Known(m) => m,
+        Lookup::Unknown(_) => catalogue::default_model(),
+    };
+    let thinks = !matches!(rules_model.thinking(), Thinking::NotConfigurable);
+    let (text, images) = prompt_tokens(&normal, thinks);
+    text + images
+}
+
+/// The prompt's tokens of a normalized body: (text, input images).
+fn prompt_tokens(body: &Value, thinks: bool) -> (u64, u64) {
+    let per_input_image: u64 = if thinks { 1120 } else { 258 };
+    (
+        all_text(body).div_ceil(4).max(1) as u64,
+        per_input_image * count_input_images(body) as u64,
+    )
+}
+
 /// Characters of text in every content.
 fn all_text(body: &Value) -> usize {
     body.get("contents")

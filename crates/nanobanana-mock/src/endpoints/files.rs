@@ -39,6 +39,8 @@ pub(super) fn download(ctx: &Ctx<'_>, id: &str) -> Reply {
             body: ReplyBody::Full(file.bytes.clone()),
             reset_connection: false,
             fixed: false,
+            note: None,
+            replayed: false,
         },
         None => file_not_found(id),
     }

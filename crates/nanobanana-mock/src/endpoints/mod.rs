@@ -131,25 +131,32 @@ fn answer_any(
     {
         fault = fault.merged_with(&header);
     }
-    if let Some(reply) = apply::status_answer(&fault, endpoint, model) {
-        return (Some(reply), fault);
-    }
-    if let Some(recorder) = &shared.recorder {
-        return (recorder.replay(shared, request), fault);
-    }
-    let ctx = Ctx {
-        shared,
-        request,
-        version: matched.map_or("v1beta", |m| m.version),
-        mode,
-        fault: &fault,
-        format: controls.format,
+    let serve = |mut fault: Fault| {
+        if let Some(reply) = apply::status_answer(&fault, endpoint, model) {
+            return (Some(reply), fault);
+        }
+        if let Some(recorder) = &shared.recorder {
+            return (recorder.replay(shared, request), fault);
+        }
+        let ctx = Ctx {
+            shared,
+            request,
+            version: matched.map_or("v1beta", |m| m.version),
+            mode,
+            fault: &fault,
+            format: controls.format,
+        };
+        let reply = dispatch(&ctx, matched.map(|m| m.route));
+        if reply.reset_connection {
+            fault.reset_after = Some(0);
+        }
+        (Some(reply), fault)
     };
-    let reply = dispatch(&ctx, matched.map(|m| m.route));
-    if reply.reset_connection {
-        fault.reset_after = Some(0);
+    // Chaos and quotas, when configured: one check on the request path otherwise.
+    match &shared.conditions {
+        None => serve(fault),
+        Some(conditions) => conditions.serve(request, endpoint, model, fault, serve),
     }
-    (Some(reply), fault)
 }
 
 /// Replay first (by the mode), then the endpoint's handler: one arm per endpoint, no

@@ -325,5 +325,7 @@ fn client_reply(answer: &crate::outbound::Answer, upstream: &str, base_uri: &str
         reset_connection: false,
         // The upstream's answer, as it answered.
         fixed: true,
+        note: None,
+        replayed: false,
     }
 }

@@ -34,15 +34,15 @@ impl Tokens {
         text: Option<&str>,
         rng: &mut Rng,
     ) -> Self {
-        let per_input_image: u64 = if plan.thinks { 1120 } else { 258 };
         let final_images = parts
             .iter()
             .filter(|p| matches!(p, SimPart::Image(_)))
             .count() as u64;
         let text_tokens = text.map_or(0, |t| t.len().div_ceil(4)) as u64;
+        let (prompt_text, prompt_images) = super::prompt_tokens(body, plan.thinks);
         Self {
-            prompt_text: super::all_text(body).div_ceil(4).max(1) as u64,
-            prompt_images: per_input_image * super::count_input_images(body) as u64,
+            prompt_text,
+            prompt_images,
             image: plan.image_tokens,
             final_images,
             candidates: plan.image_tokens * final_images + text_tokens,
