@@ -36,8 +36,8 @@ pub struct ReceivedRequest {
     /// The fault in force, in the header syntax, and what chaos or quotas did.
     pub(crate) fault: String,
     pub(crate) replayed: bool,
-    /// The answer's body of a successful `generateContent` (one buffer) or stream (its events),
-    /// shared with the answer (never copied); for the journal page's images.
+    /// The answer's body when it is JSON (one buffer) or a stream (its events), shared with the
+    /// answer (never copied); for the journal page.
     pub(crate) answer: Vec<Bytes>,
 }
 
@@ -418,8 +418,8 @@ pub(crate) fn record(
     lock(&shared.journal).push(entry);
 }
 
-/// Fills in what the journal page shows of the answer: latency, fault, replayed, and the
-/// body of a successful generate call (shared, not copied).
+/// Fills in what the journal page shows of the answer: latency, fault, replayed, and a JSON
+/// or event-stream body (shared, not copied).
 fn fill_answer(entry: &mut ReceivedRequest, answered: &Answered<'_>) {
     entry.latency = answered.latency;
     entry.replayed = answered.reply.replayed;
@@ -432,11 +432,11 @@ fn fill_answer(entry: &mut ReceivedRequest, answered: &Answered<'_>) {
         let _ = write!(entry.fault, "{sep}{}", answered.fault);
     }
     entry.answer.clear();
-    let generate = matches!(
-        entry.endpoint,
-        Some(Endpoint::GenerateContent | Endpoint::StreamGenerateContent)
-    );
-    if generate && answered.status == 200 {
+    let json = answered.reply.headers.iter().any(|(name, value)| {
+        name == "content-type"
+            && (value.starts_with("application/json") || value == "text/event-stream")
+    });
+    if json {
         match &answered.reply.body {
             ReplyBody::Full(data) => entry.answer.push(data.clone()),
             ReplyBody::Events { events, .. } => entry.answer.extend(events.iter().cloned()),

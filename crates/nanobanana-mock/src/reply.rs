@@ -61,6 +61,14 @@ impl Reply {
         }
     }
 
+    /// An answer of `content_type` from bytes (an image, a page).
+    pub(crate) fn bytes(status: u16, content_type: &str, body: Bytes) -> Self {
+        Self {
+            headers: vec![("content-type".into(), content_type.into())],
+            ..Self::json_bytes(status, body)
+        }
+    }
+
     /// An empty JSON object (`{}`), what deletes answer.
     pub(crate) fn empty() -> Self {
         Self::json_bytes(200, Bytes::from_static(b"{}"))

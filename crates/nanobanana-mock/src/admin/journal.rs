@@ -142,6 +142,9 @@ fn entry_json(index: usize, entry: &ReceivedRequest) -> Value {
         "bodyLength": entry.body_len(),
         "bodyDropped": entry.body_dropped(),
         "bodyTruncated": entry.body_truncated(),
+        "latencyMs": entry.latency().as_secs_f64() * 1000.0,
+        "fault": entry.fault(),
+        "replayed": entry.replayed(),
     });
     if let Some(body) = entry.body().filter(|b| !b.is_empty()) {
         let (key, value) = match serde_json::from_slice::<Value>(body) {

@@ -5,8 +5,10 @@
 //! with curl examples. Admin requests are not journalled and never reach the Gemini routes;
 //! the request path only pays a prefix check for it.
 
+mod images;
 mod journal;
 mod mounts;
+mod page;
 mod settings;
 
 use std::sync::Arc;
@@ -33,6 +35,16 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "the requests received (?endpoint=, ?model=, ?status=, ?method=)",
     ),
     ("DELETE", "/__admin/journal", "forget the requests received"),
+    (
+        "GET",
+        "/__admin/journal.html",
+        "the journal as a page for a browser (?limit=, default 200)",
+    ),
+    (
+        "GET",
+        "/__admin/journal/{index}/{request|answer}-image/{n}",
+        "an image a journalled request sent or its answer carried",
+    ),
     (
         "POST",
         "/__admin/reset",
@@ -84,6 +96,7 @@ pub(crate) fn answer(shared: &Arc<Shared>, request: &Request, body_ok: bool) -> 
                 journal::list(shared, request)
             }),
         },
+        (_, "/journal.html") => only(method, &["GET"], || page::page(shared, request)),
         (_, "/reset") => only(method, &["POST", "DELETE"], || {
             shared.reset();
             Reply::json(200, &json!({}))
@@ -101,7 +114,10 @@ pub(crate) fn answer(shared: &Arc<Shared>, request: &Request, body_ok: bool) -> 
         },
         (_, other) => match other.strip_prefix("/mounts/") {
             Some(id) => only(method, &["DELETE"], || mounts::unmount(shared, id)),
-            None => unknown_route(&request.path),
+            None => match images::serve(shared, other) {
+                Some(image) => only(method, &["GET"], || image),
+                None => unknown_route(&request.path),
+            },
         },
     }
 }
