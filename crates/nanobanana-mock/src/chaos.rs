@@ -248,27 +248,14 @@ impl Chaos {
     }
 }
 
-/// An endpoint name, `*`, or a method no other endpoint shares.
+/// An endpoint name, `*`, or a method no other endpoint shares (as the admin API's filters).
 pub(crate) fn parse_scope(name: &str) -> Result<Option<Endpoint>, ChaosParseError> {
     if name == "*" {
         return Ok(None);
     }
-    if let Some(endpoint) = Endpoint::from_name(name) {
-        return Ok(Some(endpoint));
-    }
-    let mut by_method = Endpoint::ALL
-        .iter()
-        .filter(|e| e.name().rsplit('.').next() == Some(name));
-    match (by_method.next(), by_method.next()) {
-        (Some(endpoint), None) => Ok(Some(*endpoint)),
-        _ => {
-            let names: Vec<&str> = Endpoint::ALL.iter().map(|e| e.name()).collect();
-            Err(ChaosParseError(format!(
-                "Unknown endpoint \"{name}\" in chaos: allowed are *, {} (or the part after the dot when no other endpoint has it).",
-                names.join(", ")
-            )))
-        }
-    }
+    crate::admin::parse_endpoint(name)
+        .map(Some)
+        .map_err(|e| ChaosParseError(format!("Invalid chaos section: {e}, or *.")))
 }
 
 /// Splits on `sep` outside parentheses.
@@ -470,9 +457,9 @@ mod tests {
     fn bad_chaos_texts_say_what_is_allowed() {
         let err = |text: &str| Chaos::parse(text).unwrap_err().to_string();
         assert!(err("seed=x").contains("whole number"), "{}", err("seed=x"));
-        assert!(err("generate: rate=0.1").contains("Unknown endpoint \"generate\""));
+        assert!(err("generate: rate=0.1").contains("unknown endpoint \"generate\""));
         assert!(Chaos::parse("upload: rate=0.1").is_ok());
-        assert!(err("get: rate=0.1").contains("Unknown endpoint \"get\""));
+        assert!(err("get: rate=0.1").contains("unknown endpoint \"get\" (ambiguous"));
         assert!(err("generateContent: rate=2").contains("from 0 to 1"));
         assert!(err("generateContent: faults=200").contains("a status 400 to 599"));
         assert!(err("generateContent: delay=uniform(2s, 1s)").contains("uniform(MIN, MAX)"));

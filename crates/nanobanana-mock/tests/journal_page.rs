@@ -6,6 +6,9 @@
 //! `JOURNAL_PAGE_SCREENSHOT=path` keeps a copy of the screenshot (docs/images/journal-page.png
 //! is one).
 
+// The skip message goes to stderr, where `cargo test` shows it.
+#![allow(clippy::print_stderr)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -56,19 +59,19 @@ fn run_chromium(chromium: &Path, profile: &Path, mode: &str, url: &str) -> Strin
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The request of the first image.
+fn first_request() -> serde_json::Value {
+    image_request(
+        "A nano banana on a plate",
+        &["TEXT", "IMAGE"],
+        Some("1:1"),
+        None,
+    )
+}
+
 /// A generated image, an edit sending it back with a hostile prompt, a 429.
 async fn make_requests(server: &MockGemini) {
-    let first = generate(
-        server,
-        FLASH31,
-        &image_request(
-            "A nano banana on a plate",
-            &["TEXT", "IMAGE"],
-            Some("1:1"),
-            None,
-        ),
-    )
-    .await;
+    let first = generate(server, FLASH31, &first_request()).await;
     assert_eq!(first.status, 200, "{}", first.text_head());
     let image = final_images(&first.json()).remove(0);
     let edit = json!({
@@ -94,7 +97,7 @@ async fn make_requests(server: &MockGemini) {
 async fn the_journal_page_renders_rows_thumbnails_and_escaped_prompts_in_chromium() {
     let Some(chromium) = chromium() else {
         eprintln!(
-            "SKIPPED the_journal_page_renders...: chromium is not installed (/usr/bin/chromium); `apt-get install -y chromium` runs this test (CI does)"
+            "SKIPPED the_journal_page_renders_rows_thumbnails_and_escaped_prompts_in_chromium: chromium is not installed (/usr/bin/chromium); `apt-get install -y chromium` runs this test (CI does)"
         );
         return;
     };
@@ -185,21 +188,7 @@ async fn the_image_routes_serve_decoded_bytes_and_say_what_is_missing() {
     make_requests(&server).await;
     let image = get(&server, "/__admin/journal/1/request-image/0").await;
     assert_eq!(image.status, 200);
-    let sent = final_images(
-        &generate(
-            &server,
-            FLASH31,
-            &image_request(
-                "A nano banana on a plate",
-                &["TEXT", "IMAGE"],
-                Some("1:1"),
-                None,
-            ),
-        )
-        .await
-        .json(),
-    )
-    .remove(0);
+    let sent = final_images(&generate(&server, FLASH31, &first_request()).await.json()).remove(0);
     assert_eq!(
         image.body.as_ref(),
         sent.bytes.as_slice(),

@@ -13,7 +13,7 @@ use crate::server::{Request, Shared, lock};
 /// The endpoint of a name: its stable name (`generateContent`, `files.upload`, as the journal
 /// shows it) or, when no other endpoint shares it, the part after the dot (`upload`,
 /// `download`). The error names the allowed ones.
-pub(super) fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
+pub(crate) fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
     if let Some(endpoint) = Endpoint::from_name(text) {
         return Ok(endpoint);
     }

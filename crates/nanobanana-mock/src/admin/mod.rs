@@ -7,6 +7,8 @@
 
 mod images;
 mod journal;
+
+pub(crate) use self::journal::parse_endpoint;
 mod mounts;
 mod page;
 mod settings;
