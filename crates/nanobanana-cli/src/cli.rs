@@ -605,6 +605,16 @@ pub(crate) struct MockArgs {
     /// Also deliver webhooks to HOST (loopback is always allowed)
     #[arg(long, value_name = "HOST")]
     pub(crate) webhook_allow_host: Vec<String>,
+
+    /// Seeded random faults and delays per endpoint, e.g. 'seed=42; generateContent: rate=0.1,
+    /// faults=503|429|cut-body, delay=lognormal(300ms, 0.5)' (nanobanana_mock::chaos)
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) chaos: Option<String>,
+
+    /// Per-model rate limits answered with the service's 429, e.g.
+    /// 'gemini-3.1-flash-image: rpm=5, rpd=100, tpm=100000' (nanobanana_mock::quota)
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) quota: Option<String>,
 }
 
 impl std::fmt::Debug for MockArgs {
@@ -625,6 +635,8 @@ impl std::fmt::Debug for MockArgs {
             .field("record_into", &self.record_into)
             .field("record_mode", &self.record_mode)
             .field("webhook_secret", &hidden(&self.webhook_secret))
+            .field("chaos", &self.chaos)
+            .field("quota", &self.quota)
             .finish_non_exhaustive()
     }
 }

@@ -3,7 +3,7 @@
 //! per request on stderr (unless `--quiet`), and stops on Ctrl-C or SIGTERM.
 
 use nanobanana_mock::image::ImageFormat;
-use nanobanana_mock::{LineEnding, MockGemini, Mode, RecordMode};
+use nanobanana_mock::{LineEnding, MockGemini, MockGeminiBuilder, Mode, RecordMode};
 use std::io::Write as _;
 
 use serde_json::json;
@@ -76,6 +76,7 @@ pub(crate) async fn run(ui: &Ui, global: &Global, args: &MockArgs) -> Result<(),
     if let Some(token) = &args.admin_token {
         builder = builder.admin_token(token);
     }
+    builder = with_chaos_and_quotas(builder, args)?;
     // `--mock-fault` applies to every request this server answers.
     if let Some(spec) = &global.mock_fault {
         builder = builder.fault(service::parse_fault(spec)?);
@@ -132,6 +133,24 @@ fn outbound(
     }
     for host in &args.webhook_allow_host {
         builder = builder.webhook_allow_host(host);
+    }
+    Ok(builder)
+}
+
+/// `--chaos` and `--quota`, read in the fake server's syntax.
+fn with_chaos_and_quotas(
+    mut builder: MockGeminiBuilder,
+    args: &MockArgs,
+) -> Result<MockGeminiBuilder, Failure> {
+    if let Some(text) = &args.chaos {
+        let chaos = nanobanana_mock::chaos::Chaos::parse(text)
+            .map_err(|e| Failure::refused(format!("--chaos: {e}")))?;
+        builder = builder.chaos(chaos);
+    }
+    if let Some(text) = &args.quota {
+        let quotas = nanobanana_mock::quota::Quotas::parse(text)
+            .map_err(|e| Failure::refused(format!("--quota: {e}")))?;
+        builder = builder.quotas(quotas);
     }
     Ok(builder)
 }

@@ -983,6 +983,24 @@ async fn refusals_send_nothing_and_exit_2() {
     insta::assert_snapshot!("refusals", transcript);
 }
 
+/// `nanobanana mock --chaos/--quota` read the fake server's syntax; a bad text is refused by name.
+#[test]
+fn mock_refuses_bad_chaos_and_quota_texts() {
+    let dir = scratch("mock-chaos");
+    let chaos = run(&dir, &["mock", "--chaos", "generate: rate=0.1"]);
+    assert_eq!(chaos.code, 2, "{chaos:#?}");
+    assert!(
+        chaos.stderr.contains("--chaos") && chaos.stderr.contains("unknown endpoint \"generate\""),
+        "{chaos:#?}"
+    );
+    let quota = run(&dir, &["mock", "--quota", "gemini-3.1-flash-image: rps=5"]);
+    assert_eq!(quota.code, 2, "{quota:#?}");
+    assert!(
+        quota.stderr.contains("allowed are rpm, rpd, tpm"),
+        "{quota:#?}"
+    );
+}
+
 /// No key and no `--mock`: a clear message (not a stack trace) that says what to do, exit 2.
 #[test]
 fn no_key_says_what_to_do() {
