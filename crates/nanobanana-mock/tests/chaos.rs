@@ -115,6 +115,14 @@ async fn streams_are_truncated_or_broken_and_outcomes_drawn() {
     );
     let server = MockGemini::builder()
         .as_of(march())
+        .chaos(Chaos::parse("streamGenerateContent: rate=1, faults=truncate").expect("chaos"))
+        .start()
+        .await;
+    let answer = stream(&server, FLASH31, &prompt("a banana")).await;
+    let (_, rest) = sse_split(&answer.body);
+    assert!(!rest.is_empty(), "the stream ends inside an event");
+    let server = MockGemini::builder()
+        .as_of(march())
         .chaos(Chaos::parse("generateContent: rate=1, faults=no-image").expect("chaos"))
         .start()
         .await;
