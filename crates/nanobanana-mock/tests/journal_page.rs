@@ -210,3 +210,28 @@ async fn the_image_routes_serve_decoded_bytes_and_say_what_is_missing() {
     );
     assert!(page.text().contains("&lt;script&gt;document.title"));
 }
+
+#[tokio::test]
+async fn with_an_admin_token_the_page_takes_it_as_access_token_and_passes_it_on() {
+    let server = MockGemini::builder()
+        .as_of(nanobanana_rules::Date::new(2026, 3, 1).expect("a date"))
+        .admin_token("s3cret/+")
+        .start()
+        .await;
+    make_requests(&server).await;
+    assert_eq!(get(&server, "/__admin/journal.html").await.status, 401);
+    let page = get(&server, "/__admin/journal.html?access_token=s3cret%2F%2B").await;
+    assert_eq!(page.status, 200, "{}", page.text_head());
+    let link = "/__admin/journal/1/request-image/0?access_token=s3cret%2F%2B";
+    assert!(page.text().contains(link), "{}", page.text());
+    assert_eq!(get(&server, link).await.status, 200);
+    let wrong = get(
+        &server,
+        "/__admin/journal/1/request-image/0?access_token=nope",
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    // Only the page and its images: the rest of the admin API wants the header.
+    let json = get(&server, "/__admin/journal?access_token=s3cret%2F%2B").await;
+    assert_eq!(json.status, 401);
+}

@@ -163,9 +163,12 @@ fn unknown_route(path: &str) -> Reply {
 /// The 401 for a request without the admin token, when one is required.
 fn check_token(shared: &Shared, request: &Request) -> Option<Reply> {
     let expected = shared.config.admin_token.as_deref()?;
+    // A browser cannot send the header: the journal page and its images also take the token
+    // as `?access_token=` (RFC 6750), and the page passes it on to its image links.
     let sent = request
         .header(http::header::AUTHORIZATION)
-        .and_then(|value| value.strip_prefix("Bearer "));
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .or_else(|| page::token_in_query(request));
     let message = match sent {
         Some(token) if constant_time_eq(token.trim().as_bytes(), expected.as_bytes()) => {
             return None;

@@ -72,6 +72,16 @@ fn nonce() -> String {
         .collect()
 }
 
+/// The `?access_token=` of a `GET` of the page or its images (how a browser sends the admin
+/// token); `None` on any other request.
+pub(super) fn token_in_query(request: &Request) -> Option<&str> {
+    let path = &request.path;
+    let page_or_image = path.ends_with("/journal.html") || path.contains("-image/");
+    (request.method == "GET" && page_or_image)
+        .then(|| request.query("access_token"))
+        .flatten()
+}
+
 /// `GET /__admin/journal.html`.
 pub(super) fn page(shared: &Shared, request: &Request) -> Reply {
     let limit = request
@@ -94,8 +104,12 @@ pub(super) fn page(shared: &Shared, request: &Request) -> Reply {
 <table><thead><tr><th>#</th><th>request</th><th>model</th><th>status</th><th>latency</th><th>fault</th><th>source</th><th>images sent</th><th>images received</th></tr></thead><tbody>",
         entries.len()
     );
+    // The admin token, when the page was opened with one, goes on to its image links.
+    let token = token_in_query(request).map_or(String::new(), |t| {
+        format!("?access_token={}", percent_encode(t))
+    });
     for (index, entry) in entries.iter().rev().take(limit) {
-        row(&mut html, *index, entry);
+        row(&mut html, *index, entry, &token);
     }
     if entries.is_empty() {
         html.push_str("<tr><td colspan=\"9\">No requests yet.</td></tr>");
@@ -113,7 +127,7 @@ pub(super) fn page(shared: &Shared, request: &Request) -> Reply {
 }
 
 /// One `<tr>` of the table.
-fn row(html: &mut String, index: usize, entry: &ReceivedRequest) {
+fn row(html: &mut String, index: usize, entry: &ReceivedRequest, token: &str) {
     let status = entry.status();
     let status_text = if status == 0 {
         "dropped".to_owned()
@@ -151,9 +165,9 @@ fn row(html: &mut String, index: usize, entry: &ReceivedRequest) {
         entry.latency().as_secs_f64() * 1000.0,
         escape(fault)
     );
-    thumbnails(html, index, entry, Side::Request);
+    thumbnails(html, index, entry, Side::Request, token);
     html.push_str("</td><td>");
-    thumbnails(html, index, entry, Side::Answer);
+    thumbnails(html, index, entry, Side::Answer, token);
     html.push_str("</td></tr>");
 }
 
@@ -175,9 +189,12 @@ fn exchange(html: &mut String, label: &str, docs: &[Value], had_body: bool) {
     );
 }
 
-fn thumbnails(html: &mut String, index: usize, entry: &ReceivedRequest, side: Side) {
+fn thumbnails(html: &mut String, index: usize, entry: &ReceivedRequest, side: Side, token: &str) {
     for (n, (mime, bytes)) in images(entry, side).iter().enumerate() {
-        let src = format!("/__admin/journal/{index}/{}-image/{n}", side.as_str());
+        let src = escape(&format!(
+            "/__admin/journal/{index}/{}-image/{n}{token}",
+            side.as_str()
+        ));
         let _ = write!(
             html,
             "<a href=\"{src}\" target=\"_blank\"><img class=\"thumb\" src=\"{src}\" alt=\"{} image {n} ({}, {} bytes)\" title=\"{}, {} bytes\"></a>",
@@ -188,6 +205,18 @@ fn thumbnails(html: &mut String, index: usize, entry: &ReceivedRequest, side: Si
             bytes.len()
         );
     }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The text of the last content of a generate request (shortened), or `None`.
