@@ -173,6 +173,8 @@ async fn the_journal_page_renders_rows_thumbnails_and_escaped_prompts_in_chromiu
         "a near-empty screenshot: {} bytes",
         png.len()
     );
+    // The browser asked for nothing else (no /favicon.ico): the journal still holds three.
+    assert_eq!(server.received_requests().len(), 3);
     if let Ok(keep) = std::env::var("JOURNAL_PAGE_SCREENSHOT") {
         std::fs::copy(&shot, keep).expect("copying the screenshot");
     }

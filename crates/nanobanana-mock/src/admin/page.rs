@@ -99,7 +99,7 @@ pub(super) fn page(shared: &Shared, request: &Request) -> Reply {
     let mut html = String::with_capacity(16 << 10);
     let _ = write!(
         html,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>nanobanana-mock journal</title><style>{STYLE}</style></head><body>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>nanobanana-mock journal</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style></head><body>\
 <header><h1>nanobanana-mock journal</h1><p>{received} received, {} kept, {shown} shown, newest first &middot; <a href=\"/__admin/journal\">as JSON</a></p></header>\
 <table><thead><tr><th>#</th><th>request</th><th>model</th><th>status</th><th>latency</th><th>fault</th><th>source</th><th>images sent</th><th>images received</th></tr></thead><tbody>",
         entries.len()
