@@ -342,22 +342,7 @@ async fn run(args: Args) -> ExitCode {
     if let Some(token) = &args.admin_token {
         builder = builder.admin_token(token);
     }
-    if let Some(url) = &args.upstream {
-        builder = builder.upstream(url);
-    }
-    if let Some(dir) = &args.record_into {
-        builder = builder.record_into(dir);
-    }
-    if let Some(mode) = args.record_mode {
-        builder = builder.record_mode(mode);
-    }
-    if let Some(secret) = &args.webhook_secret {
-        builder = builder.webhook_secret(secret);
-    }
-    for host in &args.webhook_hosts {
-        builder = builder.webhook_allow_host(host);
-    }
-    builder = with_conditions(builder, args.chaos, args.quotas);
+    builder = with_outbound_and_conditions(builder, &args);
     if !args.quiet {
         builder = builder.log_requests_to_stderr();
     }
@@ -382,17 +367,28 @@ async fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `--chaos` and `--quota`, already read.
-fn with_conditions(
-    mut builder: MockGeminiBuilder,
-    chaos: Option<Chaos>,
-    quotas: Option<Quotas>,
-) -> MockGeminiBuilder {
-    if let Some(chaos) = chaos {
-        builder = builder.chaos(chaos);
+/// Recording, webhooks (`--upstream`, `--record-*`, `--webhook-*`), chaos and quotas.
+fn with_outbound_and_conditions(mut builder: MockGeminiBuilder, args: &Args) -> MockGeminiBuilder {
+    if let Some(url) = &args.upstream {
+        builder = builder.upstream(url);
     }
-    if let Some(quotas) = quotas {
-        builder = builder.quotas(quotas);
+    if let Some(dir) = &args.record_into {
+        builder = builder.record_into(dir);
+    }
+    if let Some(mode) = args.record_mode {
+        builder = builder.record_mode(mode);
+    }
+    if let Some(secret) = &args.webhook_secret {
+        builder = builder.webhook_secret(secret);
+    }
+    for host in &args.webhook_hosts {
+        builder = builder.webhook_allow_host(host);
+    }
+    if let Some(chaos) = &args.chaos {
+        builder = builder.chaos(chaos.clone());
+    }
+    if let Some(quotas) = &args.quotas {
+        builder = builder.quotas(quotas.clone());
     }
     builder
 }
