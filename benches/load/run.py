@@ -247,7 +247,7 @@ def main():
             big, case, big_image=hashlib.shake_256(b"nanobanana").digest(1_100_000))
         (scratch / "request.json").write_bytes(request)
         (scratch / "response.json").write_bytes(response)
-        simulate_route = "/v1beta/models/gemini-3.1-flash-image-preview:generateContent"
+        simulate_route = "/v1beta/models/gemini-3.1-flash-image:generateContent"
         simulate_body = json.dumps({
             "contents": [{"role": "user", "parts": [{"text": "A nano banana, load test"}]}],
             "generationConfig": {"responseModalities": ["IMAGE"],
