@@ -123,7 +123,6 @@ impl ServerSession {
 pub(crate) struct ServerChat {
     client: Client,
     conversation: InteractionConversation,
-    options: ImageOptions,
     ids: Vec<String>,
 }
 
@@ -140,7 +139,6 @@ impl ServerChat {
         Self {
             client,
             conversation,
-            options,
             ids,
         }
     }
@@ -167,12 +165,16 @@ impl ServerChat {
     }
 
     pub(crate) fn options(&self) -> &ImageOptions {
-        &self.options
+        self.conversation.options()
     }
 
     pub(crate) fn set_options(&mut self, options: ImageOptions) {
-        self.conversation = self.conversation.clone().with_options(options.clone());
-        self.options = options;
+        self.conversation = self.conversation.clone().with_options(options);
+    }
+
+    /// The conversation going on from `id` (or from the start), with this one's model and options.
+    fn continued_from(&self, id: Option<&String>) -> InteractionConversation {
+        Self::at(&self.client, self.model(), id, self.options())
     }
 
     /// The ids of the turns, oldest first.
@@ -190,7 +192,7 @@ impl ServerChat {
         if self.ids.pop().is_none() {
             return false;
         }
-        self.conversation = Self::at(&self.client, self.model(), self.ids.last(), &self.options);
+        self.conversation = self.continued_from(self.ids.last());
         true
     }
 
@@ -202,8 +204,7 @@ impl ServerChat {
             .map_err(SendError::Failure)?;
         let id = self.conversation.last_interaction_id().map(str::to_owned);
         if !generation.outcome().has_images() || id.is_none() || id.as_ref() == self.ids.last() {
-            self.conversation =
-                Self::at(&self.client, self.model(), self.ids.last(), &self.options);
+            self.conversation = self.continued_from(self.ids.last());
             return Err(SendError::Unusable(generation.outcome().clone()));
         }
         self.ids.extend(id);

@@ -92,6 +92,11 @@ impl InteractionConversation {
         &self.model
     }
 
+    /// The settings every turn uses ([`with_options`](Self::with_options)).
+    pub fn options(&self) -> &ImageOptions {
+        &self.options
+    }
+
     /// Turns sent by this value (a resumed conversation counts from 0).
     pub fn turns(&self) -> usize {
         self.turns
